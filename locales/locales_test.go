@@ -1,0 +1,191 @@
+package locales_test
+
+import (
+	"io/fs"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+	"github.com/pelletier/go-toml/v2"
+	"golang.org/x/text/language"
+
+	"github.com/gatewatch/gatewatch/locales"
+)
+
+// required are the languages the project promises; each must be complete.
+var required = []string{"en", "de", "fr", "es", "pt-BR", "it", "nl", "pl", "ja", "zh-Hans", "ar", "he"}
+
+func mustCatalog(t *testing.T) *locales.Catalog {
+	t.Helper()
+	c, err := locales.New("en")
+	if err != nil {
+		t.Fatalf("locales.New = %v", err)
+	}
+	return c
+}
+
+func TestRequiredLanguagesPresent(t *testing.T) {
+	c := mustCatalog(t)
+	have := map[string]bool{}
+	for _, l := range c.Languages() {
+		have[l.Code] = true
+	}
+	for _, code := range required {
+		if !have[code] {
+			t.Errorf("language %q has no active.%s.toml", code, code)
+		}
+	}
+}
+
+type messageFile map[string]map[string]string
+
+func readMessages(t *testing.T, name string) messageFile {
+	t.Helper()
+	b, err := fs.ReadFile(locales.Files(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m messageFile
+	if err := toml.Unmarshal(b, &m); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return m
+}
+
+var placeholderRE = regexp.MustCompile(`\{\{\s*\.(\w+)\s*\}\}`)
+
+func placeholders(s string) string {
+	var out []string
+	for _, m := range placeholderRE.FindAllStringSubmatch(s, -1) {
+		out = append(out, m[1])
+	}
+	sort.Strings(out)
+	return strings.Join(out, ",")
+}
+
+// pluralForms finds the plural forms a language uses, by localizing a
+// message whose every form is its own name for many counts.
+func pluralForms(t *testing.T, tag language.Tag) map[string]bool {
+	t.Helper()
+	b := i18n.NewBundle(language.English)
+	msg := &i18n.Message{ID: "probe", Zero: "zero", One: "one", Two: "two", Few: "few", Many: "many", Other: "other"}
+	if err := b.AddMessages(tag, msg); err != nil {
+		t.Fatal(err)
+	}
+	loc := i18n.NewLocalizer(b, tag.String())
+	forms := map[string]bool{}
+	counts := []any{}
+	for n := 0; n <= 200; n++ {
+		counts = append(counts, n)
+	}
+	counts = append(counts, 1000, 1000000, "1.5", "0.5")
+	for _, n := range counts {
+		s, err := loc.Localize(&i18n.LocalizeConfig{MessageID: "probe", PluralCount: n})
+		if err != nil {
+			t.Fatalf("probe %v: %v", n, err)
+		}
+		forms[s] = true
+	}
+	return forms
+}
+
+// TestTranslationsComplete fails when a language lacks a message English
+// has, a plural form its grammar needs, or changes a placeholder.
+func TestTranslationsComplete(t *testing.T) {
+	c := mustCatalog(t)
+	en := readMessages(t, "active.en.toml")
+	for _, l := range c.Languages() {
+		if l.Code == "en" {
+			continue
+		}
+		t.Run(l.Code, func(t *testing.T) {
+			m := readMessages(t, "active."+l.Code+".toml")
+			forms := pluralForms(t, l.Tag)
+			for id, src := range en {
+				tr, ok := m[id]
+				if !ok {
+					t.Errorf("%s: message %q missing", l.Code, id)
+					continue
+				}
+				_, plural := src["one"]
+				for form := range forms {
+					if !plural && form != "other" {
+						continue
+					}
+					if strings.TrimSpace(tr[form]) == "" {
+						t.Errorf("%s: message %q lacks plural form %q", l.Code, id, form)
+					}
+				}
+				want := placeholders(src["other"])
+				for form, text := range tr {
+					if form == "description" || form == "hash" {
+						continue
+					}
+					if got := placeholders(text); got != want && !(plural && got == strings.ReplaceAll(want, "Count,", "")) {
+						t.Errorf("%s: %q form %s has placeholders %q; want %q", l.Code, id, form, got, want)
+					}
+				}
+			}
+			for id := range m {
+				if _, ok := en[id]; !ok {
+					t.Errorf("%s: message %q is not in English (stale?)", l.Code, id)
+				}
+			}
+		})
+	}
+}
+
+func TestNegotiate(t *testing.T) {
+	c := mustCatalog(t)
+	for _, tc := range []struct{ query, cookie, accept, want string }{
+		{"", "", "", "en"},
+		{"", "", "de-DE,de;q=0.9,en;q=0.8", "de"},
+		{"", "", "fr-CA", "fr"},
+		{"", "", "pt-PT,pt;q=0.9", "pt-BR"},
+		{"", "", "zh-CN,zh;q=0.9", "zh-Hans"},
+		{"", "", "he-IL", "he"},
+		{"", "", "sw,xx;q=0.5", "en"},
+		{"", "", "en;q=0.1, ja;q=0.9", "ja"},
+		{"", "ar", "de", "ar"},
+		{"ja", "ar", "de", "ja"},
+		{"PT-br", "", "", "pt-BR"},
+		{"<script>alert(1)</script>", "", "nl", "nl"},
+		{"xx-invalid", "%00", "it", "it"},
+		{strings.Repeat("a", 4000), "", "pl", "pl"},
+		{"", "", strings.Repeat("de,", 2000), "en"},
+		{"", "", ";;;,,q=x", "en"},
+	} {
+		if got := c.Negotiate(tc.query, tc.cookie, tc.accept).Code; got != tc.want {
+			t.Errorf("Negotiate(%.40q, %.40q, %.40q) = %q; want %q", tc.query, tc.cookie, tc.accept, got, tc.want)
+		}
+	}
+}
+
+func TestDirection(t *testing.T) {
+	for _, tc := range []struct{ tag, want string }{
+		{"en", "ltr"}, {"ar", "rtl"}, {"he", "rtl"}, {"fa", "rtl"}, {"ja", "ltr"}, {"zh-Hans", "ltr"},
+	} {
+		if got := locales.Direction(language.MustParse(tc.tag)); got != tc.want {
+			t.Errorf("Direction(%q) = %q; want %q", tc.tag, got, tc.want)
+		}
+	}
+}
+
+func TestTranslatorNeverFails(t *testing.T) {
+	c := mustCatalog(t)
+	tr := c.Translator(c.Negotiate("de", "", ""))
+	if got := tr.T("no.such.message", nil); got != "no.such.message" {
+		t.Errorf("T(missing) = %q; want the id", got)
+	}
+	if got := tr.N("verdict.affected", 37, map[string]any{"Window": "5 Minuten"}); !strings.Contains(got, "37") {
+		t.Errorf("N(verdict.affected, 37) = %q; want it to contain 37", got)
+	}
+}
+
+func TestDefaultLocaleMustBeSupported(t *testing.T) {
+	if _, err := locales.New("tlh"); err == nil {
+		t.Error("New(\"tlh\") = nil error; want an error naming the supported languages")
+	}
+}
