@@ -1,0 +1,21 @@
+// Package incident records the error pages gatewatch serves and groups them
+// into incidents that support staff can open later.
+//
+// An [Event] is one error page served: when, for which site and upstream,
+// what nginx reported about the upstream, and who (as a hash) saw it. The
+// HTTP handler hands events to a [Recorder], whose bounded queue never makes a
+// page wait: when the queue is full, or the store is down, events are dropped
+// and counted instead. One writer goroutine stores them in batches.
+//
+// A [Store] keeps events and groups them into an [Incident] per site and
+// upstream: the incident opens on the first error, collects counts (requests,
+// distinct visitors, codes, paths, locales) and the most trusted [Cause], and
+// is closed by the caller once the upstream has passed its checks for a quiet
+// period; the next error after that opens a new incident.
+//
+// Two adapters implement Store, chosen by [Open] from the DSN: embedded SQLite
+// (pure Go, no cgo; the default, one file in the data directory) and
+// PostgreSQL, which lets several gatewatch instances share incidents. Both run
+// the same SQL on the same schema, apply their migrations at start and pass
+// the same contract tests.
+package incident
