@@ -51,6 +51,10 @@ type Follower struct {
 	// "does not exist"). Run keeps polling after them; a repeated error is
 	// reported once until it changes or the file reads again.
 	OnError func(err error)
+
+	// polled, if set, is called after every poll; tests use it to know
+	// that the file was looked at instead of sleeping and hoping.
+	polled func()
 }
 
 // Run follows the file and calls fn with each parsed line, in the calling
@@ -68,6 +72,7 @@ func (f *Follower) Run(ctx context.Context, fn func(Entry)) error {
 		r.cfg.RotateGrace = DefaultRotateGrace
 	}
 	r.buf = make([]byte, 32<<10)
+	r.check = make([]byte, seenBytes)
 	defer r.closeAll()
 
 	tick := time.NewTicker(r.cfg.Interval)
@@ -76,6 +81,9 @@ func (f *Follower) Run(ctx context.Context, fn func(Entry)) error {
 	for {
 		r.poll(first, time.Now())
 		first = false
+		if r.cfg.polled != nil {
+			r.cfg.polled()
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -89,6 +97,7 @@ type follow struct {
 	cfg      Follower
 	fn       func(Entry)
 	buf      []byte // read buffer, reused
+	check    []byte // for truncated, reused
 	cur      *tailFile
 	old      *tailFile // the rotated-away file, read until oldUntil
 	oldUntil time.Time
@@ -103,6 +112,7 @@ type tailFile struct {
 	line []byte      // the current line so far, at most MaxLineBytes
 	cut  bool        // the current line overflowed; skip to its newline
 	skip bool        // started mid-line; skip to the first newline
+	seen []byte      // the last bytes read, up to t.off
 }
 
 func (r *follow) poll(first bool, now time.Time) {
@@ -146,16 +156,21 @@ func (r *follow) poll(first bool, now time.Time) {
 		if r.truncated(r.cur) {
 			// copytruncate: nginx appends (O_APPEND) at the new, smaller
 			// end, so start over from the beginning.
-			r.cur.off, r.cur.line, r.cur.cut, r.cur.skip = 0, r.cur.line[:0], false, false
+			c := r.cur
+			c.off, c.line, c.seen, c.cut, c.skip = 0, c.line[:0], c.seen[:0], false, false
 		}
 		r.read(r.cur)
 	}
 }
 
+// seenBytes is how much of what was last read a tailFile remembers to
+// recognise its file being rewritten: nginx's longest line (2048 bytes), so
+// the comparison spans at least one whole line with its time and number.
+const seenBytes = 2048
+
 // truncated reports whether t's file was truncated since it was last read:
-// it is shorter than what was read, or, when it has already grown past that
-// again, the byte before t.off is no longer the newline that ended the last
-// line read.
+// it is shorter than what was read, or, when nginx has already written past
+// that point again, the bytes before t.off are no longer those read there.
 func (r *follow) truncated(t *tailFile) bool {
 	st, err := t.file.Stat()
 	if err != nil {
@@ -164,14 +179,26 @@ func (r *follow) truncated(t *tailFile) bool {
 	if st.Size() < t.off {
 		return true
 	}
-	if t.off == 0 || len(t.line) > 0 || t.cut || t.skip {
+	if len(t.seen) == 0 {
 		return false
 	}
-	last := []byte{0}
-	if _, err := t.file.ReadAt(last, t.off-1); err != nil {
+	now := r.check[:len(t.seen)]
+	if _, err := t.file.ReadAt(now, t.off-int64(len(t.seen))); err != nil {
 		return false
 	}
-	return last[0] != '\n'
+	return !bytes.Equal(now, t.seen)
+}
+
+// remember keeps the last seenBytes bytes read from t.
+func (t *tailFile) remember(p []byte) {
+	if len(p) >= seenBytes {
+		t.seen = append(t.seen[:0], p[len(p)-seenBytes:]...)
+		return
+	}
+	if drop := len(t.seen) + len(p) - seenBytes; drop > 0 {
+		t.seen = t.seen[:copy(t.seen, t.seen[drop:])]
+	}
+	t.seen = append(t.seen, p...)
 }
 
 // open opens the path; atEnd starts at its end, skipping a partial last
@@ -193,9 +220,10 @@ func (r *follow) open(atEnd bool) *tailFile {
 	t := &tailFile{file: file, info: info}
 	if atEnd && info.Size() > 0 {
 		t.off = info.Size()
-		last := make([]byte, 1)
-		if _, err := file.ReadAt(last, t.off-1); err == nil && last[0] != '\n' {
-			t.skip = true
+		seen := make([]byte, min(t.off, seenBytes))
+		if _, err := file.ReadAt(seen, t.off-int64(len(seen))); err == nil {
+			t.remember(seen)
+			t.skip = seen[len(seen)-1] != '\n'
 		}
 	}
 	return t
@@ -207,6 +235,7 @@ func (r *follow) read(t *tailFile) {
 		n, err := t.file.ReadAt(r.buf, t.off)
 		if n > 0 {
 			t.off += int64(n)
+			t.remember(r.buf[:n])
 			r.consume(t, r.buf[:n])
 		}
 		if err == io.EOF || (err == nil && n == 0) {

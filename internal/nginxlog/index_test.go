@@ -1,0 +1,163 @@
+package nginxlog_test
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gatewatch/gatewatch/internal/nginxlog"
+)
+
+func entry(conn int64, sec int, msg string) nginxlog.Entry {
+	return nginxlog.Entry{Conn: conn, Time: time.Date(2026, 11, 22, 1, 0, sec, 0, time.UTC), Message: msg}
+}
+
+func messages(es []nginxlog.Entry) []string {
+	out := make([]string, 0, len(es))
+	for _, e := range es {
+		out = append(out, e.Message)
+	}
+	return out
+}
+
+func TestIndexLookup(t *testing.T) {
+	ix := nginxlog.NewIndex(10)
+	ix.Add(entry(1, 0, "a"))
+	ix.Add(entry(2, 1, "b"))
+	ix.Add(entry(0, 2, "notice"))
+	ix.Add(entry(1, 3, "c"))
+
+	tests := []struct {
+		conn int64
+		want string
+	}{
+		{1, "[a c]"},
+		{2, "[b]"},
+		{3, "[]"},
+		{0, "[]"},
+	}
+	for _, tt := range tests {
+		if got := fmt.Sprint(messages(ix.Lookup(tt.conn))); got != tt.want {
+			t.Errorf("Lookup(%d) = %s; want %s", tt.conn, got, tt.want)
+		}
+	}
+	if got := ix.Len(); got != 4 {
+		t.Errorf("Len() = %d; want 4", got)
+	}
+	if got := fmt.Sprint(messages(ix.Recent(2))); got != "[notice c]" {
+		t.Errorf("Recent(2) = %s; want [notice c]", got)
+	}
+	if got := fmt.Sprint(messages(ix.Recent(100))); got != "[a b notice c]" {
+		t.Errorf("Recent(100) = %s; want [a b notice c]", got)
+	}
+}
+
+func TestIndexEviction(t *testing.T) {
+	ix := nginxlog.NewIndex(3)
+	for i, e := range []nginxlog.Entry{
+		entry(1, 0, "a"), entry(2, 1, "b"), entry(1, 2, "c"), entry(3, 3, "d"), entry(4, 4, "e"),
+	} {
+		ix.Add(e)
+		if got, want := ix.Len(), min(i+1, 3); got != want {
+			t.Errorf("after %d adds Len() = %d; want %d", i+1, got, want)
+		}
+	}
+	// a and b are the oldest and were evicted; c, d, e remain.
+	tests := []struct {
+		conn int64
+		want string
+	}{
+		{1, "[c]"},
+		{2, "[]"},
+		{3, "[d]"},
+		{4, "[e]"},
+	}
+	for _, tt := range tests {
+		if got := fmt.Sprint(messages(ix.Lookup(tt.conn))); got != tt.want {
+			t.Errorf("Lookup(%d) = %s; want %s", tt.conn, got, tt.want)
+		}
+	}
+	if got := fmt.Sprint(messages(ix.Recent(3))); got != "[c d e]" {
+		t.Errorf("Recent(3) = %s; want [c d e]", got)
+	}
+}
+
+// Wrapping the ring many times keeps exactly the newest entries reachable.
+func TestIndexEvictionLong(t *testing.T) {
+	const size = 100
+	ix := nginxlog.NewIndex(size)
+	for i := range 1050 {
+		ix.Add(entry(int64(i%7+1), 0, fmt.Sprint(i)))
+	}
+	total := 0
+	for conn := int64(1); conn <= 7; conn++ {
+		for _, e := range ix.Lookup(conn) {
+			var n int
+			fmt.Sscan(e.Message, &n)
+			if n < 1050-size || int64(n%7+1) != conn {
+				t.Errorf("Lookup(%d) returned entry %d; want only the last %d entries of that conn", conn, n, size)
+			}
+			total++
+		}
+	}
+	if total != size {
+		t.Errorf("Lookup over all conns found %d entries; want %d", total, size)
+	}
+}
+
+// One connection number repeated many times keeps only its newest 64.
+func TestIndexPerConnBound(t *testing.T) {
+	ix := nginxlog.NewIndex(1000)
+	for i := range 200 {
+		ix.Add(entry(5, 0, fmt.Sprint(i)))
+	}
+	got := ix.Lookup(5)
+	if len(got) != 64 {
+		t.Fatalf("len(Lookup(5)) = %d; want 64", len(got))
+	}
+	if got[0].Message != "136" || got[63].Message != "199" {
+		t.Errorf("Lookup(5) = %s..%s; want 136..199", got[0].Message, got[63].Message)
+	}
+	// Evicting all of them leaves nothing dangling.
+	for i := range 1000 {
+		ix.Add(entry(6, 0, fmt.Sprint(i)))
+	}
+	if got := ix.Lookup(5); len(got) != 0 {
+		t.Errorf("Lookup(5) after eviction = %d entries; want 0", len(got))
+	}
+}
+
+func TestIndexLookupNear(t *testing.T) {
+	ix := nginxlog.NewIndex(0)
+	ix.Add(entry(9, 0, "before restart"))
+	ix.Add(entry(9, 40, "now"))
+	ix.Add(entry(9, 42, "now, next peer"))
+	at := time.Date(2026, 11, 22, 1, 0, 41, 500e6, time.UTC)
+	if got := fmt.Sprint(messages(ix.LookupNear(9, at, 2*time.Second))); got != "[now now, next peer]" {
+		t.Errorf("LookupNear(9, %v, 2s) = %s; want [now now, next peer]", at, got)
+	}
+	if got := ix.LookupNear(9, at, 0); len(got) != 0 {
+		t.Errorf("LookupNear(9, %v, 0) = %d entries; want 0", at, len(got))
+	}
+}
+
+func TestIndexConcurrent(t *testing.T) {
+	ix := nginxlog.NewIndex(50)
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 500 {
+				ix.Add(entry(int64(w*1000+i%10+1), 0, "x"))
+				ix.Lookup(int64(i%10 + 1))
+				ix.Recent(5)
+			}
+		}()
+	}
+	wg.Wait()
+	if got := ix.Len(); got != 50 {
+		t.Errorf("Len() = %d; want 50", got)
+	}
+}
