@@ -12,54 +12,54 @@ type Cause string
 // action ("while reading response header from upstream", "while reading
 // upstream") around the same failure.
 const (
-	// CauseRefused: nothing listens at the upstream address ("connect()
+	// CauseRefused means nothing listens at the upstream address ("connect()
 	// failed (111: Connection refused)", or a missing unix socket).
 	CauseRefused Cause = "refused"
-	// CauseConnectTimeout: the upstream did not accept the connection or
+	// CauseConnectTimeout means the upstream did not accept the connection or
 	// finish the TLS handshake in proxy_connect_timeout.
 	CauseConnectTimeout Cause = "connect_timeout"
-	// CauseReadTimeout: the upstream accepted the request but did not answer
+	// CauseReadTimeout means the upstream accepted the request but did not answer
 	// (or stopped answering) within proxy_read_timeout / proxy_send_timeout.
 	CauseReadTimeout Cause = "read_timeout"
-	// CauseNoLiveUpstreams: every server of the upstream group is marked
+	// CauseNoLiveUpstreams means every server of the upstream group is marked
 	// failed, so nginx did not even try.
 	CauseNoLiveUpstreams Cause = "no_live_upstreams"
-	// CausePrematureClose: the upstream closed the connection before sending
+	// CausePrematureClose means the upstream closed the connection before sending
 	// a complete response, typically because the application process died.
 	CausePrematureClose Cause = "premature_close"
-	// CauseReset: the upstream reset the connection (104: Connection reset
+	// CauseReset means the upstream reset the connection (104: Connection reset
 	// by peer).
 	CauseReset Cause = "reset"
-	// CauseUnreachable: the network has no route to the upstream (113, 101,
+	// CauseUnreachable means the network has no route to the upstream (113, 101,
 	// 112).
 	CauseUnreachable Cause = "unreachable"
-	// CausePermissionDenied: the kernel refused nginx's connect() (13:
+	// CausePermissionDenied means the kernel refused nginx's connect() (13:
 	// Permission denied), which is SELinux or a local firewall rule.
 	CausePermissionDenied Cause = "permission_denied"
-	// CauseDNSFailure: nginx's resolver could not resolve the upstream name.
+	// CauseDNSFailure means nginx's resolver could not resolve the upstream name.
 	CauseDNSFailure Cause = "dns_failure"
-	// CauseTLSError: the TLS handshake with the upstream failed, e.g. nginx
+	// CauseTLSError means the TLS handshake with the upstream failed, e.g. nginx
 	// speaks TLS to a plain-HTTP port ("wrong version number").
 	CauseTLSError Cause = "tls_error"
-	// CauseTLSVerify: the upstream's certificate did not verify or did not
+	// CauseTLSVerify means the upstream's certificate did not verify or did not
 	// match its name (proxy_ssl_verify on).
 	CauseTLSVerify Cause = "tls_verify"
-	// CauseHeaderTooBig: the upstream's response header did not fit
+	// CauseHeaderTooBig means the upstream's response header did not fit
 	// proxy_buffer_size.
 	CauseHeaderTooBig Cause = "header_too_big"
-	// CauseBadResponse: the upstream answered something that is not valid
+	// CauseBadResponse means the upstream answered something that is not valid
 	// for the protocol nginx speaks to it (not HTTP, bad chunking, ...).
 	CauseBadResponse Cause = "bad_response"
-	// CauseResourceLimit: nginx or the host ran out of descriptors,
+	// CauseResourceLimit means nginx or the host ran out of descriptors,
 	// connections, local ports or a unix socket backlog.
 	CauseResourceLimit Cause = "resource_limit"
-	// CauseRateLimited: nginx's own limit_req / limit_conn rejected the
+	// CauseRateLimited means nginx's own limit_req / limit_conn rejected the
 	// request.
 	CauseRateLimited Cause = "rate_limited"
-	// CauseAppStderr: a FastCGI/uwsgi/SCGI application wrote to its stderr,
+	// CauseAppStderr means a FastCGI/uwsgi/SCGI application wrote to its stderr,
 	// which is where PHP and friends report fatal errors.
 	CauseAppStderr Cause = "app_stderr"
-	// CauseOther: none of the above; the raw line is still the evidence.
+	// CauseOther means none of the above; the raw line is still the evidence.
 	CauseOther Cause = "other"
 )
 
