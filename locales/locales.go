@@ -149,20 +149,30 @@ const maxAcceptLanguage = 512
 // then the lang cookie, then the Accept-Language header, then the default.
 // Invalid or unsupported values are skipped, never an error.
 func (c *Catalog) Negotiate(query, cookie, acceptLanguage string) Language {
+	if l, ok := c.Match(query, cookie, acceptLanguage); ok {
+		return l
+	}
+	return c.languages[c.fallback]
+}
+
+// Match is Negotiate without the default: ok is false when nothing the
+// visitor sent matches a supported language, so that the caller can fall
+// back to a site's own default.
+func (c *Catalog) Match(query, cookie, acceptLanguage string) (Language, bool) {
 	if i, ok := c.lookup(query); ok {
-		return c.languages[i]
+		return c.languages[i], true
 	}
 	if i, ok := c.lookup(cookie); ok {
-		return c.languages[i]
+		return c.languages[i], true
 	}
 	if acceptLanguage != "" && len(acceptLanguage) <= maxAcceptLanguage {
 		if tags, _, err := language.ParseAcceptLanguage(acceptLanguage); err == nil && len(tags) > 0 {
 			if _, i, conf := c.matcher.Match(tags...); conf != language.No {
-				return c.languages[i]
+				return c.languages[i], true
 			}
 		}
 	}
-	return c.languages[c.fallback]
+	return Language{}, false
 }
 
 // Lookup returns the supported language for code, exactly or by a close

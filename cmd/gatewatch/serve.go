@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/gatewatch/gatewatch/handlers"
+	"github.com/gatewatch/gatewatch/internal/config"
+	"github.com/gatewatch/gatewatch/internal/monitor"
+	"github.com/gatewatch/gatewatch/internal/probe"
+	"github.com/gatewatch/gatewatch/locales"
+	"github.com/gatewatch/gatewatch/static"
+)
+
+// Server limits: an error page server meets its heaviest traffic when
+// things are already on fire, so slow and oversized clients are cut off.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 10 * time.Second
+	writeTimeout      = 15 * time.Second
+	idleTimeout       = 60 * time.Second
+	maxHeaderBytes    = 32 << 10
+	shutdownTimeout   = 10 * time.Second
+)
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("serve", stderr)
+	path := fs.String("config", "", "config file (default: $GATEWATCH_CONFIG, else the embedded default)")
+	listen := fs.String("listen", "", "public listen address (overrides server.listen)")
+	adminListen := fs.String("admin-listen", "", "admin listen address (overrides server.admin_listen)")
+	dataDir := fs.String("data", "", "data directory (overrides server.data_dir)")
+	if err := fs.Parse(args); err != nil {
+		return exitError{2, err}
+	}
+	cfg, err := loadConfig(*path, getenv)
+	if err != nil {
+		return configError(err)
+	}
+	if *listen != "" {
+		cfg.Server.Listen = *listen
+	}
+	if *adminListen != "" {
+		cfg.Server.AdminListen = *adminListen
+	}
+	if *dataDir != "" {
+		cfg.Server.DataDir = *dataDir
+	}
+	if err := cfg.Recheck("flags"); err != nil {
+		return configError(err)
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+
+	catalog, err := locales.New(cfg.Server.DefaultLocale)
+	if err != nil {
+		return err
+	}
+	assets, err := loadAssets(cfg)
+	if err != nil {
+		return err
+	}
+	mon, err := monitor.New(monitor.Options{
+		Upstreams:     monitorUpstreams(cfg),
+		Checker:       probe.New(probe.Options{Timeout: cfg.Monitor.Timeout.Duration, SlowThreshold: cfg.Monitor.SlowThreshold.Duration}),
+		Interval:      cfg.Monitor.Interval.Duration,
+		DownInterval:  cfg.Monitor.DownInterval.Duration,
+		MinInterval:   cfg.Monitor.MinInterval.Duration,
+		Window:        cfg.Monitor.Window.Duration,
+		DownThreshold: cfg.Monitor.DownThreshold,
+		Logger:        logger,
+	})
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := handlers.NewMetrics(reg)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	monDone := make(chan error, 1)
+	go func() { monDone <- mon.Run(ctx) }()
+
+	servers := []*namedServer{{
+		name:    "public",
+		addr:    cfg.Server.Listen,
+		handler: handlers.NewPublic(cfg, catalog, assets, mon, realClock{}, metrics, logger),
+	}}
+	if cfg.Server.AdminListen != "" {
+		servers = append(servers, &namedServer{
+			name:    "admin",
+			addr:    cfg.Server.AdminListen,
+			handler: handlers.NewAdmin(cfg, reg, logger),
+		})
+	}
+	for _, s := range servers {
+		if err := s.listen(); err != nil {
+			for _, o := range servers {
+				o.close()
+			}
+			return err
+		}
+	}
+	printBanner(stdout, cfg, servers)
+
+	errc := make(chan error, len(servers))
+	for _, s := range servers {
+		go func(s *namedServer) { errc <- s.serve(logger) }(s)
+	}
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+		logger.Error("listener failed", "err", err)
+	}
+	cancel()
+	sctx, scancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer scancel()
+	for _, s := range servers {
+		if serr := s.srv.Shutdown(sctx); serr != nil {
+			logger.Warn("shutdown", "listener", s.name, "err", serr)
+		}
+	}
+	<-monDone
+	return err
+}
+
+type namedServer struct {
+	name    string
+	addr    string
+	handler http.Handler
+	ln      net.Listener
+	srv     *http.Server
+}
+
+func (s *namedServer) listen() error {
+	ln, err := net.Listen("tcp", s.addr)
+	if err != nil {
+		return fmt.Errorf("%s listener: %w", s.name, err)
+	}
+	s.ln = ln
+	s.srv = &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+	}
+	return nil
+}
+
+func (s *namedServer) close() {
+	if s.ln != nil {
+		s.ln.Close()
+	}
+}
+
+func (s *namedServer) serve(logger *slog.Logger) error {
+	s.srv.ErrorLog = slog.NewLogLogger(logger.Handler().WithAttrs([]slog.Attr{slog.String("listener", s.name)}), slog.LevelWarn)
+	if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("%s listener: %w", s.name, err)
+	}
+	return nil
+}
+
+// printBanner tells a new user where to look: the URLs actually bound
+// (":0" in tests becomes a real port) and how to log in.
+func printBanner(w io.Writer, cfg *config.Config, servers []*namedServer) {
+	for _, s := range servers {
+		u := "http://" + s.ln.Addr().String() + "/"
+		switch s.name {
+		case "public":
+			fmt.Fprintf(w, "gatewatch %s: error pages on %s (any path, e.g. %scart)\n", buildVersion(), u, u)
+		case "admin":
+			fmt.Fprintf(w, "gatewatch %s: admin on %sadmin/ (health %shealthz)\n", buildVersion(), u, u)
+		}
+	}
+	if cfg.Source == config.DefaultSource && len(cfg.Admin.Users) > 0 {
+		fmt.Fprintf(w, "log in as %q with password \"gatewatch\" (the embedded default's demo user; set your own with `gatewatch hash-password`)\n", cfg.Admin.Users[0].Name)
+	}
+}
+
+func monitorUpstreams(cfg *config.Config) []monitor.Upstream {
+	var out []monitor.Upstream
+	for _, s := range cfg.Sites {
+		for _, u := range s.Upstreams {
+			out = append(out, monitor.Upstream{Site: s.Name, Name: u.Name, Check: u.Check, Addrs: u.Addrs})
+		}
+	}
+	return out
+}
+
+// loadAssets builds the static set with every site's logo added.
+func loadAssets(cfg *config.Config) (*static.Set, error) {
+	var extra []static.File
+	for i := range cfg.Sites {
+		s := &cfg.Sites[i]
+		p := cfg.LogoPath(s)
+		if p == "" {
+			continue
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("site %q logo: %w", s.Name, err)
+		}
+		extra = append(extra, static.File{Logical: handlers.LogoAsset(s.Name, p), Body: b})
+	}
+	return static.New(extra...)
+}

@@ -1,0 +1,199 @@
+package handlers
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gatewatch/gatewatch/internal/config"
+	"github.com/gatewatch/gatewatch/internal/monitor"
+	"github.com/gatewatch/gatewatch/locales"
+	"github.com/gatewatch/gatewatch/pages"
+	"github.com/gatewatch/gatewatch/static"
+)
+
+// langCookie remembers a language the visitor picked in the switcher.
+const langCookie = "lang"
+
+// langCookieAge is how long that choice is remembered.
+const langCookieAge = 365 * 24 * time.Hour
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// handleErrorPage serves every path that is not under /_gatewatch/: the
+// error page for the code nginx passed in X-Code (502 by default), in the
+// visitor's language and the format their client asked for.
+func handleErrorPage(d *publicDeps) http.Handler {
+	langs := d.catalog.Languages()
+	logos := d.logos
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := readProxied(r, d.trust)
+		site := d.cfg.SiteFor(p.Host)
+		q := &request{p: p, site: site, now: d.clock.Now(), langs: langs}
+		q.lang = d.negotiate(r, site)
+		q.tr = d.catalog.Translator(q.lang)
+		if siteDown(p.Code) {
+			q.status = d.status.Status(site.Name)
+			d.status.Observe(site.Name, monitor.Visit{IP: p.ClientIP, UserAgent: p.UserAgent, ReportedAddr: p.Upstream.Addr})
+		}
+		if l := r.URL.Query().Get("lang"); l != "" && l == q.lang.Code {
+			http.SetCookie(w, &http.Cookie{Name: langCookie, Value: q.lang.Code, Path: "/",
+				MaxAge: int(langCookieAge / time.Second), SameSite: http.SameSiteLaxMode, Secure: p.Proto == "https"})
+		}
+		f := negotiateFormat(r)
+		h := w.Header()
+		commonHeaders(h, p, q)
+		switch f {
+		case formatProblem:
+			d.writeProblem(w, r, q)
+		case formatText:
+			d.writeText(w, r, q)
+		default:
+			q.nonce = newNonce()
+			h.Set("Content-Security-Policy", pageCSP(q.nonce))
+			d.writePage(w, r, q, buildPage(q, d.assets, logos[site.Name], d.cfg.Server.AdminURL))
+		}
+		d.pagesServed(site.Name, p.Code, q.lang.Code, f)
+	})
+}
+
+// negotiate picks the language for one request, falling back to the
+// site's own default before the server's.
+func (d *publicDeps) negotiate(r *http.Request, site *config.Site) locales.Language {
+	cookie := ""
+	if c, err := r.Cookie(langCookie); err == nil {
+		cookie = c.Value
+	}
+	if l, ok := d.catalog.Match(r.URL.Query().Get("lang"), cookie, r.Header.Get("Accept-Language")); ok {
+		return l
+	}
+	if site.DefaultLocale != "" {
+		if l, ok := d.catalog.Lookup(site.DefaultLocale); ok {
+			return l
+		}
+	}
+	return d.catalog.Default()
+}
+
+func commonHeaders(h http.Header, p proxied, q *request) {
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Request-ID", p.RequestID)
+	h.Set("X-Robots-Tag", "noindex, nofollow")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Language", q.lang.Code)
+	h.Set("Vary", "Accept, Accept-Language, Cookie, X-Format")
+	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	switch p.Code {
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		h.Set("Retry-After", strconv.Itoa(retryAfterSeconds(q.status)))
+	}
+}
+
+// pageCSP allows the page's own style sheet and script, the nonce'd inline
+// brand colors, and fetches to its own origin: nothing inline without the
+// nonce, nothing from elsewhere.
+func pageCSP(nonce string) string {
+	return "default-src 'none'; script-src 'self' 'nonce-" + nonce + "'; style-src 'self' 'nonce-" + nonce +
+		"'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+}
+
+func newNonce() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func (d *publicDeps) writePage(w http.ResponseWriter, r *http.Request, q *request, m *pages.ErrorPage) {
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bufPool.Put(buf)
+	if err := pages.ErrorPageView(m).Render(r.Context(), buf); err != nil {
+		// A page that cannot render still owes the visitor an answer.
+		d.logger.Error("render error page", "err", err, "request_id", q.p.RequestID)
+		d.writeText(w, r, q)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(q.p.Code)
+	if r.Method != http.MethodHead {
+		w.Write(buf.Bytes())
+	}
+}
+
+// problem is an RFC 9457 problem details object.
+type problem struct {
+	Type       string `json:"type"`
+	Title      string `json:"title"`
+	Status     int    `json:"status"`
+	Detail     string `json:"detail"`
+	Instance   string `json:"instance"`
+	RequestID  string `json:"request_id"`
+	Time       string `json:"time"`
+	RetryAfter int    `json:"retry_after,omitempty"`
+	Verdict    string `json:"verdict,omitempty"`
+}
+
+func (d *publicDeps) writeProblem(w http.ResponseWriter, r *http.Request, q *request) {
+	c := errorCopy(q.tr, q.p.Code)
+	pr := problem{
+		Type:      "about:blank",
+		Title:     http.StatusText(q.p.Code),
+		Status:    q.p.Code,
+		Detail:    c.Headline + ". " + c.Lead,
+		Instance:  "urn:gatewatch:request:" + q.p.RequestID,
+		RequestID: q.p.RequestID,
+		Time:      q.now.UTC().Format(time.RFC3339),
+	}
+	if pr.Title == "" {
+		pr.Title = c.Badge
+	}
+	if siteDown(q.p.Code) {
+		pr.RetryAfter = retryAfterSeconds(q.status)
+		pr.Verdict = string(q.status.Verdict)
+	}
+	b, err := json.Marshal(pr)
+	if err != nil {
+		d.logger.Error("encode problem", "err", err)
+		b = []byte(`{"status":` + strconv.Itoa(q.p.Code) + `}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(q.p.Code)
+	if r.Method != http.MethodHead {
+		w.Write(b)
+	}
+}
+
+func (d *publicDeps) writeText(w http.ResponseWriter, r *http.Request, q *request) {
+	c := errorCopy(q.tr, q.p.Code)
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bufPool.Put(buf)
+	buf.WriteString(c.Badge + " · " + c.Headline + "\n\n" + c.Lead + "\n")
+	if siteDown(q.p.Code) {
+		answer, detail, affected := verdictText(q.tr, q.status)
+		buf.WriteString("\n" + answer + " " + detail + "\n")
+		if affected != "" {
+			buf.WriteString(affected + "\n")
+		}
+	}
+	buf.WriteString("\n" + q.tr.T("ref.label", nil) + ": " + q.p.RequestID + "\n")
+	buf.WriteString(q.tr.T("ref.time", nil) + ": " + q.now.UTC().Format(refTimeLayout) + "\n")
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(q.p.Code)
+	if r.Method != http.MethodHead {
+		w.Write(buf.Bytes())
+	}
+}

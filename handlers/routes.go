@@ -1,0 +1,92 @@
+package handlers
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/gatewatch/gatewatch/internal/config"
+	"github.com/gatewatch/gatewatch/internal/monitor"
+	"github.com/gatewatch/gatewatch/locales"
+	"github.com/gatewatch/gatewatch/static"
+)
+
+// StatusSource is the monitor as the public handler needs it: a cached
+// status to show, and a note that a visitor met an error.
+type StatusSource interface {
+	Status(site string) monitor.SiteStatus
+	Observe(site string, v monitor.Visit)
+}
+
+// Clock tells the time, so that tests can fix it.
+type Clock interface {
+	Now() time.Time
+}
+
+// Metrics counts what the public listener serves; the admin listener
+// publishes it.
+type Metrics interface {
+	PageServed(site string, code int, locale, format string)
+}
+
+// publicDeps is everything the public handlers share.
+type publicDeps struct {
+	cfg     *config.Config
+	catalog *locales.Catalog
+	assets  *static.Set
+	logos   map[string]string // site name -> logo URL
+	status  StatusSource
+	trust   Trust
+	clock   Clock
+	metrics Metrics
+	logger  *slog.Logger
+}
+
+func (d *publicDeps) pagesServed(site string, code int, locale string, f format) {
+	d.metrics.PageServed(site, code, locale, f.String())
+}
+
+// NewPublic returns the public listener's handler: the error pages nginx
+// sends visitors to, and the /_gatewatch/ endpoints their browsers call.
+func NewPublic(cfg *config.Config, catalog *locales.Catalog, assets *static.Set, status StatusSource,
+	clock Clock, metrics Metrics, logger *slog.Logger) http.Handler {
+	d := &publicDeps{
+		cfg: cfg, catalog: catalog, assets: assets, status: status, clock: clock, metrics: metrics, logger: logger,
+		trust: NewTrust(cfg.Server.TrustedProxies),
+		logos: map[string]string{},
+	}
+	for _, s := range cfg.Sites {
+		d.logos[s.Name] = assets.URL(LogoAsset(s.Name, cfg.LogoPath(&s)))
+	}
+	errorPage := handleErrorPage(d)
+
+	r := mux.NewRouter()
+	gw := r.PathPrefix("/_gatewatch/").Subrouter()
+	gw.Handle("/static/{name}", handleStatic(assets)).Methods(http.MethodGet, http.MethodHead)
+	gw.Handle("/api/v1/status", handleStatus(d)).Methods(http.MethodGet, http.MethodHead)
+	gw.Handle("/clear-site-data", handleClearSiteData(d)).Methods(http.MethodPost)
+	gw.NotFoundHandler = withCode(http.StatusNotFound, errorPage)
+	gw.MethodNotAllowedHandler = withCode(http.StatusMethodNotAllowed, errorPage)
+
+	// Every other path is an error page: nginx proxies the failed request
+	// here as it was, whatever its method.
+	r.PathPrefix("/").Handler(errorPage).Methods(http.MethodGet, http.MethodHead, http.MethodPost,
+		http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions)
+	r.MethodNotAllowedHandler = withCode(http.StatusMethodNotAllowed, errorPage)
+	return recoverer(logger, r)
+}
+
+// NewAdmin returns the admin listener's handler.
+func NewAdmin(cfg *config.Config, gatherer prometheus.Gatherer, logger *slog.Logger) http.Handler {
+	r := mux.NewRouter()
+	r.HandleFunc("/healthz", handleHealthz).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{})).Methods(http.MethodGet)
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "not found", http.StatusNotFound)
+	})
+	return recoverer(logger, r)
+}

@@ -1,0 +1,147 @@
+package handlers
+
+import (
+	"net/url"
+	"strings"
+
+	"github.com/gatewatch/gatewatch/locales"
+	"github.com/gatewatch/gatewatch/pages"
+)
+
+// Keyboard shortcuts, each key separated by keySep for the key caps.
+var (
+	keysCtrlF5      = keys("Ctrl", "F5")
+	keysCtrlShiftR  = keys("Ctrl", "Shift", "R")
+	keysCmdShiftR   = keys("⌘ Cmd", "⇧ Shift", "R")
+	clearInstrOrder = []string{"chrome", "firefox", "safari", "edge"}
+)
+
+func keys(k ...string) string {
+	return keySep + strings.Join(k, keySep+" + "+keySep) + keySep
+}
+
+// segments splits a localized sentence at keySep into text and key caps.
+func segments(s string) []pages.Segment {
+	parts := strings.Split(s, keySep)
+	out := make([]pages.Segment, 0, len(parts))
+	for i, p := range parts {
+		if p == "" {
+			continue
+		}
+		out = append(out, pages.Segment{Text: p, Key: i%2 == 1})
+	}
+	return out
+}
+
+func text(s string) []pages.Segment { return []pages.Segment{{Text: s}} }
+
+// downSteps are the steps for a site that failed, most useful first, as
+// the seed documents order them.
+func downSteps(q *request) pages.Steps {
+	tr := q.tr
+	return pages.Steps{
+		Heading: tr.T("steps.heading", nil),
+		Items: []pages.Step{
+			{ID: "retry", Title: tr.T("step.retry.title", nil), Body: text(tr.T("step.retry.body", nil)),
+				Action: &pages.Action{Label: tr.T("step.retry.button", nil), URL: retryURL(q.p), Retry: true}},
+			{ID: "hard-refresh", Title: tr.T("step.hard_refresh.title", nil), Body: hardRefresh(tr, q.p.platform)},
+			{ID: "clear", Title: tr.T("step.clear.title", nil), Body: text(tr.T("step.clear.body", nil)),
+				List: clearInstructions(tr, q.p.platform, q.p.browser),
+				Clear: &pages.ClearForm{
+					Action:  clearDataPath,
+					Back:    q.p.URI,
+					Button:  tr.T("step.clear.button", nil),
+					Cookies: tr.T("step.clear.cookies", nil),
+					Done:    tr.T("step.clear.done", nil),
+					Failed:  tr.T("step.clear.failed", nil),
+				}},
+			{ID: "other", Title: tr.T("step.other.title", nil), Body: text(tr.T("step.other.body", nil))},
+			{ID: "later", Title: tr.T("step.later.title", nil), Body: text(tr.T("step.later.body", nil))},
+			contactStep(q),
+		},
+	}
+}
+
+// requestSteps are the steps for a request the site refused (4xx): the
+// site works, the address or the request may not.
+func requestSteps(q *request) pages.Steps {
+	tr := q.tr
+	return pages.Steps{
+		Heading: tr.T("steps.heading", nil),
+		Items: []pages.Step{
+			{ID: "check-address", Title: tr.T("step.check_address.title", nil), Body: text(tr.T("step.check_address.body", nil))},
+			{ID: "home", Title: tr.T("step.home.title", nil),
+				Action: &pages.Action{Label: tr.T("step.home.button", nil), URL: "/"}},
+			contactStep(q),
+		},
+	}
+}
+
+// retryURL reloads what failed. Only a GET is repeated as such; for
+// other methods the link opens the same address without resubmitting.
+func retryURL(p proxied) string { return p.URI }
+
+func hardRefresh(tr locales.Translator, platform string) []pages.Segment {
+	switch platform {
+	case "windows", "linux":
+		return segments(tr.T("step.hard_refresh.keys_alt", map[string]any{"Keys": keysCtrlF5, "AltKeys": keysCtrlShiftR}))
+	case "mac":
+		return segments(tr.T("step.hard_refresh.keys", map[string]any{"Keys": keysCmdShiftR}))
+	case "ios", "android":
+		return text(tr.T("step.hard_refresh.mobile", nil))
+	}
+	return segments(tr.T("step.hard_refresh.other", map[string]any{"Keys": keysCtrlF5, "AltKeys": keysCtrlShiftR, "MacKeys": keysCmdShiftR}))
+}
+
+// clearInstructions gives the visitor's own browser's steps first, then
+// the others', so that a guess that went wrong costs one line.
+func clearInstructions(tr locales.Translator, platform, browser string) []string {
+	switch {
+	case platform == "ios":
+		return []string{tr.T("step.clear.ios", nil), tr.T("step.clear.other", nil)}
+	case platform == "android":
+		return []string{tr.T("step.clear.android", nil), tr.T("step.clear.other", nil)}
+	}
+	var out []string
+	if browser == "chrome" || browser == "firefox" || browser == "safari" || browser == "edge" {
+		out = append(out, tr.T("step.clear."+browser, nil))
+	}
+	for _, b := range clearInstrOrder {
+		if b != browser {
+			out = append(out, tr.T("step.clear."+b, nil))
+		}
+	}
+	return out
+}
+
+func contactStep(q *request) pages.Step {
+	tr, c := q.tr, q.site.Contact
+	st := pages.Step{ID: "contact", Title: tr.T("step.contact.title", nil), Body: text(tr.T("step.contact.body", nil))}
+	a := &pages.Action{}
+	if c.Email != "" {
+		data := map[string]any{
+			"Code": q.p.Code, "Site": q.site.Brand.Title, "Reference": q.p.RequestID,
+			"URL": pageURL(q.p), "Time": q.now.UTC().Format(refTimeLayout),
+		}
+		a.Label = tr.T("step.contact.email", nil)
+		a.URL = "mailto:" + c.Email + "?subject=" + mailEscape(tr.T("contact.subject", data)) + "&body=" + mailEscape(tr.T("contact.body", data))
+	}
+	if c.URL != "" {
+		if a.URL == "" {
+			a.Label, a.URL = tr.T("step.contact.url", nil), c.URL
+		} else {
+			a.Label2, a.URL2 = tr.T("step.contact.url", nil), c.URL
+		}
+	}
+	if a.URL != "" {
+		st.Action = a
+	}
+	return st
+}
+
+// mailEscape encodes a mailto header value as RFC 6068 wants: spaces as
+// %20, not +, and line breaks as %0D%0A.
+func mailEscape(s string) string {
+	s = strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "\r\n")
+	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
+}

@@ -1,0 +1,257 @@
+package handlers
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gatewatch/gatewatch/internal/config"
+	"github.com/gatewatch/gatewatch/internal/monitor"
+	"github.com/gatewatch/gatewatch/locales"
+	"github.com/gatewatch/gatewatch/pages"
+	"github.com/gatewatch/gatewatch/static"
+)
+
+// Paths of the public endpoints under /_gatewatch/.
+const (
+	statusPath    = "/_gatewatch/api/v1/status"
+	clearDataPath = "/_gatewatch/clear-site-data"
+)
+
+// keySep marks keyboard keys inside a localized sentence, so that the
+// page can show them as key caps without markup in translations.
+const keySep = "\x1f"
+
+// request is everything one error response is built from.
+type request struct {
+	p      proxied
+	site   *config.Site
+	lang   locales.Language
+	tr     locales.Translator
+	now    time.Time
+	status monitor.SiteStatus
+	nonce  string
+	langs  []locales.Language
+}
+
+// copy is the localized text of an error response, shared by the page,
+// problem details and plain text.
+type copyText struct {
+	Badge, Headline, Lead string
+}
+
+func errorCopy(tr locales.Translator, code int) copyText {
+	data := map[string]any{"Code": code}
+	key := "5xx"
+	switch {
+	case code == 500 || code == 502 || code == 503 || code == 504 || code == 404:
+		key = fmt.Sprint(code)
+	case code < 500:
+		key = "4xx"
+	}
+	return copyText{
+		Badge:    tr.T("error.badge", data),
+		Headline: tr.T("error."+key+".headline", data),
+		Lead:     tr.T("error."+key+".lead", data),
+	}
+}
+
+// siteDown reports whether code means the site (not the request) failed,
+// which is when "is it down for everyone?" and the retry steps apply.
+func siteDown(code int) bool { return code >= 500 }
+
+func buildPage(q *request, assets *static.Set, logo string, adminURL string) *pages.ErrorPage {
+	tr, code := q.tr, q.p.Code
+	c := errorCopy(tr, code)
+	m := &pages.ErrorPage{
+		Lang:      q.lang.Code,
+		Dir:       q.lang.Dir,
+		Nonce:     q.nonce,
+		Code:      code,
+		Method:    q.p.Method,
+		Badge:     c.Badge,
+		Headline:  c.Headline,
+		Lead:      c.Lead,
+		StyleURL:  assets.URL("css/gatewatch.css"),
+		ScriptURL: assets.URL("js/gatewatch.js"),
+		IconURL:   assets.URL("img/favicon.svg"),
+		Brand: pages.Brand{
+			Title:    q.site.Brand.Title,
+			Initial:  initial(q.site.Brand.Title),
+			LogoURL:  logo,
+			HomeURL:  "/",
+			Primary:  q.site.Brand.Colors.Primary,
+			PrimaryD: q.site.Brand.Colors.PrimaryDark,
+		},
+	}
+	m.Title = tr.T("page.title", map[string]any{"Code": code, "Headline": c.Headline, "Site": q.site.Brand.Title})
+	if siteDown(code) {
+		m.Verdict = buildVerdict(tr, q.status)
+		m.Live = buildLive(tr, q)
+		m.Steps = downSteps(q)
+	} else {
+		m.Steps = requestSteps(q)
+	}
+	m.Ref = buildReference(q, adminURL)
+	m.Langs = buildLangSwitch(q)
+	return m
+}
+
+func initial(title string) string {
+	r, _ := utf8.DecodeRuneInString(title)
+	if r == utf8.RuneError {
+		return "?"
+	}
+	return strings.ToUpper(string(r))
+}
+
+func buildVerdict(tr locales.Translator, s monitor.SiteStatus) *pages.Verdict {
+	v := &pages.Verdict{
+		State:   string(s.Verdict),
+		Heading: tr.T("verdict.heading", nil),
+		Label:   tr.T("chain.label", nil),
+	}
+	v.Answer, v.Detail, v.Affected = verdictText(tr, s)
+	for _, h := range hops(s) {
+		v.Hops = append(v.Hops, pages.Hop{ID: h.ID, Name: tr.T("chain."+h.ID, nil), State: h.State,
+			Text: tr.T("chain.state."+h.State, nil), Icon: hopIcon(h.State)})
+	}
+	return v
+}
+
+// verdictText is the localized answer, detail and affected-visitors line
+// for a status; the page and the status API say the same words.
+func verdictText(tr locales.Translator, s monitor.SiteStatus) (answer, detail, affected string) {
+	key := "verdict." + string(s.Verdict)
+	switch s.Verdict {
+	case monitor.VerdictDownForEveryone, monitor.VerdictNotEveryone, monitor.VerdictRecovering:
+	default:
+		key = "verdict.unknown"
+	}
+	answer, detail = tr.T(key, nil), tr.T(key+".detail", nil)
+	if s.Affected > 0 && s.Window > 0 {
+		minutes := int(s.Window.Round(time.Minute) / time.Minute)
+		if minutes < 1 {
+			minutes = 1
+		}
+		affected = tr.N("verdict.affected", s.Affected, map[string]any{
+			"Window": tr.N("duration.minutes", minutes, nil),
+		})
+	}
+	return answer, detail, affected
+}
+
+// hop is one link of the chain as both the page and the API show it.
+type hop struct {
+	ID    string `json:"hop"`
+	State string `json:"state"`
+}
+
+// hops is the chain You → gateway → site's server. The visitor and the
+// gateway work by construction: this very response travelled through them.
+func hops(s monitor.SiteStatus) []hop {
+	origin := "unknown"
+	switch s.Origin {
+	case monitor.HopUp:
+		origin = "ok"
+	case monitor.HopDown:
+		origin = "down"
+	}
+	return []hop{{"you", "ok"}, {"gateway", "ok"}, {"origin", origin}}
+}
+
+func hopIcon(state string) string {
+	switch state {
+	case "ok":
+		return "✓"
+	case "down":
+		return "✗"
+	}
+	return "…"
+}
+
+func retryAfterSeconds(s monitor.SiteStatus) int {
+	sec := int(s.RetryAfter.Round(time.Second) / time.Second)
+	switch {
+	case sec < 5:
+		return 5
+	case sec > 300:
+		return 300
+	}
+	return sec
+}
+
+func buildLive(tr locales.Translator, q *request) pages.Live {
+	v := url.Values{"site": {q.site.Name}, "lang": {q.lang.Code}}
+	return pages.Live{
+		StatusURL:  statusPath + "?" + v.Encode(),
+		RetryAfter: retryAfterSeconds(q.status),
+		Next:       tr.T("live.next_check", map[string]any{"Time": "{time}"}),
+		Checking:   tr.T("live.checking", nil),
+		Back:       tr.T("live.back", nil),
+		BackPost:   tr.T("live.back_post", nil),
+		Continue:   tr.T("live.continue", nil),
+		Stopped:    tr.T("live.stopped", nil),
+		CheckAgain: tr.T("live.check_again", nil),
+	}
+}
+
+func buildReference(q *request, adminURL string) pages.Reference {
+	tr := q.tr
+	r := pages.Reference{
+		Label:     tr.T("ref.label", nil),
+		ID:        q.p.RequestID,
+		TimeLabel: tr.T("ref.time", nil),
+		Time:      q.now.UTC().Format(refTimeLayout),
+		Copy:      tr.T("ref.copy", nil),
+		Copied:    tr.T("ref.copied", nil),
+		Hint:      tr.T("ref.hint", nil),
+	}
+	r.CopyText = r.Label + ": " + r.ID + "\n" + r.TimeLabel + ": " + r.Time
+	if adminURL != "" {
+		r.StaffURL = strings.TrimSuffix(adminURL, "/") + "/admin/r/" + url.PathEscape(q.p.RequestID)
+		r.StaffText = tr.T("ref.staff", nil)
+	}
+	return r
+}
+
+// refTimeLayout is how the reference time is shown and mailed: UTC, so
+// that staff in any zone read it the same.
+const refTimeLayout = "2006-01-02 15:04:05 UTC"
+
+// maxKeptParams bounds the query parameters the language switcher carries
+// over from the failed URL.
+const maxKeptParams = 20
+
+func buildLangSwitch(q *request) pages.LangSwitch {
+	path, rawQuery, _ := strings.Cut(q.p.URI, "?")
+	ls := pages.LangSwitch{
+		Label:  q.tr.T("lang.label", nil),
+		Submit: q.tr.T("lang.submit", nil),
+		Action: path,
+	}
+	if vals, err := url.ParseQuery(rawQuery); err == nil {
+		for name, vs := range vals {
+			if name == "lang" || len(ls.Hidden) >= maxKeptParams {
+				continue
+			}
+			for _, v := range vs {
+				ls.Hidden = append(ls.Hidden, pages.Param{Name: name, Value: v})
+			}
+		}
+	}
+	for _, l := range q.langs {
+		ls.Options = append(ls.Options, pages.LangOption{Code: l.Code, Name: l.Name, Selected: l.Code == q.lang.Code})
+	}
+	return ls
+}
+
+// pageURL is the address the visitor asked for, for the support e-mail.
+func pageURL(p proxied) string {
+	if p.Host == "" {
+		return p.URI
+	}
+	return p.Proto + "://" + p.Host + p.URI
+}

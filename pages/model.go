@@ -1,0 +1,152 @@
+package pages
+
+// ErrorPage is the view model of the public error page.
+type ErrorPage struct {
+	Lang  string // BCP 47 tag for <html lang>
+	Dir   string // "ltr" or "rtl"
+	Nonce string // CSP nonce for the inline style
+	Code  int
+	// Method is the failed request's method: the page reloads itself
+	// only for GET, and never resubmits anything else.
+	Method string
+
+	Title    string // <title>
+	Badge    string // "Error 502"
+	Headline string
+	Lead     string
+
+	Brand     Brand
+	StyleURL  string
+	ScriptURL string
+	IconURL   string
+
+	// Verdict is nil on pages that are not about the site being down
+	// (4xx).
+	Verdict *Verdict
+	Steps   Steps
+	Ref     Reference
+	Langs   LangSwitch
+	Live    Live
+}
+
+// Brand is the site's identity in the page header.
+type Brand struct {
+	Title    string
+	Initial  string // monogram shown when there is no logo
+	LogoURL  string
+	HomeURL  string
+	Primary  string // CSS hex colors, validated by the config
+	PrimaryD string
+}
+
+// Verdict answers "is it down for everyone?".
+type Verdict struct {
+	State    string // down_for_everyone, not_everyone, recovering, unknown
+	Heading  string
+	Answer   string
+	Detail   string
+	Affected string // may be empty
+	Label    string // accessible name of the chain
+	Hops     []Hop
+}
+
+// Hop is one link of the chain You → gateway → site's server.
+type Hop struct {
+	ID    string // visitor, gateway, origin
+	Name  string
+	State string // ok, down, unknown
+	Text  string
+	Icon  string
+}
+
+// Steps is the list of things the visitor can do, most useful first.
+type Steps struct {
+	Heading string
+	Items   []Step
+}
+
+// Step is one thing to try.
+type Step struct {
+	ID    string
+	Title string
+	Body  []Segment
+	// List holds further lines, such as browser-specific instructions,
+	// the visitor's own browser first.
+	List   []string
+	Action *Action
+	Clear  *ClearForm
+}
+
+// Segment is a run of text, shown as a key cap when Key is set.
+type Segment struct {
+	Text string
+	Key  bool
+}
+
+// Action is a button-like link.
+type Action struct {
+	Label     string
+	URL       string
+	Secondary bool
+	Retry     bool // the retry button: reloads in place when scripts run
+	Label2    string
+	URL2      string // a second link (e-mail and contact page)
+}
+
+// ClearForm posts to the clear-site-data endpoint.
+type ClearForm struct {
+	Action  string
+	Back    string // where the form returns to without scripts
+	Button  string
+	Cookies string
+	Done    string
+	Failed  string
+}
+
+// Reference is what the visitor quotes to support.
+type Reference struct {
+	Label     string
+	ID        string
+	TimeLabel string
+	Time      string
+	Copy      string
+	Copied    string
+	CopyText  string
+	Hint      string
+	StaffURL  string // empty unless the admin URL is configured
+	StaffText string
+}
+
+// LangSwitch is the language picker, a GET form that works without
+// scripts.
+type LangSwitch struct {
+	Label   string
+	Submit  string
+	Action  string
+	Hidden  []Param // the failed URL's other query parameters, kept
+	Options []LangOption
+}
+
+// Param is one query parameter.
+type Param struct{ Name, Value string }
+
+// LangOption is one language in the picker.
+type LangOption struct {
+	Code     string
+	Name     string
+	Selected bool
+}
+
+// Live configures the script's polling; empty StatusURL turns it off.
+type Live struct {
+	StatusURL  string
+	RetryAfter int
+	Next       string // contains {time}
+	Checking   string
+	Back       string
+	BackPost   string
+	Continue   string
+	Stopped    string
+	CheckAgain string
+	Initial    string
+}

@@ -1,0 +1,40 @@
+package pages
+
+import (
+	"html"
+	"strings"
+)
+
+// brandStyle is the one inline style sheet: the site's colors as CSS
+// variables, allowed by the page's CSP nonce. The config admits only hex
+// colors; escaping keeps even a bad value from leaving the element.
+func brandStyle(m *ErrorPage) string {
+	if m.Brand.Primary == "" && m.Brand.PrimaryD == "" {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(`<style nonce="`)
+	b.WriteString(html.EscapeString(m.Nonce))
+	b.WriteString(`">:root{`)
+	if c := cssColor(m.Brand.Primary); c != "" {
+		b.WriteString("--brand-light:" + c + ";")
+	}
+	if c := cssColor(m.Brand.PrimaryD); c != "" {
+		b.WriteString("--brand-dark:" + c + ";")
+	}
+	b.WriteString("}</style>")
+	return b.String()
+}
+
+// cssColor returns c when it is a hex color and "" otherwise.
+func cssColor(c string) string {
+	if len(c) != 4 && len(c) != 7 || c[0] != '#' {
+		return ""
+	}
+	for _, r := range c[1:] {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f' || r >= 'A' && r <= 'F') {
+			return ""
+		}
+	}
+	return c
+}

@@ -1,0 +1,143 @@
+// gatewatch error page: live status, auto-retry, copy and clear-site-data.
+// The page works without this file; it only adds what needs a script.
+(function () {
+  "use strict";
+  var root = document.getElementById("gw");
+  if (!root) return;
+  var d = root.dataset;
+  var $ = function (sel) { return root.querySelector(sel); };
+
+  // Copy the reference and time for a support message.
+  var copy = $("[data-copy]");
+  if (copy && navigator.clipboard) {
+    copy.hidden = false;
+    copy.addEventListener("click", function () {
+      var text = copy.getAttribute("data-copy");
+      navigator.clipboard.writeText(text).then(function () {
+        var label = copy.textContent;
+        copy.textContent = copy.getAttribute("data-copied");
+        setTimeout(function () { copy.textContent = label; }, 2000);
+      });
+    });
+  }
+
+  // The language switcher submits on change; its button is for no-JS.
+  var lang = $(".lang select");
+  if (lang) {
+    var submit = $(".lang button");
+    if (submit) submit.hidden = true;
+    lang.addEventListener("change", function () { lang.form.submit(); });
+  }
+
+  // Retry: reload the very URL that failed (a GET; a form is never resent).
+  var retry = $("[data-retry-button]");
+  if (retry) {
+    retry.addEventListener("click", function (e) {
+      if (d.method === "GET") { e.preventDefault(); location.reload(); }
+    });
+  }
+
+  // Clear this site's data: Clear-Site-Data from a same-origin POST.
+  var clear = $("[data-clear]");
+  if (clear) {
+    clear.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var cookies = clear.querySelector("input[name=cookies]");
+      var body = new URLSearchParams();
+      if (cookies && cookies.checked) body.set("cookies", "1");
+      var out = clear.querySelector("[data-clear-result]");
+      fetch(clear.action, { method: "POST", body: body, credentials: "same-origin" }).then(function (r) {
+        out.textContent = r.ok ? clear.getAttribute("data-done") : clear.getAttribute("data-failed");
+      }, function () { out.textContent = clear.getAttribute("data-failed"); });
+    });
+  }
+
+  // Live status: poll with exponential backoff and full jitter, never
+  // sooner than the server's Retry-After, for at most 30 minutes.
+  var url = d.statusUrl;
+  if (!url || !window.fetch) return;
+  var live = $("[data-live]");
+  var again = $("[data-check-again]");
+  var started = Date.now();
+  var maxAge = 30 * 60 * 1000;
+  var attempt = 0;
+  var timer = 0;
+  var due = 0;
+  var retryAfter = parseInt(d.retryAfter, 10) || 5;
+
+  function fmt(ms) {
+    var s = Math.max(0, Math.ceil(ms / 1000));
+    return Math.floor(s / 60) + ":" + ("0" + (s % 60)).slice(-2);
+  }
+  function say(text) { if (live) live.textContent = text; }
+  function tick() {
+    var left = due - Date.now();
+    if (left <= 0) return check();
+    say(d.msgNext.replace("{time}", fmt(left)));
+    timer = setTimeout(tick, Math.min(1000, left));
+  }
+  function schedule() {
+    if (Date.now() - started > maxAge) {
+      say(d.msgStopped);
+      if (again) again.hidden = false;
+      return;
+    }
+    var cap = Math.min(300, 5 * Math.pow(2, attempt));
+    var wait = Math.max(retryAfter, Math.random() * cap);
+    attempt++;
+    due = Date.now() + wait * 1000;
+    tick();
+  }
+  function render(s) {
+    var box = $(".verdict");
+    if (!box || !s.text) return;
+    box.setAttribute("data-state", s.verdict);
+    var set = function (sel, text) { var el = box.querySelector(sel); if (el && text != null) el.textContent = text; };
+    set(".answer", s.text.answer);
+    set(".detail", s.text.detail);
+    set(".count", s.text.affected || "");
+    (s.hops || []).forEach(function (h) {
+      var hop = box.querySelector('.hop[data-hop="' + h.hop + '"]');
+      if (!hop) return;
+      hop.setAttribute("data-state", h.state);
+      var st = hop.querySelector(".state");
+      if (st) st.textContent = h.text;
+      var ic = hop.querySelector(".icon");
+      if (ic) ic.textContent = h.state === "ok" ? "✓" : h.state === "down" ? "✗" : "…";
+    });
+  }
+  function back() {
+    clearTimeout(timer);
+    if (d.method === "GET") {
+      say(d.msgBack);
+      setTimeout(function () { location.reload(); }, 800);
+    } else {
+      say(d.msgBackPost);
+      var go = $("[data-continue]");
+      if (go) go.hidden = false;
+    }
+  }
+  function check() {
+    say(d.msgChecking);
+    fetch(url, { headers: { Accept: "application/json" }, cache: "no-store", credentials: "same-origin" }).then(function (r) {
+      var ra = parseInt(r.headers.get("Retry-After"), 10);
+      if (ra > 0) retryAfter = ra;
+      if (!r.ok) throw new Error(String(r.status));
+      return r.json();
+    }).then(function (s) {
+      if (s.retry_after > 0) retryAfter = s.retry_after;
+      render(s);
+      if (s.origin === "up") return back();
+      schedule();
+    }, function () { schedule(); });
+  }
+  if (again) {
+    again.addEventListener("click", function () {
+      again.hidden = true;
+      started = Date.now();
+      attempt = 0;
+      check();
+    });
+  }
+  schedule();
+})();
