@@ -461,7 +461,10 @@ func (s *sqlStore) Prune(ctx context.Context, before time.Time) (int64, error) {
 	var total int64
 	for _, q := range []string{
 		`DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < $1 LIMIT $2)`,
-		`DELETE FROM incidents WHERE id IN (SELECT id FROM incidents WHERE last_seen < $1 LIMIT $2)`,
+		// last_seen is checked again outside the subquery: on PostgreSQL,
+		// an incident a concurrent batch just revived is then rechecked
+		// and kept.
+		`DELETE FROM incidents WHERE id IN (SELECT id FROM incidents WHERE last_seen < $1 LIMIT $2) AND last_seen < $1`,
 	} {
 		for {
 			var n int64

@@ -1,0 +1,311 @@
+package incident_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gatewatch/gatewatch/internal/incident"
+)
+
+// fakeWriter records the batches it is given. With a gate, each call waits
+// for a value on it (or for its context); with failing set, it refuses.
+type fakeWriter struct {
+	gate    chan struct{}
+	failing atomic.Bool
+	calls   atomic.Int64
+
+	mu      sync.Mutex
+	batches [][]incident.Event
+}
+
+func (f *fakeWriter) AddEvents(ctx context.Context, events []incident.Event) error {
+	f.calls.Add(1)
+	if f.gate != nil {
+		select {
+		case <-f.gate:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if f.failing.Load() {
+		return errors.New("store is down")
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.batches = append(f.batches, append([]incident.Event(nil), events...))
+	return nil
+}
+
+func (f *fakeWriter) sizes() []int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []int
+	for _, b := range f.batches {
+		out = append(out, len(b))
+	}
+	return out
+}
+
+func (f *fakeWriter) requestIDs() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, b := range f.batches {
+		for _, e := range b {
+			out = append(out, e.RequestID)
+		}
+	}
+	return out
+}
+
+// lockedBuffer is a log sink the writer goroutine and the test share.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) count(s string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return strings.Count(b.buf.String(), s)
+}
+
+// waitFor polls cond; a recorder's progress is asynchronous by design.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func startRecorder(t *testing.T, w incident.EventWriter, opts incident.RecorderOptions) *incident.Recorder {
+	t.Helper()
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(t.Output(), nil))
+	}
+	r := incident.NewRecorder(w, opts)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run() = %v", err)
+		}
+		_ = r.Close(context.Background())
+	})
+	return r
+}
+
+func recordN(t *testing.T, r *incident.Recorder, prefix string, n int) {
+	t.Helper()
+	for i := range n {
+		if !r.Record(ev("shop", "app", 0, fmt.Sprintf("%s%d", prefix, i))) {
+			t.Fatalf("Record(%s%d) = false; want true", prefix, i)
+		}
+	}
+}
+
+func TestRecorderWritesFullBatches(t *testing.T) {
+	w := &fakeWriter{}
+	r := startRecorder(t, w, incident.RecorderOptions{BatchSize: 10, FlushInterval: time.Hour})
+	recordN(t, r, "r", 25)
+	waitFor(t, "two full batches", func() bool { return r.Stats().Written == 20 })
+	if got := w.sizes(); !reflect.DeepEqual(got, []int{10, 10}) {
+		t.Fatalf("batch sizes before Close = %v; want [10 10]", got)
+	}
+	if err := r.Close(ctxT(t)); err != nil {
+		t.Fatalf("Close() = %v", err)
+	}
+	if got := w.sizes(); !reflect.DeepEqual(got, []int{10, 10, 5}) {
+		t.Errorf("batch sizes after Close = %v; want [10 10 5]", got)
+	}
+	var want []string
+	for i := range 25 {
+		want = append(want, fmt.Sprintf("r%d", i))
+	}
+	if got := w.requestIDs(); !reflect.DeepEqual(got, want) {
+		t.Errorf("written request IDs = %q; want %q", got, want)
+	}
+	st := r.Stats()
+	if st.Recorded != 25 || st.Written != 25 || st.Dropped != 0 || st.Failed != 0 || st.Queued != 0 {
+		t.Errorf("Stats() = %+v; want 25 recorded and written, nothing dropped, failed or queued", st)
+	}
+	if st.LastWriteLatency <= 0 {
+		t.Errorf("Stats().LastWriteLatency = %v; want > 0", st.LastWriteLatency)
+	}
+}
+
+func TestRecorderFlushesPartialBatchAfterInterval(t *testing.T) {
+	w := &fakeWriter{}
+	r := startRecorder(t, w, incident.RecorderOptions{BatchSize: 100, FlushInterval: 20 * time.Millisecond})
+	recordN(t, r, "f", 3)
+	waitFor(t, "a partial batch", func() bool { return r.Stats().Written == 3 })
+	if got := w.sizes(); !reflect.DeepEqual(got, []int{3}) {
+		t.Errorf("batch sizes = %v; want [3]", got)
+	}
+}
+
+func TestRecorderFullQueueDropsWithoutBlocking(t *testing.T) {
+	w := &fakeWriter{gate: make(chan struct{})}
+	r := startRecorder(t, w, incident.RecorderOptions{QueueSize: 8, BatchSize: 1, FlushInterval: time.Millisecond})
+	recordN(t, r, "first", 1)
+	waitFor(t, "the writer to be stuck in the store", func() bool { return w.calls.Load() == 1 })
+
+	accepted, slowest := 0, time.Duration(0)
+	for i := range 100 {
+		start := time.Now()
+		if r.Record(ev("shop", "app", 0, fmt.Sprint(i))) {
+			accepted++
+		}
+		slowest = max(slowest, time.Since(start))
+	}
+	if accepted != 8 {
+		t.Errorf("accepted %d of 100 events with a stuck store; want 8 (the queue size)", accepted)
+	}
+	// A channel send that does not wait takes microseconds; the bound is
+	// loose for slow, shared CI machines.
+	if slowest > 50*time.Millisecond {
+		t.Errorf("slowest Record() took %v with a full queue; want it not to wait", slowest)
+	}
+	if st := r.Stats(); st.Dropped != 92 || st.Recorded != 9 || st.Queued != 8 {
+		t.Errorf("Stats() = %+v; want 92 dropped, 9 recorded, 8 queued", st)
+	}
+
+	close(w.gate) // the store answers again
+	if err := r.Close(ctxT(t)); err != nil {
+		t.Fatalf("Close() = %v", err)
+	}
+	if st := r.Stats(); st.Written != 9 || st.Failed != 0 {
+		t.Errorf("after the store recovered, Stats() = %+v; want all 9 recorded events written", st)
+	}
+}
+
+func TestRecorderStoreErrorsDropBatchesAndLogRarely(t *testing.T) {
+	w := &fakeWriter{}
+	w.failing.Store(true)
+	var logs lockedBuffer
+	r := startRecorder(t, w, incident.RecorderOptions{
+		BatchSize: 5, FlushInterval: 10 * time.Millisecond, LogEvery: time.Hour,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	for round := range 3 {
+		recordN(t, r, fmt.Sprintf("x%d-", round), 5)
+		waitFor(t, "a failed batch", func() bool { return r.Stats().Failed == int64(5*(round+1)) })
+	}
+	time.Sleep(50 * time.Millisecond) // time for a retry, if there were one
+	if got := w.calls.Load(); got != 3 {
+		t.Errorf("store calls for 3 failed batches = %d; want 3 (no retry)", got)
+	}
+	if got := logs.count("store write failed"); got != 1 {
+		t.Errorf("failure warnings = %d; want 1 per LogEvery", got)
+	}
+
+	w.failing.Store(false)
+	recordN(t, r, "ok", 5)
+	waitFor(t, "a write after recovery", func() bool { return r.Stats().Written == 5 })
+	if st := r.Stats(); st.Failed != 15 || st.Dropped != 0 {
+		t.Errorf("Stats() = %+v; want 15 failed, 0 dropped", st)
+	}
+	if got := logs.count("store writes work again"); got != 1 {
+		t.Errorf("recovery messages = %d; want 1", got)
+	}
+}
+
+func TestRecorderShutdown(t *testing.T) {
+	t.Run("Close without Run writes the queue", func(t *testing.T) {
+		w := &fakeWriter{}
+		r := incident.NewRecorder(w, incident.RecorderOptions{BatchSize: 4})
+		recordN(t, r, "q", 7)
+		if err := r.Close(ctxT(t)); err != nil {
+			t.Fatalf("Close() = %v", err)
+		}
+		if got := w.sizes(); !reflect.DeepEqual(got, []int{4, 3}) {
+			t.Errorf("batch sizes = %v; want [4 3]", got)
+		}
+	})
+	t.Run("Close after Run's context ended writes what Run held", func(t *testing.T) {
+		w := &fakeWriter{}
+		r := incident.NewRecorder(w, incident.RecorderOptions{BatchSize: 100, FlushInterval: time.Hour})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- r.Run(ctx) }()
+		recordN(t, r, "h", 5)
+		waitFor(t, "Run to take the events", func() bool { return r.Stats().Queued == 0 })
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("Run() = %v", err)
+		}
+		if err := r.Close(ctxT(t)); err != nil {
+			t.Fatalf("Close() = %v", err)
+		}
+		if st := r.Stats(); st.Written != 5 {
+			t.Errorf("Stats().Written = %d; want 5", st.Written)
+		}
+	})
+	t.Run("Close past its deadline counts the rest as dropped", func(t *testing.T) {
+		w := &fakeWriter{}
+		r := incident.NewRecorder(w, incident.RecorderOptions{})
+		recordN(t, r, "d", 3)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if err := r.Close(ctx); !errors.Is(err, context.Canceled) {
+			t.Errorf("Close(canceled) = %v; want context.Canceled", err)
+		}
+		if st := r.Stats(); st.Written != 0 || st.Dropped != 3 {
+			t.Errorf("Stats() = %+v; want 0 written, 3 dropped", st)
+		}
+	})
+	t.Run("after Close", func(t *testing.T) {
+		r := incident.NewRecorder(&fakeWriter{}, incident.RecorderOptions{})
+		if err := r.Close(ctxT(t)); err != nil {
+			t.Fatal(err)
+		}
+		if r.Record(ev("shop", "app", 0, "late")) {
+			t.Errorf("Record() after Close = true; want false")
+		}
+		if st := r.Stats(); st.Dropped != 1 {
+			t.Errorf("Stats().Dropped = %d; want 1", st.Dropped)
+		}
+		if err := r.Run(context.Background()); !errors.Is(err, incident.ErrRecorderClosed) {
+			t.Errorf("Run() after Close = %v; want ErrRecorderClosed", err)
+		}
+		if err := r.Close(ctxT(t)); err != nil {
+			t.Errorf("second Close() = %v; want nil", err)
+		}
+	})
+}
+
+func TestRecordSetsMissingTime(t *testing.T) {
+	w := &fakeWriter{}
+	r := incident.NewRecorder(w, incident.RecorderOptions{})
+	before := time.Now()
+	r.Record(incident.Event{RequestID: "t"})
+	if err := r.Close(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if got := w.batches[0][0].Time; got.Before(before) || got.After(time.Now()) {
+		t.Errorf("Time of an event recorded without one = %v; want the time of Record", got)
+	}
+}
