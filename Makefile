@@ -1,0 +1,56 @@
+# gatewatch — `make run` serves the embedded default; `make test` runs everything.
+SHELL := /bin/bash
+GO ?= go
+TEMPL_VERSION := $(shell awk '$$1=="github.com/a-h/templ"{print $$2}' go.mod)
+GOBIN := $(shell $(GO) env GOPATH)/bin
+TEMPL := $(GOBIN)/templ
+BIN := bin/gatewatch
+GO_TEST_FLAGS ?= -count=1 -timeout 15m
+
+.PHONY: run build test generate lint deps tools check-generated bench fuzz screenshots clean
+
+run: generate
+	$(GO) run ./cmd/gatewatch serve
+
+build: generate
+	$(GO) build -trimpath -o $(BIN) ./cmd/gatewatch
+
+# test is what CI runs: it installs what the tests need first, so that it
+# passes on a fresh machine.
+test: deps tools check-generated lint
+	$(GO) test $(GO_TEST_FLAGS) ./...
+	$(GO) test -count=1 -race -timeout 10m ./handlers/... ./internal/monitor/... ./internal/incident/... ./internal/nginxlog/...
+
+generate: tools
+	$(TEMPL) generate
+
+# check-generated fails when templ's output is not what is committed.
+check-generated: tools
+	$(TEMPL) generate
+	@if git rev-parse --git-dir >/dev/null 2>&1; then \
+	  git diff --exit-code -- '*_templ.go' || { echo "templ generate changed files: run 'make generate' and commit them"; exit 1; }; \
+	fi
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+	$(GO) vet ./...
+
+tools: $(TEMPL)
+$(TEMPL):
+	$(GO) install github.com/a-h/templ/cmd/templ@$(TEMPL_VERSION)
+
+# deps installs Debian's nginx, chromium and PostgreSQL when missing
+# (idempotent; needs root or sudo) and downloads the Go modules.
+deps:
+	@bash .ci/deps.sh
+	$(GO) mod download
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParseLine -fuzztime 60s ./internal/nginxlog
+
+clean:
+	rm -rf bin
