@@ -75,7 +75,7 @@ func StartLocal(tb testing.TB) *Cluster {
 	return c
 }
 
-// New returns the server named by getenv(EnvDSN), or starts a local one. It
+// New returns the server the EnvDSN variable names, or starts a local one. It
 // is for TestMain, which has no testing.TB; call Close when done.
 func New() (*Cluster, error) {
 	if dsn := os.Getenv(EnvDSN); dsn != "" {
