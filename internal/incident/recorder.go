@@ -29,9 +29,9 @@ type RecorderStats struct {
 	LastWriteLatency time.Duration // duration of the latest batch write
 }
 
-// ErrRecorderClosed is returned by Run on a Recorder that was closed or is
-// already running.
-var ErrRecorderClosed = errors.New("incident: recorder closed or already running")
+// ErrRecorderClosed is returned by Run on a Recorder that was closed or has
+// been run already: one Recorder has one writer.
+var ErrRecorderClosed = errors.New("incident: recorder closed or already run")
 
 // Recorder takes events from the request path and writes them in batches
 // from one goroutine. Record never waits: an outage page must not get slower
