@@ -14,7 +14,6 @@ import (
 	"github.com/gatewatch/gatewatch/internal/monitor"
 	"github.com/gatewatch/gatewatch/locales"
 	"github.com/gatewatch/gatewatch/pages"
-	"github.com/gatewatch/gatewatch/static"
 )
 
 // langCookie remembers a language the visitor picked in the switcher.

@@ -3,6 +3,7 @@ package handlers
 import (
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -31,6 +32,20 @@ type Clock interface {
 // publishes it.
 type Metrics interface {
 	PageServed(site string, code int, locale, format string)
+}
+
+// allMethods are the methods a failed request may have had.
+var allMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+	http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace}
+
+func otherMethods(allowed []string) []string {
+	var out []string
+	for _, m := range allMethods {
+		if !slices.Contains(allowed, m) {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // publicDeps is everything the public handlers share.
@@ -66,17 +81,28 @@ func NewPublic(cfg *config.Config, catalog *locales.Catalog, assets *static.Set,
 
 	r := mux.NewRouter()
 	gw := r.PathPrefix("/_gatewatch/").Subrouter()
-	gw.Handle("/static/{name}", handleStatic(assets)).Methods(http.MethodGet, http.MethodHead)
-	gw.Handle("/api/v1/status", handleStatus(d)).Methods(http.MethodGet, http.MethodHead)
-	gw.Handle("/clear-site-data", handleClearSiteData(d)).Methods(http.MethodPost)
-	gw.NotFoundHandler = withCode(http.StatusNotFound, errorPage)
-	gw.MethodNotAllowedHandler = withCode(http.StatusMethodNotAllowed, errorPage)
+	notAllowed := withCode(http.StatusMethodNotAllowed, errorPage)
+	for _, rt := range []struct {
+		path    string
+		h       http.Handler
+		methods []string
+	}{
+		{"/static/{name}", handleStatic(assets), []string{http.MethodGet, http.MethodHead}},
+		{"/api/v1/status", handleStatus(d), []string{http.MethodGet, http.MethodHead}},
+		{"/clear-site-data", handleClearSiteData(d), []string{http.MethodPost}},
+	} {
+		gw.Handle(rt.path, rt.h).Methods(rt.methods...)
+		// mux lets a later catch-all win over a method mismatch, so the
+		// other methods get their 405 explicitly.
+		gw.Handle(rt.path, notAllowed).Methods(otherMethods(rt.methods)...)
+	}
+	gw.PathPrefix("/").Handler(withCode(http.StatusNotFound, errorPage)).Methods(allMethods...)
 
 	// Every other path is an error page: nginx proxies the failed request
 	// here as it was, whatever its method.
-	r.PathPrefix("/").Handler(errorPage).Methods(http.MethodGet, http.MethodHead, http.MethodPost,
-		http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions)
-	r.MethodNotAllowedHandler = withCode(http.StatusMethodNotAllowed, errorPage)
+	r.PathPrefix("/").Handler(errorPage).Methods(allMethods...)
+	r.MethodNotAllowedHandler = notAllowed
+	r.NotFoundHandler = withCode(http.StatusNotFound, errorPage)
 	return recoverer(logger, r)
 }
 
