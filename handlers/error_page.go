@@ -180,8 +180,9 @@ func (d *publicDeps) writeText(w http.ResponseWriter, r *http.Request, q *reques
 	defer bufPool.Put(buf)
 	buf.WriteString(c.Badge + " · " + c.Headline + "\n\n" + c.Lead + "\n")
 	if siteDown(q.p.Code) {
-		answer, detail, affected := verdictText(q.tr, q.status)
-		buf.WriteString("\n" + answer + " " + detail + "\n")
+		// The detail speaks of the page's steps, which text does not have.
+		answer, _, affected := verdictText(q.tr, q.status)
+		buf.WriteString("\n" + answer + "\n")
 		if affected != "" {
 			buf.WriteString(affected + "\n")
 		}

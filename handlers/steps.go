@@ -16,19 +16,26 @@ var (
 	clearInstrOrder = []string{"chrome", "firefox", "safari", "edge"}
 )
 
+// keys marks a shortcut for segments: keySep around the keys, joined by
+// keyJoin, so that the translation can place it anywhere in its sentence.
 func keys(k ...string) string {
-	return keySep + strings.Join(k, keySep+" + "+keySep) + keySep
+	return keySep + strings.Join(k, keyJoin) + keySep
 }
 
-// segments splits a localized sentence at keySep into text and key caps.
+const keyJoin = "\x1e"
+
+// segments splits a localized sentence at keySep into text and shortcuts.
 func segments(s string) []pages.Segment {
 	parts := strings.Split(s, keySep)
 	out := make([]pages.Segment, 0, len(parts))
 	for i, p := range parts {
-		if p == "" {
-			continue
+		switch {
+		case p == "":
+		case i%2 == 1:
+			out = append(out, pages.Segment{Keys: strings.Split(p, keyJoin)})
+		default:
+			out = append(out, pages.Segment{Text: p})
 		}
-		out = append(out, pages.Segment{Text: p, Key: i%2 == 1})
 	}
 	return out
 }

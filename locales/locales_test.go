@@ -56,6 +56,16 @@ func readMessages(t *testing.T, name string) messageFile {
 
 var placeholderRE = regexp.MustCompile(`\{\{\s*\.(\w+)\s*\}\}`)
 
+func withoutCount(list string) string {
+	var out []string
+	for _, p := range strings.Split(list, ",") {
+		if p != "Count" && p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, ",")
+}
+
 func placeholders(s string) string {
 	var out []string
 	for _, m := range placeholderRE.FindAllStringSubmatch(s, -1) {

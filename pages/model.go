@@ -77,10 +77,11 @@ type Step struct {
 	Clear  *ClearForm
 }
 
-// Segment is a run of text, shown as a key cap when Key is set.
+// Segment is a run of text, or a keyboard shortcut when Keys is set
+// (shown as key caps, left to right even in right-to-left languages).
 type Segment struct {
 	Text string
-	Key  bool
+	Keys []string
 }
 
 // Action is a button-like link.

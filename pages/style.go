@@ -38,3 +38,19 @@ func cssColor(c string) string {
 	}
 	return c
 }
+
+// shortcutHTML renders keys as key caps joined by " + ", escaped, in a
+// left-to-right span so that right-to-left text does not reorder them.
+// It is built here because templ would put spaces between the elements.
+func shortcutHTML(keys []string) string {
+	var b strings.Builder
+	b.WriteString(`<span class="keys" dir="ltr">`)
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString(" + ")
+		}
+		b.WriteString("<kbd>" + html.EscapeString(k) + "</kbd>")
+	}
+	b.WriteString("</span>")
+	return b.String()
+}
