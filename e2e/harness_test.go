@@ -192,6 +192,7 @@ http {
         server_name shop.test;
         location /dead/ { proxy_pass http://127.0.0.1:{{.DeadPort}}; }
         location /live/ { proxy_pass http://127.0.0.1:{{.LivePort}}; }
+        location /flaky/ { proxy_pass http://127.0.0.1:{{.FlakyPort}}; }
         location /hang/ {
             proxy_pass http://127.0.0.1:{{.HangPort}};
             proxy_read_timeout 1s;
@@ -205,7 +206,7 @@ type nginxParams struct {
 	Root                     bool
 	Prefix, Include          string
 	Port, DeadPort, LivePort int
-	HangPort                 int
+	HangPort, FlakyPort      int
 }
 
 // startNginx writes the config around the generated include and runs
@@ -219,6 +220,9 @@ func startNginx(tb testing.TB, include string, p nginxParams) *nginxServer {
 	p.Root = os.Geteuid() == 0
 	p.Prefix, p.Include = prefix, filepath.Join(prefix, "gatewatch.conf")
 	p.Port = freePort(tb)
+	if p.FlakyPort == 0 {
+		p.FlakyPort = p.DeadPort
+	}
 	if err := os.WriteFile(p.Include, []byte(include), 0o644); err != nil {
 		tb.Fatal(err)
 	}
