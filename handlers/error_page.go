@@ -6,11 +6,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/gatewatch/gatewatch/internal/config"
+	"github.com/gatewatch/gatewatch/internal/incident"
 	"github.com/gatewatch/gatewatch/internal/monitor"
 	"github.com/gatewatch/gatewatch/locales"
 	"github.com/gatewatch/gatewatch/pages"
@@ -58,7 +61,60 @@ func handleErrorPage(d *publicDeps) http.Handler {
 			d.writePage(w, r, q, buildPage(q, d.assets, logos[site.Name], d.cfg.Server.AdminURL))
 		}
 		d.pagesServed(site.Name, p.Code, q.lang.Code, f)
+		d.record(q)
 	})
+}
+
+// record hands the event of this response to the recorder. nginx's
+// upstream variables are kept as evidence for staff; they never reach
+// the visitor.
+func (d *publicDeps) record(q *request) {
+	p := q.p
+	path, _, _ := strings.Cut(p.URI, "?")
+	ev := incident.Event{
+		Time:                q.now.UTC(),
+		Site:                q.site.Name,
+		Upstream:            upstreamFor(q.site, p.Upstream.Addr),
+		Host:                p.Host,
+		Path:                path,
+		Method:              p.Method,
+		Code:                p.Code,
+		RequestID:           p.RequestID,
+		NginxConn:           p.NginxConn,
+		UpstreamAddr:        p.Upstream.Addr,
+		UpstreamStatus:      p.Upstream.Status,
+		UpstreamConnectTime: p.Upstream.ConnectTime,
+		Locale:              q.lang.Code,
+		VisitorHash:         d.status.VisitorHash(p.ClientIP, p.UserAgent),
+		Browser:             p.browser,
+	}
+	for _, u := range q.status.Upstreams {
+		if u.Name == ev.Upstream && !u.Up && u.Last.Class != "" {
+			ev.Cause = incident.Cause{Source: incident.SourceProbe, Class: string(u.Last.Class), Detail: u.Last.Detail}
+		}
+	}
+	d.events.Record(ev)
+}
+
+// upstreamFor names the configured upstream that nginx's $upstream_addr
+// ("a:1, b:2 : c:3", last tried last) points at; a site with one upstream
+// needs no match.
+func upstreamFor(site *config.Site, reported string) string {
+	// Splitting at commas and spaces leaves the " : " group separator as a
+	// lone ":" token, which matches nothing.
+	addrs := strings.FieldsFunc(reported, func(r rune) bool { return r == ',' || r == ' ' })
+	for i := len(addrs) - 1; i >= 0; i-- {
+		a := strings.TrimSpace(addrs[i])
+		for _, u := range site.Upstreams {
+			if slices.Contains(u.Addrs, a) {
+				return u.Name
+			}
+		}
+	}
+	if len(site.Upstreams) == 1 {
+		return site.Upstreams[0].Name
+	}
+	return ""
 }
 
 // negotiate picks the language for one request, falling back to the

@@ -22,6 +22,7 @@ import (
 
 	"github.com/gatewatch/gatewatch/handlers"
 	"github.com/gatewatch/gatewatch/internal/config"
+	"github.com/gatewatch/gatewatch/internal/incident"
 	"github.com/gatewatch/gatewatch/internal/monitor"
 	"github.com/gatewatch/gatewatch/locales"
 	"github.com/gatewatch/gatewatch/static"
@@ -78,6 +79,21 @@ func (f *fakeStatus) Observe(site string, v monitor.Visit) {
 	f.visits = append(f.visits, v)
 }
 
+func (f *fakeStatus) VisitorHash(ip, ua string) string { return "v:" + ip + "|" + ua }
+
+// fakeRecorder keeps the events it is given.
+type fakeRecorder struct {
+	mu     sync.Mutex
+	events []incident.Event
+}
+
+func (f *fakeRecorder) Record(e incident.Event) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.events = append(f.events, e)
+	return true
+}
+
 type fixedClock struct{ t time.Time }
 
 func (c fixedClock) Now() time.Time { return c.t }
@@ -101,6 +117,7 @@ var testTime = time.Date(2026, 11, 22, 9, 30, 15, 0, time.UTC)
 type testServer struct {
 	h       http.Handler
 	status  *fakeStatus
+	events  *fakeRecorder
 	metrics *countMetrics
 	cfg     *config.Config
 	catalog *locales.Catalog
@@ -132,8 +149,9 @@ func mustServer(tb testing.TB, mutate ...func(*config.Config)) *testServer {
 		Window: 5 * time.Minute, RetryAfter: 10 * time.Second, CheckedAt: testTime.Add(-3 * time.Second),
 	}}
 	m := &countMetrics{}
-	h := handlers.NewPublic(cfg, cat, assets, st, fixedClock{testTime}, m, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	return &testServer{h: h, status: st, metrics: m, cfg: cfg, catalog: cat}
+	rec := &fakeRecorder{}
+	h := handlers.NewPublic(cfg, cat, assets, st, rec, fixedClock{testTime}, m, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return &testServer{h: h, status: st, events: rec, metrics: m, cfg: cfg, catalog: cat}
 }
 
 // req builds a request as nginx's @gatewatch location sends it: from a
@@ -629,5 +647,26 @@ func TestGolden502(t *testing.T) {
 				t.Errorf("502 page (%s) differs from %s; run go test ./handlers -run TestGolden502 -update and review the diff", lang, path)
 			}
 		})
+	}
+}
+
+func TestEventRecorded(t *testing.T) {
+	s := mustServer(t)
+	s.do(nginxReq("POST", "/checkout?step=2", map[string]string{
+		"X-Request-ID": "req-9", "X-Code": "504", "X-Original-Method": "POST", "X-Real-IP": "203.0.113.9",
+		"X-Upstream-Addr": "127.0.0.8:80, 127.0.0.1:9", "X-Upstream-Status": "504", "X-Upstream-Connect-Time": "0.001",
+		"X-Nginx-Connection": "4242", "User-Agent": "Mozilla/5.0 Firefox/130.0", "Accept-Language": "de",
+	}))
+	if len(s.events.events) != 1 {
+		t.Fatalf("events = %d; want 1", len(s.events.events))
+	}
+	e := s.events.events[0]
+	want := incident.Event{
+		Time: testTime, Site: "shop", Upstream: "app", Host: "shop.example", Path: "/checkout", Method: "POST",
+		Code: 504, RequestID: "req-9", NginxConn: 4242, UpstreamAddr: "127.0.0.8:80, 127.0.0.1:9", UpstreamStatus: "504",
+		UpstreamConnectTime: "0.001", Locale: "de", VisitorHash: "v:203.0.113.9|Mozilla/5.0 Firefox/130.0", Browser: "firefox",
+	}
+	if e != want {
+		t.Errorf("event = %+v\nwant    %+v", e, want)
 	}
 }

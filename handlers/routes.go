@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/gatewatch/gatewatch/internal/config"
+	"github.com/gatewatch/gatewatch/internal/incident"
 	"github.com/gatewatch/gatewatch/internal/monitor"
 	"github.com/gatewatch/gatewatch/locales"
 	"github.com/gatewatch/gatewatch/static"
@@ -21,6 +22,13 @@ import (
 type StatusSource interface {
 	Status(site string) monitor.SiteStatus
 	Observe(site string, v monitor.Visit)
+	VisitorHash(ip, userAgent string) string
+}
+
+// Recorder takes the event of one error response. It must not block: a
+// full queue drops the event (and counts it) rather than slow a page.
+type Recorder interface {
+	Record(incident.Event) bool
 }
 
 // Clock tells the time, so that tests can fix it.
@@ -55,6 +63,7 @@ type publicDeps struct {
 	assets  *static.Set
 	logos   map[string]string // site name -> logo URL
 	status  StatusSource
+	events  Recorder
 	trust   Trust
 	clock   Clock
 	metrics Metrics
@@ -68,9 +77,9 @@ func (d *publicDeps) pagesServed(site string, code int, locale string, f format)
 // NewPublic returns the public listener's handler: the error pages nginx
 // sends visitors to, and the /_gatewatch/ endpoints their browsers call.
 func NewPublic(cfg *config.Config, catalog *locales.Catalog, assets *static.Set, status StatusSource,
-	clock Clock, metrics Metrics, logger *slog.Logger) http.Handler {
+	events Recorder, clock Clock, metrics Metrics, logger *slog.Logger) http.Handler {
 	d := &publicDeps{
-		cfg: cfg, catalog: catalog, assets: assets, status: status, clock: clock, metrics: metrics, logger: logger,
+		cfg: cfg, catalog: catalog, assets: assets, status: status, events: events, clock: clock, metrics: metrics, logger: logger,
 		trust: NewTrust(cfg.Server.TrustedProxies),
 		logos: map[string]string{},
 	}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,7 +17,9 @@ import (
 
 	"github.com/gatewatch/gatewatch/handlers"
 	"github.com/gatewatch/gatewatch/internal/config"
+	"github.com/gatewatch/gatewatch/internal/incident"
 	"github.com/gatewatch/gatewatch/internal/monitor"
+	"github.com/gatewatch/gatewatch/internal/nginxlog"
 	"github.com/gatewatch/gatewatch/internal/probe"
 	"github.com/gatewatch/gatewatch/locales"
 	"github.com/gatewatch/gatewatch/static"
@@ -85,19 +88,47 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	if err := os.MkdirAll(cfg.Server.DataDir, 0o750); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	store, err := incident.Open(ctx, cfg.Store.DSN, cfg.Server.DataDir)
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	defer store.Close()
+	index := nginxlog.NewIndex(0)
+	recorder := incident.NewRecorder(evidenceWriter{next: store, index: index}, incident.RecorderOptions{Logger: logger})
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := handlers.NewMetrics(reg)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	monDone := make(chan error, 1)
-	go func() { monDone <- mon.Run(ctx) }()
+	var bg sync.WaitGroup
+	bg.Go(func() { mon.Run(ctx) })
+	recDone := make(chan struct{})
+	go func() { recorder.Run(ctx); close(recDone) }()
+	bg.Go(func() { incident.RunRetention(ctx, store, time.Hour, cfg.Store.Retention.Duration, logger) })
+	bg.Go(func() {
+		closeRecovered(ctx, store, func(site string) []upstreamState {
+			var out []upstreamState
+			for _, u := range mon.Status(site).Upstreams {
+				out = append(out, upstreamState{name: u.Name, up: u.Up, since: u.Since})
+			}
+			return out
+		}, siteNames(cfg), 30*time.Second, time.Now)
+	})
+	if cfg.Nginx.ErrorLog != "" {
+		f := &nginxlog.Follower{Path: cfg.Nginx.ErrorLog, Location: time.Local,
+			OnError: func(err error) { logger.Warn("nginx error.log", "path", cfg.Nginx.ErrorLog, "err", err) }}
+		bg.Go(func() { f.Run(ctx, index.Add) })
+	}
 
 	servers := []*namedServer{{
 		name:    "public",
 		addr:    cfg.Server.Listen,
-		handler: handlers.NewPublic(cfg, catalog, assets, mon, realClock{}, metrics, logger),
+		handler: handlers.NewPublic(cfg, catalog, assets, mon, recorder, realClock{}, metrics, logger),
 	}}
 	if cfg.Server.AdminListen != "" {
 		servers = append(servers, &namedServer{
@@ -133,8 +164,21 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			logger.Warn("shutdown", "listener", s.name, "err", serr)
 		}
 	}
-	<-monDone
+	// Events queued before the listeners stopped are written now.
+	if cerr := recorder.Close(sctx); cerr != nil {
+		logger.Warn("flush events", "err", cerr)
+	}
+	<-recDone
+	bg.Wait()
 	return err
+}
+
+func siteNames(cfg *config.Config) []string {
+	out := make([]string, len(cfg.Sites))
+	for i, s := range cfg.Sites {
+		out[i] = s.Name
+	}
+	return out
 }
 
 type namedServer struct {

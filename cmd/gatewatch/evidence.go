@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/gatewatch/gatewatch/internal/incident"
+	"github.com/gatewatch/gatewatch/internal/nginxlog"
+)
+
+// evidenceWindow is how far apart nginx's log line and gatewatch's event
+// may be: nginx logs whole seconds and reuses connection numbers.
+const evidenceWindow = 5 * time.Second
+
+// evidenceWriter attaches nginx's own error.log line to each event as the
+// recorder writes a batch. By then (the batch waits up to the recorder's
+// flush interval) the follower has read the line that nginx wrote before
+// it handed the request to gatewatch.
+type evidenceWriter struct {
+	next  incident.EventWriter
+	index *nginxlog.Index
+}
+
+func (w evidenceWriter) AddEvents(ctx context.Context, events []incident.Event) error {
+	for i := range events {
+		e := &events[i]
+		if e.NginxConn == 0 || e.NginxLog != "" {
+			continue
+		}
+		entries := w.index.LookupNear(e.NginxConn, e.Time, evidenceWindow)
+		if len(entries) == 0 {
+			continue
+		}
+		// The line that names a cause is the evidence; failing that, the
+		// connection's latest line.
+		e.NginxLog = entries[len(entries)-1].Raw
+		for j := len(entries) - 1; j >= 0; j-- {
+			if entries[j].Cause != nginxlog.CauseOther {
+				e.NginxLog = entries[j].Raw
+				break
+			}
+		}
+	}
+	return w.next.AddEvents(ctx, events)
+}
+
+// quietPeriod is how long an upstream must pass its checks before its
+// open incident closes: a flapping origin stays one incident.
+const quietPeriod = 2 * time.Minute
+
+// closeRecovered closes the incidents of upstreams that have been up for
+// the quiet period, every interval until ctx ends.
+func closeRecovered(ctx context.Context, store incident.Store, status func(site string) []upstreamState, sites []string, every time.Duration, now func() time.Time) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, site := range sites {
+			for _, u := range status(site) {
+				if u.up && !u.since.IsZero() && now().Sub(u.since) >= quietPeriod {
+					store.CloseIncidents(ctx, site, u.name, u.since.Add(quietPeriod))
+				}
+			}
+		}
+	}
+}
+
+type upstreamState struct {
+	name  string
+	up    bool
+	since time.Time
+}
