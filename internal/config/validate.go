@@ -47,7 +47,7 @@ func (c *Config) validate() []problem {
 	if c.Server.AdminListen != "" {
 		if err := checkListen(c.Server.AdminListen); err != nil {
 			add("server.admin_listen", "%v", err)
-		} else if c.Server.AdminListen == c.Server.Listen {
+		} else if c.Server.AdminListen == c.Server.Listen && !strings.HasSuffix(c.Server.Listen, ":0") {
 			add("server.admin_listen", "must differ from server.listen: admin pages never share the public listener")
 		}
 	}
