@@ -1,0 +1,179 @@
+package monitor
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+const (
+	// pruneSteps is how finely the window expires: every Window/pruneSteps,
+	// so Affected may still include visitors that left the window up to
+	// that long ago.
+	pruneSteps = 16
+	// maxVisitors caps the distinct visitors tracked per site, so a flood
+	// of made-up user agents costs bounded memory; the count saturates.
+	maxVisitors = 10000
+	// maxPerIP caps the visitors one IP can account for: a household or
+	// office shares an address, but one address cycling user agents must
+	// not reach DownThreshold alone.
+	maxPerIP = 3
+)
+
+// visitorKey identifies a visitor (IP and user agent) under the day's salt;
+// ipKey identifies the IP alone, for the per-IP cap.
+type (
+	visitorKey [16]byte
+	ipKey      [8]byte
+)
+
+type visitorEntry struct {
+	last int64 // mono time last seen
+	ip   ipKey
+}
+
+// visitorWindow counts distinct visitors seen within the window.
+type visitorWindow struct {
+	mu        sync.Mutex
+	seen      map[visitorKey]visitorEntry // guarded by mu
+	perIP     map[ipKey]uint8             // guarded by mu
+	lastPrune int64                       // guarded by mu
+	n         atomic.Int64                // len(seen), for lock-free reads
+	newest    atomic.Int64                // mono time of the latest counted visit
+}
+
+func (w *visitorWindow) init() {
+	w.seen = map[visitorKey]visitorEntry{}
+	w.perIP = map[ipKey]uint8{}
+}
+
+// add counts a visit at mono time now.
+func (w *visitorWindow) add(vk visitorKey, ik ipKey, now, window int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if now-w.lastPrune >= window/pruneSteps {
+		w.pruneLocked(now, window)
+	}
+	if e, ok := w.seen[vk]; ok {
+		e.last = now
+		w.seen[vk] = e
+	} else if w.perIP[ik] < maxPerIP && len(w.seen) < maxVisitors {
+		w.seen[vk] = visitorEntry{last: now, ip: ik}
+		w.perIP[ik]++
+	} else {
+		return
+	}
+	w.n.Store(int64(len(w.seen)))
+	w.newest.Store(now)
+}
+
+// count returns the distinct visitors in the window at mono time now. It
+// reads two atomics: when even the newest visit is older than the window,
+// everyone has left, whether or not a prune has run.
+func (w *visitorWindow) count(now, window int64) int {
+	newest := w.newest.Load()
+	if newest == 0 || now-newest >= window {
+		return 0
+	}
+	return int(w.n.Load())
+}
+
+// prune drops visitors last seen before the window.
+func (w *visitorWindow) prune(now, window int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.pruneLocked(now, window)
+}
+
+func (w *visitorWindow) pruneLocked(now, window int64) {
+	w.lastPrune = now
+	for k, e := range w.seen {
+		if now-e.last < window {
+			continue
+		}
+		delete(w.seen, k)
+		if w.perIP[e.ip] <= 1 {
+			delete(w.perIP, e.ip)
+		} else {
+			w.perIP[e.ip]--
+		}
+	}
+	w.n.Store(int64(len(w.seen)))
+}
+
+// reset forgets everyone.
+func (w *visitorWindow) reset() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	clear(w.seen)
+	clear(w.perIP)
+	w.n.Store(0)
+	w.newest.Store(0)
+}
+
+// salt is the HMAC key for one UTC day. It is random and never stored, so
+// once the day is over nobody, gatewatch included, can link its hashes to
+// an IP by trying addresses.
+type salt struct {
+	day int64
+	key [32]byte
+}
+
+// saltFor returns the key for the UTC day of now, making a new one when the
+// day has changed.
+func (m *Monitor) saltFor(now time.Time) *[32]byte {
+	day := now.UTC().Unix() / 86400
+	if s := m.salt.Load(); s != nil && s.day == day {
+		return &s.key
+	}
+	m.saltMu.Lock()
+	defer m.saltMu.Unlock()
+	if s := m.salt.Load(); s != nil && s.day == day {
+		return &s.key
+	}
+	s := &salt{day: day}
+	rand.Read(s.key[:]) // never fails (crypto/rand, Go 1.24+)
+	m.salt.Store(s)
+	return &s.key
+}
+
+// keys hashes a visitor under the salt of now's day.
+func (m *Monitor) keys(ip, ua string, now time.Time) (visitorKey, ipKey) {
+	ip = canonIP(ip)
+	mac := hmac.New(sha256.New, m.saltFor(now)[:])
+	var buf [sha256.Size]byte
+	mac.Write([]byte("ip\x00"))
+	mac.Write([]byte(ip))
+	var ik ipKey
+	copy(ik[:], mac.Sum(buf[:0]))
+	mac.Write([]byte("\x00ua\x00")) // continues from the IP: key = H(ip, ua)
+	mac.Write([]byte(ua))
+	var vk visitorKey
+	copy(vk[:], mac.Sum(buf[:0]))
+	return vk, ik
+}
+
+// VisitorHash returns the visitor's salted hash as 32 hex digits: the same
+// key the affected count uses, for event records that must tell visitors
+// apart without keeping IPs. It changes when the salt rotates at midnight
+// UTC.
+func (m *Monitor) VisitorHash(ip, ua string) string {
+	vk, _ := m.keys(ip, ua, m.clock.Now())
+	return hex.EncodeToString(vk[:])
+}
+
+// canonIP folds the spellings of one address (IPv4-mapped IPv6, zero
+// padding, case) together; anything unparsable is hashed as given.
+func canonIP(ip string) string {
+	ip = strings.TrimSpace(ip)
+	if a, err := netip.ParseAddr(ip); err == nil {
+		return a.Unmap().WithZone("").String()
+	}
+	return ip
+}
