@@ -1,0 +1,243 @@
+package monitor_test
+
+import (
+	"context"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatewatch/gatewatch/internal/monitor"
+	"github.com/gatewatch/gatewatch/internal/probe"
+)
+
+// TestSpoofedAddrsNeverProbed sends error-page visits whose reported
+// upstream address names a loopback listener that is not in the
+// configuration, in every spelling, and proves by its accept count that it
+// is never contacted.
+func TestSpoofedAddrsNeverProbed(t *testing.T) {
+	configured := newCountingServer(t, "200 OK")
+	legacy := newCountingServer(t, "")
+	spoofed := newCountingServer(t, "200 OK")
+	_, sport, _ := net.SplitHostPort(spoofed.addr())
+	m, err := monitor.New(monitor.Options{
+		Upstreams: []monitor.Upstream{
+			{Site: "shop", Name: "app", Check: "http://" + configured.addr() + "/health", Addrs: []string{"10.0.0.5:8080"}},
+			{Site: "old", Name: "legacy", Addrs: []string{legacy.addr()}},
+		},
+		Checker: probe.New(probe.Options{Timeout: time.Second, StageTimeout: 300 * time.Millisecond}),
+		// A tiny gate so that every visit below may start a probe: if any
+		// spoofed address could be probed, it would be.
+		MinInterval: time.Nanosecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start(t, m)
+	waitFor(t, "the first check", func() bool { return checks(m, "shop") == 1 })
+
+	spoofs := []string{
+		spoofed.addr(),
+		spoofed.addr() + ", " + spoofed.addr(),
+		"10.0.0.5:8080 : " + spoofed.addr(),
+		"[::ffff:127.0.0.1]:" + sport,
+		"localhost:" + sport,
+		"http://" + spoofed.addr() + "/",
+		spoofed.addr() + "\r\nX-Upstream-Addr: " + spoofed.addr(),
+		"unix:/tmp/gatewatch-spoof.sock",
+		"backend",
+		"",
+	}
+	for _, site := range []string{"shop", "old", "unknown-site"} {
+		for _, addr := range spoofs {
+			t.Run(site+" "+addr, func(t *testing.T) {
+				before := m.Counters().ProbesRun
+				m.Observe(site, monitor.Visit{IP: "127.0.0.1", UserAgent: addr, ReportedAddr: addr})
+				if site == "shop" {
+					// The configured check still runs: the request is honoured,
+					// the address is not.
+					waitFor(t, "the check the visit asked for", func() bool { return m.Counters().ProbesRun > before })
+				}
+			})
+		}
+	}
+	settle()
+	if n := spoofed.accepted.Load(); n != 0 {
+		t.Errorf("spoofed listener accepted %d connections; want 0", n)
+	}
+	if n := legacy.accepted.Load(); n != 0 {
+		t.Errorf("legacy listener accepted %d connections before nginx reported it; want 0", n)
+	}
+	if st := m.Status("old"); st.Verdict != monitor.VerdictUnknown {
+		t.Errorf("Status(%q).Verdict = %s; want unknown while no configured addr was reported", "old", st.Verdict)
+	}
+	if n := configured.accepted.Load(); n < 2 {
+		t.Errorf("configured origin accepted %d connections; want the checks the visits asked for", n)
+	}
+	for _, u := range m.Status("shop").Upstreams {
+		if strings.Contains(u.Last.Target.URL+u.Last.Target.Addr, sport) {
+			t.Errorf("upstream %q was checked at %+v; want only its check URL", u.Name, u.Last.Target)
+		}
+	}
+
+	// A configured address, reported by nginx, becomes the legacy target.
+	m.Observe("old", monitor.Visit{IP: "192.0.2.1", ReportedAddr: "10.9.9.9:80, " + legacy.addr()})
+	waitFor(t, "the legacy check", func() bool { return checks(m, "old") == 1 })
+	st := m.Status("old")
+	if st.Origin != monitor.HopUp || st.Upstreams[0].Last.Target.Addr != legacy.addr() {
+		t.Errorf("Status(%q) = %s checked at %+v; want up at %s", "old", st.Origin, st.Upstreams[0].Last.Target, legacy.addr())
+	}
+	if n := legacy.accepted.Load(); n < 1 {
+		t.Errorf("legacy listener accepted %d connections; want its check", n)
+	}
+	if n := spoofed.accepted.Load(); n != 0 {
+		t.Errorf("spoofed listener accepted %d connections; want 0", n)
+	}
+}
+
+// TestReportedAddrPicksUpstream checks that a visit naming one upstream's
+// address refreshes that upstream only, and that a visit naming none
+// refreshes them all.
+func TestReportedAddrPicksUpstream(t *testing.T) {
+	clock := newFakeClock()
+	checker := &fakeChecker{clock: clock}
+	m, err := monitor.New(monitor.Options{
+		Upstreams: []monitor.Upstream{
+			{Site: "shop", Name: "app", Check: "http://app.internal/", Addrs: []string{"10.0.0.1:80"}},
+			{Site: "shop", Name: "api", Check: "http://api.internal/", Addrs: []string{"10.0.0.2:80", "unix:/run/api.sock"}},
+		},
+		Checker: checker, Clock: clock,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start(t, m)
+	waitFor(t, "the first checks", func() bool { return checker.count() == 2 })
+	tests := []struct {
+		reported string
+		want     []string
+	}{
+		{"10.0.0.2:80", []string{"http://api.internal/"}},
+		{"unix:/run/api.sock", []string{"http://api.internal/"}},
+		{"10.0.0.1:80 : 10.0.0.9:80", []string{"http://app.internal/"}},
+		{"10.0.0.9:80", []string{"http://app.internal/", "http://api.internal/"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.reported, func(t *testing.T) {
+			clock.Advance(monitor.DefaultMinInterval)
+			before := checker.count()
+			m.Observe("shop", monitor.Visit{IP: "192.0.2.1", ReportedAddr: tt.reported})
+			waitFor(t, "the checks", func() bool { return checker.count() == before+len(tt.want) })
+			settle()
+			var got []string
+			for _, c := range checker.callsCopy()[before:] {
+				got = append(got, c.target.URL)
+			}
+			if strings.Join(sorted(got), " ") != strings.Join(sorted(tt.want), " ") {
+				t.Errorf("Observe(ReportedAddr %q) checked %q; want %q", tt.reported, got, tt.want)
+			}
+		})
+	}
+	if st := m.Status("shop"); st.Origin != monitor.HopUp || len(st.Upstreams) != 2 {
+		t.Errorf("Status(%q) = %s with %d upstreams; want up with 2", "shop", st.Origin, len(st.Upstreams))
+	}
+}
+
+func sorted(s []string) []string {
+	out := append([]string(nil), s...)
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j] < out[i] {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+}
+
+// TestOneDownUpstreamTakesTheSiteDown: any upstream down means the site's
+// origin is down; RetryAfter follows that upstream's schedule.
+func TestOneDownUpstreamTakesTheSiteDown(t *testing.T) {
+	clock := newFakeClock()
+	checker := &perTarget{fakeChecker: fakeChecker{clock: clock}, classes: map[string]probe.Class{"http://api.internal/": probe.ClassConnectTimeout}}
+	m, err := monitor.New(monitor.Options{
+		Upstreams: []monitor.Upstream{
+			{Site: "shop", Name: "app", Check: "http://app.internal/"},
+			{Site: "shop", Name: "api", Check: "http://api.internal/"},
+		},
+		Checker: checker, Clock: clock,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start(t, m)
+	waitFor(t, "the first checks", func() bool { return checker.count() == 2 && checks(m, "shop") == 1 })
+	waitFor(t, "both results", func() bool { st := m.Status("shop"); return st.Upstreams[1].Checks == 1 })
+	st := m.Status("shop")
+	if st.Origin != monitor.HopDown || st.Verdict != monitor.VerdictDownForEveryone || st.RetryAfter != monitor.DefaultDownInterval {
+		t.Errorf("Status(%q) = %s/%s retry %s; want down/down_for_everyone retry %s", "shop", st.Origin, st.Verdict, st.RetryAfter, monitor.DefaultDownInterval)
+	}
+	if !st.Upstreams[0].Up || st.Upstreams[1].Up || st.Upstreams[1].Last.Class != probe.ClassConnectTimeout {
+		t.Errorf("Status(%q).Upstreams = %+v; want app up, api down with connect_timeout", "shop", st.Upstreams)
+	}
+}
+
+// perTarget answers per check URL.
+type perTarget struct {
+	fakeChecker
+	classes map[string]probe.Class
+}
+
+func (p *perTarget) Check(ctx context.Context, t probe.Target) probe.Result {
+	r := p.fakeChecker.Check(ctx, t)
+	if c, ok := p.classes[t.URL]; ok {
+		r.Class = c
+	}
+	return r
+}
+
+// TestRunLifecycle: Observe without Run counts but never probes; Run
+// refuses to run twice and returns, discarding the result, when its
+// context ends during a check.
+func TestRunLifecycle(t *testing.T) {
+	clock := newFakeClock()
+	checker := &fakeChecker{clock: clock, gate: make(chan struct{})} // never released
+	m, err := monitor.New(monitor.Options{
+		Upstreams: []monitor.Upstream{{Site: "shop", Name: "app", Check: "http://app.internal/"}},
+		Checker:   checker, Clock: clock,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Observe("shop", monitor.Visit{IP: "192.0.2.1"})
+	settle()
+	if n := checker.count(); n != 0 {
+		t.Errorf("checks without Run = %d; want 0", n)
+	}
+	if got := m.Status("shop").Affected; got != 1 {
+		t.Errorf("Status(%q).Affected without Run = %d; want 1", "shop", got)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	waitFor(t, "the check to start", func() bool { return checker.count() == 1 })
+	if err := m.Run(context.Background()); err == nil {
+		t.Errorf("second Run() = nil; want an error while the first runs")
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run() = %v; want nil", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return with a check in flight")
+	}
+	if st := m.Status("shop"); st.Upstreams[0].Checks != 0 || st.Verdict != monitor.VerdictUnknown {
+		t.Errorf("Status(%q) after a canceled check = %d checks, %s; want 0, unknown", "shop", st.Upstreams[0].Checks, st.Verdict)
+	}
+	if got := m.Sites(); len(got) != 1 || got[0] != "shop" {
+		t.Errorf("Sites() = %q; want [shop]", got)
+	}
+}
