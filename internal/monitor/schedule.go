@@ -51,10 +51,12 @@ func (m *Monitor) loop(ctx context.Context, u *upstream) {
 			if d := m.due(u).Sub(now); d > 0 {
 				wait = m.clock.After(d)
 			} else {
+				// Whether this starts a check, joins the one in flight or
+				// is turned away by the gate because another just started,
+				// a check is under way and kicks when it completes. The
+				// timer is only a safety net.
 				m.request(u)
-				// The check kicks when it completes; the wait only matters
-				// if the request was turned away.
-				wait = m.clock.After(m.opts.MinInterval)
+				wait = m.clock.After(m.opts.Interval)
 			}
 		}
 		select {
