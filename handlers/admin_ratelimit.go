@@ -1,0 +1,105 @@
+package handlers
+
+import (
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Sign-in limits. A client address gets a few more tries than a user name
+// because staff behind one NAT share an address; a user name gets few, since
+// guessing one account's password is the attack. After the burst, one
+// attempt per interval: a password list takes years, a typo costs seconds.
+const (
+	ipBurst     = 10
+	ipEvery     = 6 * time.Second
+	userBurst   = 5
+	userEvery   = 20 * time.Second
+	maxLimiters = 10000
+)
+
+// loginLimits slows password guessing per client address and per user name.
+type loginLimits struct {
+	ip, user *limiterSet
+}
+
+func newLoginLimits() *loginLimits {
+	return &loginLimits{
+		ip:   newLimiterSet(rate.Every(ipEvery), ipBurst, maxLimiters),
+		user: newLimiterSet(rate.Every(userEvery), userBurst, maxLimiters),
+	}
+}
+
+// reservation is one attempt's tokens, given back if it succeeds.
+type reservation []*rate.Reservation
+
+// reserve takes one token from the client's and the user's limiter. When
+// either has none, it takes nothing and returns how long to wait.
+func (l *loginLimits) reserve(client, user string, now time.Time) (reservation, time.Duration) {
+	// Case variants and padding of a name share its limiter, so that
+	// "Admin" and "admin " do not buy an attacker more guesses.
+	user = strings.ToLower(strings.TrimSpace(clip(user, maxUserName)))
+	res := reservation{
+		l.ip.get(client, now).ReserveN(now, 1),
+		l.user.get(user, now).ReserveN(now, 1),
+	}
+	var wait time.Duration
+	for _, r := range res {
+		wait = max(wait, r.DelayFrom(now))
+	}
+	if wait > 0 {
+		res.refund(now)
+		return nil, wait
+	}
+	return res, 0
+}
+
+// refund gives the tokens back.
+func (r reservation) refund(now time.Time) {
+	for _, x := range r {
+		x.CancelAt(now)
+	}
+}
+
+// limiterSet is a bounded map of limiters by key.
+type limiterSet struct {
+	mu       sync.Mutex
+	limit    rate.Limit
+	burst    int
+	max      int
+	m        map[string]*rate.Limiter
+	overflow *rate.Limiter
+}
+
+func newLimiterSet(limit rate.Limit, burst, max int) *limiterSet {
+	return &limiterSet{limit: limit, burst: burst, max: max, m: map[string]*rate.Limiter{},
+		overflow: rate.NewLimiter(limit, burst)}
+}
+
+// get returns key's limiter. When the map is full it first forgets the
+// limiters that have refilled (a full limiter is the same as a new one, so
+// nothing is lost); if every one is still in use, new keys share one
+// overflow limiter: a flood of fresh addresses is slowed as a whole rather
+// than growing the map or resetting anyone's count.
+func (s *limiterSet) get(key string, now time.Time) *rate.Limiter {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l, ok := s.m[key]; ok {
+		return l
+	}
+	if len(s.m) >= s.max {
+		for k, l := range s.m {
+			if l.TokensAt(now) >= float64(s.burst) {
+				delete(s.m, k)
+			}
+		}
+	}
+	if len(s.m) >= s.max {
+		return s.overflow
+	}
+	l := rate.NewLimiter(s.limit, s.burst)
+	s.m[key] = l
+	return l
+}
