@@ -102,16 +102,13 @@ func TestBrowserPageReturnsVisitorWhenOriginIsBack(t *testing.T) {
 	}
 	// The monitor probes the dead origin within a check or two; the page
 	// polls and shows it.
-	if _, err := chromedp.Run(run, chromedp.Poll[bool](
-		`document.querySelector('[data-testid=verdict]')?.dataset.state === 'down_for_everyone'`,
-		chromedp.WithPollingInterval(200*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+	if err := waitJS(run, `document.querySelector('[data-testid=verdict]')?.dataset.state === 'down_for_everyone'`, 30*time.Second); err != nil {
 		state, _ := chromedp.Run(run, chromedp.Evaluate[string](`document.querySelector('[data-testid=verdict]')?.dataset.state || ''`))
 		t.Fatalf("verdict never became down_for_everyone (last %q): %v", state, err)
 	}
 	s.bringBack(t)
 	back := time.Now()
-	if _, err := chromedp.Run(run, chromedp.Poll[bool](`!!document.getElementById('origin')`,
-		chromedp.WithPollingInterval(200*time.Millisecond), chromedp.WithPollingTimeout(45*time.Second))); err != nil {
+	if err := waitJS(run, `!!document.getElementById('origin')`, 45*time.Second); err != nil {
 		t.Fatalf("page did not reload into the origin's content: %v", err)
 	}
 	t.Logf("page returned to the origin %v after it came back", time.Since(back).Round(100*time.Millisecond))
@@ -146,4 +143,20 @@ func TestBrowserVerdictWithoutJavaScript(t *testing.T) {
 	if err != nil || len(ref) != 32 {
 		t.Errorf("reference without JS = %q (%v)", ref, err)
 	}
+}
+
+// waitJS evaluates expr every 100 ms until it is true. Unlike a polling
+// action it survives the page navigating (reloading itself) meanwhile.
+func waitJS(ctx context.Context, expr string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	var last error
+	for time.Now().Before(deadline) {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+		if err == nil && ok {
+			return nil
+		}
+		last = err
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("%s not true after %v (last error: %v)", expr, timeout, last)
 }

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -228,4 +229,53 @@ func TestThroughNginx(t *testing.T) {
 			t.Error("page does not know the request was a POST")
 		}
 	})
+}
+
+// TestStatusFlipsWhenOriginReturns: through nginx, the status API says
+// down for everyone while the origin is down and flips within one check
+// interval once it is back.
+func TestStatusFlipsWhenOriginReturns(t *testing.T) {
+	s := startFlakyStack(t)
+	status := func() map[string]any {
+		resp, body := get(t, s.nginx.base+"/_gatewatch/api/v1/status?site=shop&lang=de", map[string]string{"Accept": "application/json"})
+		if resp.StatusCode != 200 {
+			t.Fatalf("status API = %d", resp.StatusCode)
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(body), &m); err != nil {
+			t.Fatalf("%v: %s", err, body)
+		}
+		if strings.Contains(body, fmt.Sprint(s.port)) {
+			t.Errorf("status API leaks the origin's port: %s", body)
+		}
+		return m
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for status()["verdict"] != "down_for_everyone" {
+		if time.Now().After(deadline) {
+			t.Fatalf("never down_for_everyone: %v", status())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	resp, body := get(t, s.nginx.base+"/flaky/x", map[string]string{"Accept": "text/html"})
+	if resp.StatusCode != 502 || !strings.Contains(body, `data-hop="origin" data-state="down"`) {
+		t.Errorf("page while down: %d, origin hop not down", resp.StatusCode)
+	}
+	s.bringBack(t)
+	back := time.Now()
+	for {
+		m := status()
+		if m["origin"] == "up" {
+			if v := m["verdict"]; v != "recovering" {
+				t.Errorf("verdict after recovery = %v; want recovering", v)
+			}
+			break
+		}
+		if time.Since(back) > 5*time.Second {
+			t.Fatalf("status did not flip within 5s of the origin's return: %v", m)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The check interval in e2eConfig is 1s.
+	t.Logf("status flipped %v after the origin came back", time.Since(back).Round(10*time.Millisecond))
 }

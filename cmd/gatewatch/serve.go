@@ -77,6 +77,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	mon, err := monitor.New(monitor.Options{
 		Upstreams:     monitorUpstreams(cfg),
+		Sites:         siteNames(cfg),
 		Checker:       probe.New(probe.Options{Timeout: cfg.Monitor.Timeout.Duration, SlowThreshold: cfg.Monitor.SlowThreshold.Duration}),
 		Interval:      cfg.Monitor.Interval.Duration,
 		DownInterval:  cfg.Monitor.DownInterval.Duration,
