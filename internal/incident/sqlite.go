@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver: pure Go, no cgo
 )
@@ -49,7 +51,7 @@ func openSQLite(ctx context.Context, dataDir string) (*sqliteBackend, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxIdleTime(0)
 	w.SetConnMaxLifetime(0)
-	if err := w.PingContext(ctx); err != nil {
+	if err := pingBusy(ctx, w); err != nil {
 		_ = w.Close()
 		return nil, fmt.Errorf("incident: open %s: %w", path, err)
 	}
@@ -64,6 +66,25 @@ func openSQLite(ctx context.Context, dataDir string) (*sqliteBackend, error) {
 	}
 	r.SetMaxOpenConns(4)
 	return &sqliteBackend{w: w, r: r}, nil
+}
+
+// pingBusy opens the first connection, retrying while another process
+// holds the file: SQLite answers the switch to WAL mode with SQLITE_BUSY at
+// once, busy_timeout or not, while a second instance starts at the same
+// moment.
+func pingBusy(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := db.PingContext(ctx)
+		if err == nil || !strings.Contains(err.Error(), "SQLITE_BUSY") || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 func (b *sqliteBackend) reader() conn { return sqlConn{b.r} }
