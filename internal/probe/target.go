@@ -67,7 +67,7 @@ func (t Target) plan() (plan, error) {
 			port = "443"
 		}
 	case "tcp":
-		if port == "" {
+		if port == "" && t.Addr == "" {
 			return p, fmt.Errorf("check URL %q: tcp needs a port", t.URL)
 		}
 	default:
