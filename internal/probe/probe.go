@@ -191,6 +191,9 @@ func (c *check) stage(name string, fn func(ctx context.Context) error) error {
 		st.Err = err.Error()
 		c.r.Class = classify(name, err)
 		c.r.Detail = name + ": " + err.Error()
+		if c.r.Class == ClassSlow {
+			c.r.Detail = fmt.Sprintf("%s: connection accepted, no answer within %s: %v", name, st.Duration.Round(time.Millisecond), err)
+		}
 		if errors.Is(c.ctx.Err(), context.Canceled) {
 			c.r.Detail = name + ": check canceled: " + err.Error()
 		}
