@@ -190,7 +190,11 @@ func (v *adminView) incidentDetail(data incidentData, current string) *pages.Inc
 		facts = append(facts, pages.Fact{Label: tr.T("admin.incident.closed_at", nil), Value: v.time(*in.ClosedAt)})
 	}
 	facts = append(facts,
-		pages.Fact{Label: tr.T("admin.incident.duration", nil), Value: v.duration(end.Sub(in.OpenedAt))},
+		// At least a minute: "lasted" takes the duration in a grammatical
+		// case that "less than a minute" does not fit in every language,
+		// and the exact times are listed above anyway.
+		pages.Fact{Label: tr.T("admin.incident.duration", nil), Value: tr.T("admin.incident.lasted",
+			map[string]any{"Duration": v.duration(max(end.Sub(in.OpenedAt), time.Minute))})},
 		pages.Fact{Label: tr.T("admin.col.requests", nil), Value: strconv.FormatInt(in.Requests, 10)},
 		pages.Fact{Label: tr.T("admin.col.visitors", nil), Value: strconv.FormatInt(in.Visitors, 10)},
 		pages.Fact{Label: tr.T("admin.incident.codes", nil), Value: codesText(in.Codes), Code: true},
