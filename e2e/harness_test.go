@@ -37,6 +37,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	stopSharedBrowser()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -72,6 +73,7 @@ type gatewatch struct {
 	public, admin string // base URLs
 	cmd           *exec.Cmd
 	out           *syncBuffer
+	once          sync.Once
 }
 
 type syncBuffer struct {
@@ -89,6 +91,21 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// stop ends gatewatch as SIGTERM would, waiting for it to exit.
+func (g *gatewatch) stop() {
+	g.once.Do(func() {
+		g.cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { g.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			g.cmd.Process.Kill()
+			<-done
+		}
+	})
 }
 
 var bannerRE = regexp.MustCompile(`(error pages|admin) on (http://[0-9.:]+)/`)
@@ -109,15 +126,7 @@ func startGatewatch(tb testing.TB, configPath string) *gatewatch {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
+		g.stop()
 		if tb.Failed() {
 			tb.Logf("gatewatch log:\n%s", g.out.String())
 		}

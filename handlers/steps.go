@@ -125,7 +125,11 @@ func contactStep(q *request) pages.Step {
 	tr, c := q.tr, q.site.Contact
 	st := pages.Step{ID: "contact", Title: tr.T("step.contact.title", nil), Body: text(tr.T("step.contact.body", nil))}
 	a := &pages.Action{}
-	if c.Email != "" {
+	switch {
+	case c.Email != "" && q.p.RequestID == "":
+		// A pre-rendered page has no reference or time to prefill.
+		a.Label, a.URL = tr.T("step.contact.email", nil), "mailto:"+c.Email
+	case c.Email != "":
 		data := map[string]any{
 			"Code": q.p.Code, "Site": q.site.Brand.Title, "Reference": q.p.RequestID,
 			"URL": pageURL(q.p), "Time": q.now.UTC().Format(refTimeLayout),

@@ -19,6 +19,10 @@ type ErrorPage struct {
 	StyleURL  string
 	ScriptURL string
 	IconURL   string
+	// InlineStyle, when set, replaces the style sheet, brand style and
+	// script: the self-contained page nginx serves when gatewatch itself
+	// is down. The include's CSP allows it by its hash.
+	InlineStyle string
 
 	// Verdict is nil on pages that are not about the site being down
 	// (4xx).

@@ -15,14 +15,9 @@ func brandStyle(m *ErrorPage) string {
 	var b strings.Builder
 	b.WriteString(`<style nonce="`)
 	b.WriteString(html.EscapeString(m.Nonce))
-	b.WriteString(`">:root{`)
-	if c := cssColor(m.Brand.Primary); c != "" {
-		b.WriteString("--brand-light:" + c + ";")
-	}
-	if c := cssColor(m.Brand.PrimaryD); c != "" {
-		b.WriteString("--brand-dark:" + c + ";")
-	}
-	b.WriteString("}</style>")
+	b.WriteString(`">`)
+	b.WriteString(BrandVars(m.Brand.Primary, m.Brand.PrimaryD))
+	b.WriteString("</style>")
 	return b.String()
 }
 
@@ -53,4 +48,26 @@ func shortcutHTML(keys []string) string {
 	}
 	b.WriteString("</span>")
 	return b.String()
+}
+
+// inlineStyle wraps css (gatewatch's own style sheet and validated brand
+// colors, never visitor input) in a style element.
+func inlineStyle(css string) string {
+	return "<style>" + strings.ReplaceAll(css, "</", "<\\/") + "</style>"
+}
+
+// BrandVars is the CSS that sets a site's colors, as the page's inline
+// style carries it.
+func BrandVars(primary, primaryDark string) string {
+	var b strings.Builder
+	if c := cssColor(primary); c != "" {
+		b.WriteString("--brand-light:" + c + ";")
+	}
+	if c := cssColor(primaryDark); c != "" {
+		b.WriteString("--brand-dark:" + c + ";")
+	}
+	if b.Len() == 0 {
+		return ""
+	}
+	return ":root{" + b.String() + "}"
 }

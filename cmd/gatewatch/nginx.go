@@ -3,10 +3,13 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/template"
 
+	"github.com/gatewatch/gatewatch/handlers"
 	"github.com/gatewatch/gatewatch/internal/config"
+	"github.com/gatewatch/gatewatch/locales"
 )
 
 // nginxInclude is the snippet operators include inside a server {} block.
@@ -19,6 +22,10 @@ var nginxInclude = template.Must(template.New("nginx").Parse(`# gatewatch error 
 #     include /etc/nginx/snippets/gatewatch.conf;
 
 error_page 500 502 503 504 @gatewatch;
+{{- if .Fallback}}
+# Lets @gatewatch's own error_page (the fallback below) apply after this one.
+recursive_error_pages on;
+{{- end}}
 
 location @gatewatch {
     proxy_pass {{.Pass}};
@@ -39,8 +46,43 @@ location @gatewatch {
     proxy_set_header X-Forwarded-Proto $scheme;
     proxy_connect_timeout 2s;
     proxy_read_timeout 10s;
+    # gatewatch's own 502/503/504 answers pass through (no interception);
+    # only nginx's failure to reach gatewatch goes to the fallback.
     proxy_intercept_errors off;
+{{- if .Fallback}}
+    set $gw_code $status;
+    error_page 500 502 503 504 @gatewatch_fallback;
+{{- end}}
 }
+{{- if .Fallback}}
+
+# When gatewatch itself does not answer: the pages ` + "`gatewatch render`" + ` wrote,
+# for the site by Host and the language by ?lang= or Accept-Language.
+set $gw_site "{{.DefaultSite}}";
+{{- range .SiteHosts}}
+if ($host ~* "{{.Pattern}}") { set $gw_site "{{.Site}}"; }
+{{- end}}
+set $gw_lang "{{.DefaultLang}}";
+{{- range .LangPatterns}}
+if ($http_accept_language ~* "{{.Pattern}}") { set $gw_lang "{{.Lang}}"; }
+{{- end}}
+{{- range .LangArgs}}
+if ($arg_lang = "{{.}}") { set $gw_lang "{{.}}"; }
+{{- end}}
+
+location @gatewatch_fallback {
+    root {{.Fallback}};
+    gzip_static on;
+    default_type text/html;
+    charset utf-8;
+    add_header Cache-Control "no-store" always;
+    add_header X-Request-ID $request_id always;
+    add_header X-Robots-Tag "noindex, nofollow" always;
+    add_header Retry-After 30 always;
+    add_header Content-Security-Policy "default-src 'none'; style-src {{.StyleHashes}}; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'" always;
+    try_files /$gw_site/$gw_lang/$gw_code.html /$gw_site/$gw_lang/502.html /$gw_site/{{.DefaultLang}}/502.html =502;
+}
+{{- end}}
 
 location /_gatewatch/ {
     proxy_pass {{.Pass}};
@@ -64,11 +106,106 @@ var strippedHeaders = []string{
 }
 
 func writeNginxInclude(w io.Writer, cfg *config.Config) error {
-	return nginxInclude.Execute(w, map[string]any{
+	data := map[string]any{
 		"Source":   cfg.Source,
 		"Pass":     cfg.PassURL(),
 		"Stripped": strippedHeaders,
-	})
+	}
+	if cfg.Nginx.FallbackDir != "" {
+		catalog, err := locales.New(cfg.Server.DefaultLocale)
+		if err != nil {
+			return err
+		}
+		assets, err := loadAssets(cfg)
+		if err != nil {
+			return err
+		}
+		st, err := handlers.NewStatic(cfg, catalog, assets)
+		if err != nil {
+			return err
+		}
+		var hashes []string
+		for i := range cfg.Sites {
+			if h := st.StyleHash(&cfg.Sites[i]); !slices.Contains(hashes, h) {
+				hashes = append(hashes, h)
+			}
+		}
+		data["Fallback"] = cfg.Nginx.FallbackDir
+		data["DefaultSite"] = cfg.Sites[0].Name
+		data["SiteHosts"] = siteHostPatterns(cfg)
+		data["DefaultLang"] = catalog.Default().Code
+		data["LangPatterns"], data["LangArgs"] = langPatterns(catalog)
+		data["StyleHashes"] = strings.Join(hashes, " ")
+	}
+	return nginxInclude.Execute(w, data)
+}
+
+type sitePattern struct{ Site, Pattern string }
+
+// siteHostPatterns turns each site's hosts into one anchored regex, in
+// config order after the first site (the default), so that nginx picks
+// sites as SiteFor does. Host names are validated by the config to
+// letters, digits, dots, dashes and a leading "*.".
+func siteHostPatterns(cfg *config.Config) []sitePattern {
+	var out []sitePattern
+	for _, s := range cfg.Sites {
+		var alts []string
+		for _, h := range s.Hosts {
+			if strings.HasPrefix(h, "*.") {
+				alts = append(alts, `[^.]+\.`+strings.ReplaceAll(h[2:], ".", `\.`))
+				continue
+			}
+			alts = append(alts, strings.ReplaceAll(h, ".", `\.`))
+		}
+		if len(alts) > 0 {
+			out = append(out, sitePattern{Site: s.Name, Pattern: "^(" + strings.Join(alts, "|") + ")$"})
+		}
+	}
+	return out
+}
+
+type langPattern struct{ Lang, Pattern string }
+
+// langPatterns maps the first language of Accept-Language to a supported
+// one: the base language first ("^pt" → pt-BR when that is the only
+// Portuguese), then exact tags, so that later, more specific lines win.
+func langPatterns(c *locales.Catalog) (patterns []langPattern, args []string) {
+	byBase := map[string][]string{}
+	var bases []string
+	for _, l := range c.Languages() {
+		b, _ := l.Tag.Base()
+		if _, ok := byBase[b.String()]; !ok {
+			bases = append(bases, b.String())
+		}
+		byBase[b.String()] = append(byBase[b.String()], l.Code)
+		args = append(args, l.Code)
+	}
+	end := "([-_;,]|$)"
+	for _, b := range bases {
+		codes := byBase[b]
+		first := codes[0]
+		if slices.Contains(codes, b) {
+			first = b
+		}
+		patterns = append(patterns, langPattern{Lang: first, Pattern: "^" + b + end})
+	}
+	for _, b := range bases {
+		for _, code := range byBase[b] {
+			if code != b {
+				patterns = append(patterns, langPattern{Lang: code, Pattern: "^" + code + end})
+				for _, alias := range langAliases[code] {
+					patterns = append(patterns, langPattern{Lang: code, Pattern: "^" + alias + end})
+				}
+			}
+		}
+	}
+	return patterns, args
+}
+
+// langAliases are region tags browsers send for a script variant.
+var langAliases = map[string][]string{
+	"zh-Hans": {"zh-CN", "zh-SG"},
+	"zh-Hant": {"zh-TW", "zh-HK", "zh-MO"},
 }
 
 func nginxCmd(args []string, getenv func(string) string, stdout, stderr io.Writer) error {

@@ -71,6 +71,10 @@ type Nginx struct {
 	// Pass is the URL nginx proxies to in the generated include; empty
 	// derives it from Server.Listen.
 	Pass string `toml:"pass"`
+	// FallbackDir is where `gatewatch render` writes the pages nginx serves
+	// when gatewatch itself does not answer; empty leaves the fallback out
+	// of the generated include.
+	FallbackDir string `toml:"fallback_dir"`
 }
 
 // Monitor configures the checks of upstreams.

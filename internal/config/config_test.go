@@ -68,8 +68,16 @@ func TestLoadOverridesDefault(t *testing.T) {
 	if got := len(cfg.Sites); got != 2 {
 		t.Fatalf("len(Sites) = %d; want 2", got)
 	}
-	if got := len(cfg.Admin.Users); got != 0 {
-		t.Errorf("len(Admin.Users) = %d; want 0 (file replaces the default's users)", got)
+	if got := len(cfg.Admin.Users); got != 1 {
+		t.Errorf("len(Admin.Users) = %d; want the default's 1 (the file lists none)", got)
+	}
+	// A file without sites keeps the default's.
+	cfg, err = config.Load(writeConfig(t, "[server]\nlisten = \"127.0.0.1:9999\"\n"))
+	if err != nil {
+		t.Fatalf("Load = %v", err)
+	}
+	if len(cfg.Sites) != 1 || cfg.Sites[0].Name != "example" {
+		t.Errorf("Sites = %+v; want the default's", cfg.Sites)
 	}
 }
 
@@ -109,7 +117,7 @@ func TestLoadReportsFileAndLine(t *testing.T) {
 		{"upstream check scheme", strings.Replace(goodSite, `check = "http://127.0.0.1:9000/health"`, `check = "ftp://x"`, 1), []string{":9: site[0].upstream[0].check: "}},
 		{"host in multi-line array", "[[site]]\nname = \"a\"\nhosts = [\n  \"ok.example\",\n  \"bad host\",\n]\n[site.brand]\ntitle = \"A\"\n", []string{":5: site[0].hosts[1]: \"bad host\" is not a host name"}},
 		{"duplicate host", strings.Replace(goodSite, `hosts = ["blog.example"]`, `hosts = ["shop.example"]`, 1), []string{":14: site[1].hosts[0]: host \"shop.example\" already belongs to site \"shop\""}},
-		{"no sites", "[server]\nlisten = \"127.0.0.1:1\"\n", []string{"at least one [[site]]"}},
+		{"no sites", "site = []\n", []string{"at least one [[site]]"}},
 		{"bad password hash", goodSite + "[[admin.user]]\nname = \"a\"\npassword_hash = \"hunter2\"\n", []string{":19: admin.user[0].password_hash: is not a bcrypt hash"}},
 		{"missing logo", strings.Replace(goodSite, `title = "Shop"`, "title = \"Shop\"\nlogo = \"nope.svg\"", 1), []string{":7: site[0].brand.logo: cannot read logo"}},
 		{"postgres dsn", "[store]\ndsn = \"mysql://x\"\n" + goodSite, []string{":2: store.dsn: "}},

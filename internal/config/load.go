@@ -70,11 +70,8 @@ func Parse(name, dir string, data []byte) (*Config, error) {
 	if err := decode(defaultTOML, cfg); err != nil {
 		return nil, fmt.Errorf("embedded default: %w", err)
 	}
-	if name != DefaultSource {
-		// A file that lists sites or users replaces the default's lists
-		// instead of appending to them.
-		cfg.Sites, cfg.Admin.Users = nil, nil
-	}
+	// A file that lists sites or users replaces the default's lists (the
+	// decoder replaces slices); one that lists none keeps them.
 	if err := decode(data, cfg); err != nil {
 		return nil, &Error{Problems: decodeProblems(name, data, err)}
 	}

@@ -82,6 +82,10 @@ func (c *Config) validate() []problem {
 		}
 	}
 
+	if d := c.Nginx.FallbackDir; d != "" && (!filepath.IsAbs(d) || strings.ContainsAny(d, " ;{}\"'$\n")) {
+		add("nginx.fallback_dir", "%q must be an absolute path without spaces, quotes, ';', '{', '}' or '$': nginx reads it", d)
+	}
+
 	m := c.Monitor
 	for _, d := range []struct {
 		key string
