@@ -268,9 +268,17 @@ func (d *adminDeps) requirePage(next http.Handler) http.Handler {
 		if r.Method == http.MethodGet || r.Method == http.MethodHead {
 			target += "?next=" + url.QueryEscape(r.URL.RequestURI())
 		}
-		w.Header().Set("Cache-Control", "no-store")
-		http.Redirect(w, r, target, http.StatusSeeOther)
+		seeOther(w, target)
 	})
+}
+
+// seeOther redirects without a body: http.Redirect would echo the target,
+// and with it the path asked for, to a client that has not signed in.
+func seeOther(w http.ResponseWriter, target string) {
+	h := w.Header()
+	h.Set("Location", target)
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusSeeOther)
 }
 
 // requireAPI lets signed-in users through, and clients with HTTP Basic
@@ -419,8 +427,7 @@ func handleLoginForm(d *adminDeps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next := safeNext(r.URL.Query().Get("next"))
 		if _, ok := d.authenticate(r); ok {
-			w.Header().Set("Cache-Control", "no-store")
-			http.Redirect(w, r, next, http.StatusSeeOther)
+			seeOther(w, next)
 			return
 		}
 		d.renderLogin(w, r, http.StatusOK, loginState{next: next})
@@ -481,8 +488,7 @@ func handleLogin(d *adminDeps) http.Handler {
 		http.SetCookie(w, d.cookie(r, sessionCookie, id, "/", sessionTTL))
 		http.SetCookie(w, d.cookie(r, loginCookie, "", adminLoginPath, -1))
 		d.Logger.Info("admin signed in", "user", st.user, "client", d.clientKey(r))
-		w.Header().Set("Cache-Control", "no-store")
-		http.Redirect(w, r, st.next, http.StatusSeeOther)
+		seeOther(w, st.next)
 	})
 }
 
@@ -494,7 +500,6 @@ func handleLogout(d *adminDeps) http.Handler {
 			d.sessions.delete(p.sessionID)
 		}
 		http.SetCookie(w, d.cookie(r, sessionCookie, "", "/", -1))
-		w.Header().Set("Cache-Control", "no-store")
-		http.Redirect(w, r, adminLoginPath, http.StatusSeeOther)
+		seeOther(w, adminLoginPath)
 	})
 }

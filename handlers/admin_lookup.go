@@ -75,8 +75,7 @@ func handleSearch(d *adminDeps) http.Handler {
 			_, err := d.Store.Event(ctx, c)
 			switch {
 			case err == nil:
-				w.Header().Set("Cache-Control", "no-store")
-				http.Redirect(w, r, refPath(c), http.StatusSeeOther)
+				seeOther(w, refPath(c))
 				return
 			case !errors.Is(err, incident.ErrNotFound):
 				v.storeFailed(w, r, err, "")
@@ -87,8 +86,7 @@ func handleSearch(d *adminDeps) http.Handler {
 			_, err := d.Store.Incident(ctx, id)
 			switch {
 			case err == nil:
-				w.Header().Set("Cache-Control", "no-store")
-				http.Redirect(w, r, incidentPath(id), http.StatusSeeOther)
+				seeOther(w, incidentPath(id))
 				return
 			case !errors.Is(err, incident.ErrNotFound):
 				v.storeFailed(w, r, err, "")
