@@ -325,11 +325,11 @@ func (v *adminView) nginxVars(e incident.Event) pages.Facts {
 		{"$upstream_response_time", e.UpstreamResponseTime},
 	} {
 		if kv.value != "" {
-			f.Rows = append(f.Rows, pages.Fact{Label: kv.name, Value: kv.value, Code: true})
+			f.Rows = append(f.Rows, pages.Fact{Label: v.ltr(kv.name), Value: kv.value, Code: true})
 		}
 	}
 	if e.NginxConn > 0 && len(f.Rows) > 0 {
-		f.Rows = append(f.Rows, pages.Fact{Label: "$connection", Value: strconv.FormatInt(e.NginxConn, 10), Code: true})
+		f.Rows = append(f.Rows, pages.Fact{Label: v.ltr("$connection"), Value: strconv.FormatInt(e.NginxConn, 10), Code: true})
 	}
 	return f
 }

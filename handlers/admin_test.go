@@ -300,6 +300,10 @@ func (e *adminEnv) login(tb testing.TB) *http.Cookie {
 	tb.Helper()
 	w := e.postLogin(tb, staffAddr, adminUser, adminPassword, "")
 	c := cookieNamed(w, "gw_admin")
+	if c == nil {
+		// admin_url is https: the cookie is Secure and __Host- prefixed.
+		c = cookieNamed(w, "__Host-gw_admin")
+	}
 	if w.Code != http.StatusSeeOther || c == nil {
 		tb.Fatalf("sign-in = %d with session cookie %v; want 303 and a cookie\n%s", w.Code, c, w.Body)
 	}

@@ -163,7 +163,18 @@ func (v *adminView) time(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format(adminTimeLayout)
+	return v.ltr(t.UTC().Format(adminTimeLayout))
+}
+
+// ltr isolates a left-to-right value (a time, an nginx variable name) in
+// right-to-left pages, where the bidi algorithm would otherwise reorder
+// its parts ("UTC 09:00:15 2026-11-22"). Isolate characters work inside
+// sentences too, where markup cannot go.
+func (v *adminView) ltr(s string) string {
+	if v.lang.Dir != "rtl" || s == "" {
+		return s
+	}
+	return "\u2066" + s + "\u2069"
 }
 
 // duration says how long in words, at the coarsest unit that fits.
