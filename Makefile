@@ -20,6 +20,7 @@ build: generate
 test: deps tools check-generated lint
 	$(GO) test $(GO_TEST_FLAGS) ./...
 	$(GO) test -count=1 -race -timeout 10m ./handlers/... ./internal/monitor/... ./internal/incident/... ./internal/nginxlog/...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=3s
 
 generate: tools
 	$(TEMPL) generate
@@ -49,8 +50,16 @@ deps:
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+# fuzz runs every fuzz target for FUZZTIME from its committed corpus
+# (testdata/fuzz); make test runs them briefly.
+FUZZTIME ?= 60s
+FUZZ_TARGETS := FuzzNegotiate:./locales FuzzParse:./internal/config FuzzPublicHeaders:./handlers FuzzParseLine:./internal/nginxlog
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParseLine -fuzztime 60s ./internal/nginxlog
+	@for t in $(FUZZ_TARGETS); do \
+	  name=$${t%%:*}; pkg=$${t#*:}; \
+	  echo "fuzz $$name ($$pkg, $(FUZZTIME))"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
 
 clean:
 	rm -rf bin
