@@ -21,13 +21,9 @@
     });
   }
 
-  // The language switcher submits on change; its button is for no-JS.
-  var lang = $(".lang select");
-  if (lang) {
-    var submit = $(".lang button");
-    if (submit) submit.hidden = true;
-    lang.addEventListener("change", function () { lang.form.submit(); });
-  }
+  // The language switcher is left alone: submitting it on change would
+  // take a keyboard user away at the first arrow key (WCAG 3.2.2), so its
+  // button stays, with or without scripts.
 
   // Retry: reload the very URL that failed (a GET; a form is never resent).
   var retry = $("[data-retry-button]");
