@@ -89,7 +89,7 @@ var (
 	phone   = look{name: "phone", width: 320, height: 640, mobile: true}
 )
 
-func (l look) inDark() look   { l.dark, l.name = true, l.name+"-dark"; return l }
+func (l look) inDark() look    { l.dark, l.name = true, l.name+"-dark"; return l }
 func (l look) withoutJS() look { l.noJS, l.name = true, l.name+"-nojs"; return l }
 
 // apply sets the viewport, the media features and the script switch of
@@ -138,6 +138,12 @@ func openTab(t *testing.T, timeout time.Duration) *tab {
 	if err := chromedp.Do(tctx); err != nil {
 		cancel()
 		t.Fatalf("open tab: %v", err)
+	}
+	// The tab behaves as the focused window, as a visitor's would: the
+	// clipboard and :focus-visible depend on it.
+	if _, err := chromedp.Call(tctx, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true}); err != nil {
+		cancel()
+		t.Fatal(err)
 	}
 	ctx, stop := context.WithTimeout(tctx, timeout)
 	t.Cleanup(func() { stop(); cancel() })
