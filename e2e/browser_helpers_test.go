@@ -126,8 +126,9 @@ func (l look) apply() chromedp.Action[chromedp.Void] {
 type tab struct {
 	ctx context.Context // limits the test's browser work
 
-	mu       sync.Mutex
-	requests []*network.EventRequestWillBeSent
+	mu        sync.Mutex
+	requests  []*network.EventRequestWillBeSent
+	responses map[network.RequestID]*network.Response
 }
 
 // openTab opens a tab of the shared browser in a fresh browser context.
@@ -147,12 +148,15 @@ func openTab(t *testing.T, timeout time.Duration) *tab {
 	}
 	ctx, stop := context.WithTimeout(tctx, timeout)
 	t.Cleanup(func() { stop(); cancel() })
-	tb := &tab{ctx: ctx}
+	tb := &tab{ctx: ctx, responses: map[network.RequestID]*network.Response{}}
 	if err := chromedp.Listen(tctx, func(ev any) {
-		if r, ok := ev.(*network.EventRequestWillBeSent); ok {
-			tb.mu.Lock()
-			tb.requests = append(tb.requests, r)
-			tb.mu.Unlock()
+		tb.mu.Lock()
+		defer tb.mu.Unlock()
+		switch ev := ev.(type) {
+		case *network.EventRequestWillBeSent:
+			tb.requests = append(tb.requests, ev)
+		case *network.EventResponseReceived:
+			tb.responses[ev.RequestID] = ev.Response
 		}
 	}); err != nil {
 		t.Fatal(err)
@@ -160,14 +164,34 @@ func openTab(t *testing.T, timeout time.Duration) *tab {
 	return tb
 }
 
-// requestLog returns the method and URL of each request the tab sent so
-// far, in order.
-func (tb *tab) requestLog() []string {
+// sent is one request of the tab's log.
+type sent struct {
+	Method, URL string
+	Type        network.ResourceType
+	Status      int64 // 0 while no response has come
+}
+
+func (r sent) String() string {
+	return fmt.Sprintf("%s %s (%s, %d)", r.Method, r.URL, r.Type, r.Status)
+}
+
+// requestLog returns each request the tab sent so far, in order. A
+// redirect is a request of its own.
+func (tb *tab) requestLog() []sent {
 	tb.mu.Lock()
 	defer tb.mu.Unlock()
-	out := make([]string, len(tb.requests))
+	out := make([]sent, len(tb.requests))
 	for i, r := range tb.requests {
-		out[i] = r.Request.Method + " " + r.Request.URL
+		out[i] = sent{Method: r.Request.Method, URL: r.Request.URL, Type: r.Type}
+		if resp := tb.responses[r.RequestID]; resp != nil {
+			out[i].Status = resp.Status
+		}
+		for _, next := range tb.requests[i+1:] {
+			if next.RequestID == r.RequestID && next.RedirectResponse != nil {
+				out[i].Status = next.RedirectResponse.Status
+				break
+			}
+		}
 	}
 	return out
 }
