@@ -22,10 +22,11 @@ const (
 	// scanEvents bounds the events read per incident to count distinct
 	// visitors; past it the counts show as "at least".
 	scanEvents = 1000
-	// listIncidents bounds the incidents the dashboard reads; the most
-	// recently seen come first, so the bound only drops old ones.
-	listIncidents = 200
-	recentClosed  = 20
+	// listClosed bounds the closed incidents the dashboard reads; the most
+	// recently seen come first, so the bound only drops old ones. Open
+	// incidents (one per upstream at most) are all read.
+	listClosed   = 200
+	recentClosed = 20
 )
 
 // siteData is one site's state as the dashboard and the API show it.
@@ -77,8 +78,9 @@ func (u upstreamData) category() nginxlog.Category {
 
 // dashboardData is everything the dashboard shows.
 type dashboardData struct {
-	sites     []siteData
-	incidents []incident.Incident // most recently seen first
+	sites  []siteData
+	open   []incident.Incident // most recently seen first
+	closed []incident.Incident // most recently seen first
 }
 
 // tally accumulates one site's or upstream's events.
@@ -121,10 +123,16 @@ func (t *tally) done(cut bool) {
 // store does not count per window) and per-upstream figures come from the
 // events of the incidents seen in the last hour, bounded by scanEvents.
 func (d *adminDeps) gatherDashboard(ctx context.Context, now time.Time) (dashboardData, error) {
-	incs, err := d.Store.Incidents(ctx, incident.Filter{Limit: listIncidents})
+	yes, no := true, false
+	open, err := d.Store.Incidents(ctx, incident.Filter{Open: &yes, Limit: 1000})
 	if err != nil {
 		return dashboardData{}, err
 	}
+	closed, err := d.Store.Incidents(ctx, incident.Filter{Open: &no, Limit: listClosed})
+	if err != nil {
+		return dashboardData{}, err
+	}
+	incs := append(append([]incident.Incident{}, open...), closed...)
 	since := now.Add(-longWindow)
 	type key struct{ site, upstream string }
 	tallies := map[key]*tally{}
@@ -154,13 +162,13 @@ func (d *adminDeps) gatherDashboard(ctx context.Context, now time.Time) (dashboa
 		}
 	}
 	openByKey := map[key]*incident.Incident{}
-	for i := range incs {
-		if in := &incs[i]; in.Open() && openByKey[key{in.Site, in.Upstream}] == nil {
+	for i := range open {
+		if in := &open[i]; openByKey[key{in.Site, in.Upstream}] == nil {
 			openByKey[key{in.Site, in.Upstream}] = in
 		}
 	}
 
-	out := dashboardData{incidents: incs}
+	out := dashboardData{open: open, closed: closed}
 	for i := range d.Config.Sites {
 		site := &d.Config.Sites[i]
 		sd := siteData{site: site, status: d.Status.Status(site.Name)}
@@ -253,13 +261,11 @@ func (v *adminView) dashboardPage(data dashboardData) *pages.AdminDashboard {
 	}
 	m.Open = v.incidentList(tr.T("admin.incidents.open", nil))
 	m.Recent = v.incidentList(tr.T("admin.incidents.recent", nil))
-	for _, in := range data.incidents {
-		switch {
-		case in.Open():
-			m.Open.Rows = append(m.Open.Rows, v.incidentRow(in))
-		case len(m.Recent.Rows) < recentClosed:
-			m.Recent.Rows = append(m.Recent.Rows, v.incidentRow(in))
-		}
+	for _, in := range data.open {
+		m.Open.Rows = append(m.Open.Rows, v.incidentRow(in))
+	}
+	for _, in := range data.closed[:min(len(data.closed), recentClosed)] {
+		m.Recent.Rows = append(m.Recent.Rows, v.incidentRow(in))
 	}
 	return m
 }

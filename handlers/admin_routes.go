@@ -180,17 +180,19 @@ func newAdminRouter(d *adminDeps) *mux.Router {
 	}
 	r := mux.NewRouter()
 	notAllowed := http.HandlerFunc(adminMethodNotAllowed)
+	var paths []string
 	allowed := map[string][]string{}
 	for _, rt := range routes {
+		if allowed[rt.path] == nil {
+			paths = append(paths, rt.path)
+		}
 		allowed[rt.path] = append(allowed[rt.path], rt.methods...)
-	}
-	for _, rt := range routes {
 		r.Handle(rt.path, d.guard(rt.auth, rt.h)).Methods(rt.methods...)
 	}
 	// mux lets a later route win over a method mismatch, so each path's
 	// other methods get their 405 explicitly, after all its real methods.
-	for path, methods := range allowed {
-		r.Handle(path, notAllowed).Methods(otherMethods(methods)...)
+	for _, p := range paths {
+		r.Handle(p, notAllowed).Methods(otherMethods(allowed[p])...)
 	}
 	r.NotFoundHandler = http.HandlerFunc(adminNotFound)
 	r.MethodNotAllowedHandler = notAllowed
