@@ -16,7 +16,6 @@ import (
 	"github.com/gatewatch/gatewatch/internal/incident"
 	"github.com/gatewatch/gatewatch/internal/monitor"
 	"github.com/gatewatch/gatewatch/locales"
-	"github.com/gatewatch/gatewatch/pages"
 )
 
 // langCookie remembers a language the visitor picked in the switcher.
@@ -32,7 +31,6 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // visitor's language and the format their client asked for.
 func handleErrorPage(d *publicDeps) http.Handler {
 	langs := d.catalog.Languages()
-	logos := d.logos
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := readProxied(r, d.trust)
 		site := d.cfg.SiteFor(p.Host)
@@ -43,22 +41,20 @@ func handleErrorPage(d *publicDeps) http.Handler {
 			q.status = d.status.Status(site.Name)
 			d.status.Observe(site.Name, monitor.Visit{IP: p.ClientIP, UserAgent: p.UserAgent, ReportedAddr: p.Upstream.Addr})
 		}
-		if l := r.URL.Query().Get("lang"); l != "" && l == q.lang.Code {
+		if l := queryValue(r.URL.RawQuery, "lang"); l != "" && l == q.lang.Code {
 			http.SetCookie(w, &http.Cookie{Name: langCookie, Value: q.lang.Code, Path: "/",
 				MaxAge: int(langCookieAge / time.Second), SameSite: http.SameSiteLaxMode, Secure: p.Proto == "https"})
 		}
-		f := negotiateFormat(r)
+		f := d.negotiateFormat(r)
 		h := w.Header()
-		commonHeaders(h, p, q)
+		d.commonHeaders(h, p, q)
 		switch f {
 		case formatProblem:
 			d.writeProblem(w, r, q)
 		case formatText:
 			d.writeText(w, r, q)
 		default:
-			q.nonce = newNonce()
-			h.Set("Content-Security-Policy", pageCSP(q.nonce))
-			d.writePage(w, r, q, buildPage(q, d.assets, logos[site.Name], d.cfg.Server.AdminURL))
+			d.writePage(w, r, q)
 		}
 		d.pagesServed(site.Name, p.Code, q.lang.Code, f)
 		d.record(q)
@@ -120,11 +116,8 @@ func upstreamFor(site *config.Site, reported string) string {
 // negotiate picks the language for one request, falling back to the
 // site's own default before the server's.
 func (d *publicDeps) negotiate(r *http.Request, site *config.Site) locales.Language {
-	cookie := ""
-	if c, err := r.Cookie(langCookie); err == nil {
-		cookie = c.Value
-	}
-	if l, ok := d.catalog.Match(r.URL.Query().Get("lang"), cookie, r.Header.Get("Accept-Language")); ok {
+	cookie := cookieValue(hv(r.Header, "Cookie"), langCookie)
+	if l, ok := d.catalog.Match(queryValue(r.URL.RawQuery, "lang"), cookie, hv(r.Header, "Accept-Language")); ok {
 		return l
 	}
 	if site.DefaultLocale != "" {
@@ -135,54 +128,106 @@ func (d *publicDeps) negotiate(r *http.Request, site *config.Site) locales.Langu
 	return d.catalog.Default()
 }
 
-func commonHeaders(h http.Header, p proxied, q *request) {
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Request-ID", p.RequestID)
-	h.Set("X-Robots-Tag", "noindex, nofollow")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Content-Language", q.lang.Code)
-	h.Set("Vary", "Accept, Accept-Language, Cookie, X-Format")
-	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+// Header values shared by every response. Assigning the same slices
+// (never modified) instead of calling Header.Set saves an allocation each.
+var (
+	hdrNoStore   = []string{"no-store"}
+	hdrNoIndex   = []string{"noindex, nofollow"}
+	hdrNoRef     = []string{"no-referrer"}
+	hdrNoSniff   = []string{"nosniff"}
+	hdrDeny      = []string{"DENY"}
+	hdrVary      = []string{"Accept, Accept-Language, Cookie, X-Format"}
+	hdrStrictCSP = []string{"default-src 'none'; frame-ancestors 'none'"}
+	hdrSeconds   = func() (s [301][]string) {
+		for i := range s {
+			s[i] = []string{strconv.Itoa(i)}
+		}
+		return s
+	}()
+)
+
+// commonHeaders sets the headers of every error response. Keys are in
+// canonical form, as Header.Set would store them.
+func (d *publicDeps) commonHeaders(h http.Header, p proxied, q *request) {
+	h["Cache-Control"] = hdrNoStore
+	h["X-Request-Id"] = []string{p.RequestID}
+	h["X-Robots-Tag"] = hdrNoIndex
+	h["Referrer-Policy"] = hdrNoRef
+	h["X-Content-Type-Options"] = hdrNoSniff
+	h["X-Frame-Options"] = hdrDeny
+	h["Content-Language"] = d.langHeaders[q.lang.Code]
+	h["Vary"] = hdrVary
+	h["Content-Security-Policy"] = hdrStrictCSP
 	switch p.Code {
 	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		h.Set("Retry-After", strconv.Itoa(retryAfterSeconds(q.status)))
+		h["Retry-After"] = hdrSeconds[retryAfterSeconds(q.status)]
 	}
 }
 
 // pageCSP allows the page's own style sheet and script, the nonce'd inline
 // brand colors, and fetches to its own origin: nothing inline without the
 // nonce, nothing from elsewhere.
-func pageCSP(nonce string) string {
-	return "default-src 'none'; script-src 'self' 'nonce-" + nonce + "'; style-src 'self' 'nonce-" + nonce +
+func pageCSP(nonce []byte) string {
+	return "default-src 'none'; script-src 'self' 'nonce-" + string(nonce) + "'; style-src 'self' 'nonce-" + string(nonce) +
 		"'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 }
 
-func newNonce() string {
+// nonceLen is the length of a nonce: 16 random bytes, base64url.
+const nonceLen = 22
+
+func newNonce() (n [nonceLen]byte) {
 	var b [16]byte
 	rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
+	base64.RawURLEncoding.Encode(n[:], b[:])
+	return n
 }
 
-func (d *publicDeps) writePage(w http.ResponseWriter, r *http.Request, q *request, m *pages.ErrorPage) {
-	buf := bufPool.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer bufPool.Put(buf)
-	if err := pages.ErrorPageView(m).Render(r.Context(), buf); err != nil {
+// writePage serves the HTML page from its prepared form.
+func (d *publicDeps) writePage(w http.ResponseWriter, r *http.Request, q *request) {
+	pg, err := d.page(r.Context(), q)
+	if err != nil {
 		// A page that cannot render still owes the visitor an answer.
 		d.logger.Error("render error page", "err", err, "request_id", q.p.RequestID)
 		d.writeText(w, r, q)
 		return
 	}
+	nonce := newNonce()
+	path, query, _ := strings.Cut(q.p.URI, "?")
+	f := fill{
+		nonce:      nonce[:],
+		method:     q.p.Method,
+		retryAfter: retryAfterSeconds(q.status),
+		uri:        q.p.URI,
+		path:       path,
+		query:      query,
+		refID:      q.p.RequestID,
+		now:        q.now,
+		mailURL:    [4]string{q.p.Proto, "://", q.p.Host, q.p.URI},
+	}
+	if q.p.Host == "" {
+		f.mailURL = [4]string{3: q.p.URI}
+	}
+	if siteDown(q.p.Code) {
+		f.verdict = d.verdict(r.Context(), q)
+	}
+	bp := pagePool.Get().(*[]byte)
+	b := pg.appendPage((*bp)[:0], &f)
 	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h["Content-Security-Policy"] = []string{pageCSP(nonce[:])}
+	h["Content-Type"] = htmlType
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	w.WriteHeader(q.p.Code)
 	if r.Method != http.MethodHead {
-		w.Write(buf.Bytes())
+		w.Write(b)
 	}
+	*bp = b
+	pagePool.Put(bp)
 }
+
+var (
+	htmlType = []string{"text/html; charset=utf-8"}
+	pagePool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+)
 
 // problem is an RFC 9457 problem details object.
 type problem struct {

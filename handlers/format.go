@@ -30,11 +30,18 @@ const maxAccept = 1024
 // negotiateFormat picks the format from X-Format (ingress-nginx passes the
 // original request's Accept there) or Accept. A client that names no type
 // (curl's */*) gets text.
-func negotiateFormat(r *http.Request) format {
-	accept := r.Header.Get("X-Format")
+func (d *publicDeps) negotiateFormat(r *http.Request) format {
+	accept := hv(r.Header, "X-Format")
 	if accept == "" {
-		accept = r.Header.Get("Accept")
+		accept = hv(r.Header, "Accept")
 	}
+	if accept == "" || len(accept) > maxAccept {
+		return formatText
+	}
+	return d.formats.get(accept)
+}
+
+func negotiateAccept(accept string) format {
 	if accept == "" || len(accept) > maxAccept {
 		return formatText
 	}

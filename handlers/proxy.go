@@ -94,47 +94,49 @@ const (
 func readProxied(r *http.Request, trust Trust) proxied {
 	p := proxied{
 		Code:       http.StatusBadGateway,
-		URI:        r.URL.RequestURI(),
+		URI:        r.RequestURI,
 		Method:     r.Method,
 		Host:       r.Host,
 		Proto:      "http",
-		UserAgent:  clip(r.Header.Get("User-Agent"), 512),
-		AcceptLang: r.Header.Get("Accept-Language"),
+		UserAgent:  clip(hv(r.Header, "User-Agent"), 512),
+		AcceptLang: hv(r.Header, "Accept-Language"),
 	}
 	if r.TLS != nil {
 		p.Proto = "https"
 	}
-	if ip, ok := peerIP(r.RemoteAddr); ok {
-		p.ClientIP = ip.String()
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		p.ClientIP = host
 	}
 	p.Trusted = trust.Trusted(r.RemoteAddr)
 	if p.Trusted {
 		h := r.Header
-		if c, err := strconv.Atoi(strings.TrimSpace(h.Get("X-Code"))); err == nil && c >= 400 && c <= 599 {
+		if c, ok := errorCode(hv(h, "X-Code")); ok {
 			p.Code = c
 		}
-		if id := h.Get("X-Request-ID"); validRequestID(id) {
+		if id := hv(h, "X-Request-Id"); validRequestID(id) {
 			p.RequestID = id
 		}
-		if u := h.Get("X-Original-URI"); validURI(u) {
+		if u := hv(h, "X-Original-Uri"); validURI(u) {
 			p.URI = u
 		}
-		if m := h.Get("X-Original-Method"); validToken(m) {
+		if m := hv(h, "X-Original-Method"); validToken(m) {
 			p.Method = m
 		}
-		if pr := h.Get("X-Forwarded-Proto"); pr == "https" || pr == "http" {
+		if pr := hv(h, "X-Forwarded-Proto"); pr == "https" || pr == "http" {
 			p.Proto = pr
 		}
-		if ip, err := netip.ParseAddr(strings.TrimSpace(h.Get("X-Real-IP"))); err == nil {
-			p.ClientIP = ip.Unmap().String()
+		if ip := strings.TrimSpace(hv(h, "X-Real-Ip")); validIP(ip) {
+			p.ClientIP = ip
 		}
 		p.Upstream = upstreamInfo{
-			Addr:        clip(h.Get("X-Upstream-Addr"), maxHeaderVal),
-			Status:      clip(h.Get("X-Upstream-Status"), maxHeaderVal),
-			ConnectTime: clip(h.Get("X-Upstream-Connect-Time"), maxHeaderVal),
+			Addr:        clip(hv(h, "X-Upstream-Addr"), maxHeaderVal),
+			Status:      clip(hv(h, "X-Upstream-Status"), maxHeaderVal),
+			ConnectTime: clip(hv(h, "X-Upstream-Connect-Time"), maxHeaderVal),
 		}
-		if n, err := strconv.ParseInt(h.Get("X-Nginx-Connection"), 10, 64); err == nil && n > 0 {
-			p.NginxConn = n
+		if c := hv(h, "X-Nginx-Connection"); c != "" {
+			if n, err := strconv.ParseInt(c, 10, 64); err == nil && n > 0 {
+				p.NginxConn = n
+			}
 		}
 	} else if p.URI == "" || !validURI(p.URI) {
 		p.URI = "/"
@@ -148,7 +150,7 @@ func readProxied(r *http.Request, trust Trust) proxied {
 	if !validHost(p.Host) {
 		p.Host = ""
 	}
-	p.platform, p.browser = platformOf(r.Header.Get("Sec-CH-UA-Platform"), p.UserAgent), browserOf(p.UserAgent)
+	p.platform, p.browser = platformOf(hv(r.Header, "Sec-Ch-Ua-Platform"), p.UserAgent), browserOf(p.UserAgent)
 	return p
 }
 
@@ -251,4 +253,29 @@ func browserOf(ua string) string {
 		return "curl"
 	}
 	return "other"
+}
+
+// hv returns the first value of the header with the canonical key k,
+// without canonicalising k again as Header.Get does on every call.
+func hv(h http.Header, k string) string {
+	if v := h[k]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// validIP reports whether s is an IP address, without the allocation of
+// netip.ParseAddr's error for the (rare) invalid header.
+func validIP(s string) bool {
+	if s == "" || len(s) > 45 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == '.' || c == ':') {
+			return false
+		}
+	}
+	_, err := netip.ParseAddr(s)
+	return err == nil
 }

@@ -66,7 +66,7 @@ func (s *Static) Render(ctx context.Context, site *config.Site, lang locales.Lan
 	m.Badge, m.Headline, m.Lead = c.Badge, c.Headline, c.Lead
 	m.Title = q.tr.T("page.title", map[string]any{"Code": code, "Headline": c.Headline, "Site": site.Brand.Title})
 	m.Steps = staticSteps(q)
-	m.Langs = buildLangSwitch(q)
+	m.Langs = buildLangSwitch(q, "/", "")
 	var buf bytes.Buffer
 	if err := pages.ErrorPageView(m).Render(ctx, &buf); err != nil {
 		return nil, err

@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/internal/incident"
@@ -68,6 +66,12 @@ type publicDeps struct {
 	clock   Clock
 	metrics Metrics
 	logger  *slog.Logger
+
+	pages    pageCache
+	verdicts verdictCache
+	formats  formatCache
+	// langHeaders are the Content-Language values, built once.
+	langHeaders map[string][]string
 }
 
 func (d *publicDeps) pagesServed(site string, code int, locale string, f format) {
@@ -80,8 +84,12 @@ func NewPublic(cfg *config.Config, catalog *locales.Catalog, assets *static.Set,
 	events Recorder, clock Clock, metrics Metrics, logger *slog.Logger) http.Handler {
 	d := &publicDeps{
 		cfg: cfg, catalog: catalog, assets: assets, status: status, events: events, clock: clock, metrics: metrics, logger: logger,
-		trust: NewTrust(cfg.Server.TrustedProxies),
-		logos: map[string]string{},
+		trust:       NewTrust(cfg.Server.TrustedProxies),
+		logos:       map[string]string{},
+		langHeaders: map[string][]string{},
+	}
+	for _, l := range catalog.Languages() {
+		d.langHeaders[l.Code] = []string{l.Code}
 	}
 	for _, s := range cfg.Sites {
 		d.logos[s.Name] = assets.URL(LogoAsset(s.Name, cfg.LogoPath(&s)))
@@ -115,13 +123,3 @@ func NewPublic(cfg *config.Config, catalog *locales.Catalog, assets *static.Set,
 	return recoverer(logger, r)
 }
 
-// NewAdmin returns the admin listener's handler.
-func NewAdmin(cfg *config.Config, gatherer prometheus.Gatherer, logger *slog.Logger) http.Handler {
-	r := mux.NewRouter()
-	r.HandleFunc("/healthz", handleHealthz).Methods(http.MethodGet, http.MethodHead)
-	r.Handle("/metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{})).Methods(http.MethodGet)
-	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, "not found", http.StatusNotFound)
-	})
-	return recoverer(logger, r)
-}

@@ -132,7 +132,7 @@ func contactStep(q *request) pages.Step {
 	case c.Email != "":
 		data := map[string]any{
 			"Code": q.p.Code, "Site": q.site.Brand.Title, "Reference": q.p.RequestID,
-			"URL": pageURL(q.p), "Time": q.now.UTC().Format(refTimeLayout),
+			"URL": q.mailURL, "Time": q.timeText,
 		}
 		a.Label = tr.T("step.contact.email", nil)
 		a.URL = "mailto:" + c.Email + "?subject=" + mailEscape(tr.T("contact.subject", data)) + "&body=" + mailEscape(tr.T("contact.body", data))

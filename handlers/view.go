@@ -34,6 +34,10 @@ type request struct {
 	status monitor.SiteStatus
 	nonce  string
 	langs  []locales.Language
+	// timeText and mailURL are the reference time and the page's address
+	// as the page shows them; marks when preparing a page.
+	timeText string
+	mailURL  string
 }
 
 // copy is the localized text of an error response, shared by the page,
@@ -62,6 +66,8 @@ func errorCopy(tr locales.Translator, code int) copyText {
 // which is when "is it down for everyone?" and the retry steps apply.
 func siteDown(code int) bool { return code >= 500 }
 
+// buildPage builds the page model for a prepared page: every value a
+// request brings is a mark (see prepared.go), filled in per request.
 func buildPage(q *request, assets *static.Set, logo string, adminURL string) *pages.ErrorPage {
 	tr, code := q.tr, q.p.Code
 	c := errorCopy(tr, code)
@@ -88,14 +94,15 @@ func buildPage(q *request, assets *static.Set, logo string, adminURL string) *pa
 	}
 	m.Title = tr.T("page.title", map[string]any{"Code": code, "Headline": c.Headline, "Site": q.site.Brand.Title})
 	if siteDown(code) {
-		m.Verdict = buildVerdict(tr, q.status)
+		m.VerdictHTML = marks[slotVerdict]
 		m.Live = buildLive(tr, q)
+		m.Live.RetryAfter = marks[slotRetryAfter]
 		m.Steps = downSteps(q)
 	} else {
 		m.Steps = requestSteps(q)
 	}
 	m.Ref = buildReference(q, adminURL)
-	m.Langs = buildLangSwitch(q)
+	m.Langs = buildLangSwitch(q, marks[slotPath], marks[slotHidden])
 	return m
 }
 
@@ -187,7 +194,6 @@ func buildLive(tr locales.Translator, q *request) pages.Live {
 	v := url.Values{"site": {q.site.Name}, "lang": {q.lang.Code}}
 	return pages.Live{
 		StatusURL:  statusPath + "?" + v.Encode(),
-		RetryAfter: retryAfterSeconds(q.status),
 		Next:       tr.T("live.next_check", map[string]any{"Time": "{time}"}),
 		Checking:   tr.T("live.checking", nil),
 		Back:       tr.T("live.back", nil),
@@ -204,14 +210,15 @@ func buildReference(q *request, adminURL string) pages.Reference {
 		Label:     tr.T("ref.label", nil),
 		ID:        q.p.RequestID,
 		TimeLabel: tr.T("ref.time", nil),
-		Time:      q.now.UTC().Format(refTimeLayout),
+		Time:      q.timeText,
 		Copy:      tr.T("ref.copy", nil),
 		Copied:    tr.T("ref.copied", nil),
 		Hint:      tr.T("ref.hint", nil),
 	}
 	r.CopyText = r.Label + ": " + r.ID + "\n" + r.TimeLabel + ": " + r.Time
 	if adminURL != "" {
-		r.StaffURL = strings.TrimSuffix(adminURL, "/") + "/admin/r/" + url.PathEscape(q.p.RequestID)
+		// References are [A-Za-z0-9._-] (validRequestID): path-safe as they are.
+		r.StaffURL = strings.TrimSuffix(adminURL, "/") + "/admin/r/" + q.p.RequestID
 		r.StaffText = tr.T("ref.staff", nil)
 	}
 	return r
@@ -225,22 +232,14 @@ const refTimeLayout = "2006-01-02 15:04:05 UTC"
 // over from the failed URL.
 const maxKeptParams = 20
 
-func buildLangSwitch(q *request) pages.LangSwitch {
-	path, rawQuery, _ := strings.Cut(q.p.URI, "?")
+// buildLangSwitch is the language picker: a GET form to action that
+// keeps the failed URL's query through hiddenHTML (escaped markup).
+func buildLangSwitch(q *request, action, hiddenHTML string) pages.LangSwitch {
 	ls := pages.LangSwitch{
-		Label:  q.tr.T("lang.label", nil),
-		Submit: q.tr.T("lang.submit", nil),
-		Action: path,
-	}
-	if vals, err := url.ParseQuery(rawQuery); err == nil {
-		for name, vs := range vals {
-			if name == "lang" || len(ls.Hidden) >= maxKeptParams {
-				continue
-			}
-			for _, v := range vs {
-				ls.Hidden = append(ls.Hidden, pages.Param{Name: name, Value: v})
-			}
-		}
+		Label:      q.tr.T("lang.label", nil),
+		Submit:     q.tr.T("lang.submit", nil),
+		Action:     action,
+		HiddenHTML: hiddenHTML,
 	}
 	for _, l := range q.langs {
 		ls.Options = append(ls.Options, pages.LangOption{Code: l.Code, Name: l.Name, Selected: l.Code == q.lang.Code})

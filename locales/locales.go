@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"github.com/pelletier/go-toml/v2"
@@ -31,11 +32,43 @@ type Language struct {
 // Catalog is the set of translations, built once and shared read-only by
 // every request.
 type Catalog struct {
-	bundle    *i18n.Bundle
-	languages []Language
-	byCode    map[string]int
-	matcher   language.Matcher
-	fallback  int
+	bundle      *i18n.Bundle
+	languages   []Language
+	translators []Translator // by index into languages
+	byCode      map[string]int // lowercased code -> index
+	exact       map[string]int // code -> index
+	matcher     language.Matcher
+	fallback    int
+	accepts     acceptCache
+}
+
+// maxAcceptCache bounds the Accept-Language headers whose match is
+// remembered; browsers send few distinct ones, attackers many.
+const maxAcceptCache = 4096
+
+// acceptCache remembers the match of an Accept-Language header, since
+// parsing one costs more than the rest of serving a page.
+type acceptCache struct {
+	mu sync.RWMutex
+	m  map[string]int // header -> language index, -1 for no match
+}
+
+func (a *acceptCache) get(h string) (int, bool) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	i, ok := a.m[h]
+	return i, ok
+}
+
+func (a *acceptCache) put(h string, i int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.m == nil {
+		a.m = map[string]int{}
+	}
+	if len(a.m) < maxAcceptCache {
+		a.m[h] = i
+	}
 }
 
 // New builds the Catalog from the embedded message files. defaultLocale is
@@ -61,7 +94,7 @@ func NewFromFS(fsys fs.FS, defaultLocale string) (*Catalog, error) {
 			return nil, fmt.Errorf("locales: %s: %w", name, err)
 		}
 	}
-	c := &Catalog{bundle: bundle, byCode: map[string]int{}}
+	c := &Catalog{bundle: bundle, byCode: map[string]int{}, exact: map[string]int{}}
 	tags := bundle.LanguageTags()
 	// The source language first: the matcher prefers its first tag when
 	// nothing matches well, and the switcher lists it first.
@@ -75,8 +108,12 @@ func NewFromFS(fsys fs.FS, defaultLocale string) (*Catalog, error) {
 		code := t.String()
 		c.languages = append(c.languages, Language{Tag: t, Code: code, Name: selfName(t), Dir: Direction(t)})
 		c.byCode[strings.ToLower(code)] = i
+		c.exact[code] = i
 	}
 	c.matcher = language.NewMatcher(tags)
+	for _, l := range c.languages {
+		c.translators = append(c.translators, Translator{Lang: l, loc: c.Localizer(l)})
+	}
 	fb, ok := c.lookup(defaultLocale)
 	if !ok {
 		return nil, fmt.Errorf("locales: default locale %q is not one of the supported languages %s", defaultLocale, c.codes())
@@ -124,6 +161,9 @@ func (c *Catalog) lookup(s string) (int, bool) {
 	if s == "" || len(s) > maxTagLen {
 		return 0, false
 	}
+	if i, ok := c.exact[s]; ok {
+		return i, true
+	}
 	if i, ok := c.byCode[strings.ToLower(s)]; ok {
 		return i, true
 	}
@@ -166,13 +206,28 @@ func (c *Catalog) Match(query, cookie, acceptLanguage string) (Language, bool) {
 		return c.languages[i], true
 	}
 	if acceptLanguage != "" && len(acceptLanguage) <= maxAcceptLanguage {
-		if tags, _, err := language.ParseAcceptLanguage(acceptLanguage); err == nil && len(tags) > 0 {
-			if _, i, conf := c.matcher.Match(tags...); conf != language.No {
-				return c.languages[i], true
-			}
+		i, ok := c.accepts.get(acceptLanguage)
+		if !ok {
+			i = c.matchAccept(acceptLanguage)
+			c.accepts.put(acceptLanguage, i)
+		}
+		if i >= 0 {
+			return c.languages[i], true
 		}
 	}
 	return Language{}, false
+}
+
+func (c *Catalog) matchAccept(h string) int {
+	tags, _, err := language.ParseAcceptLanguage(h)
+	if err != nil || len(tags) == 0 {
+		return -1
+	}
+	_, i, conf := c.matcher.Match(tags...)
+	if conf == language.No {
+		return -1
+	}
+	return i
 }
 
 // Lookup returns the supported language for code, exactly or by a close
@@ -214,8 +269,11 @@ type Translator struct {
 	loc  *i18n.Localizer
 }
 
-// Translator returns a Translator for l.
+// Translator returns the Translator for l, built once per language.
 func (c *Catalog) Translator(l Language) Translator {
+	if i, ok := c.exact[l.Code]; ok {
+		return c.translators[i]
+	}
 	return Translator{Lang: l, loc: c.Localizer(l)}
 }
 

@@ -24,10 +24,11 @@ type ErrorPage struct {
 	// is down. The include's CSP allows it by its hash.
 	InlineStyle string
 
-	// Verdict is nil on pages that are not about the site being down
-	// (4xx).
-	Verdict *Verdict
-	Steps   Steps
+	// VerdictHTML is the rendered VerdictSection, empty on pages that are
+	// not about the site being down (4xx). It is markup the handler made
+	// with VerdictSection, never text from a request.
+	VerdictHTML string
+	Steps       Steps
 	Ref     Reference
 	Langs   LangSwitch
 	Live    Live
@@ -125,15 +126,14 @@ type Reference struct {
 // LangSwitch is the language picker, a GET form that works without
 // scripts.
 type LangSwitch struct {
-	Label   string
-	Submit  string
-	Action  string
-	Hidden  []Param // the failed URL's other query parameters, kept
-	Options []LangOption
+	Label  string
+	Submit string
+	Action string
+	// HiddenHTML is the hidden inputs that keep the failed URL's other
+	// query parameters: escaped markup made by the handler.
+	HiddenHTML string
+	Options    []LangOption
 }
-
-// Param is one query parameter.
-type Param struct{ Name, Value string }
 
 // LangOption is one language in the picker.
 type LangOption struct {
@@ -145,7 +145,7 @@ type LangOption struct {
 // Live configures the script's polling; empty StatusURL turns it off.
 type Live struct {
 	StatusURL  string
-	RetryAfter int
+	RetryAfter string // seconds
 	Next       string // contains {time}
 	Checking   string
 	Back       string

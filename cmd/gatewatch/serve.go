@@ -132,11 +132,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		handler: handlers.NewPublic(cfg, catalog, assets, mon, recorder, realClock{}, metrics, logger),
 	}}
 	if cfg.Server.AdminListen != "" {
-		servers = append(servers, &namedServer{
-			name:    "admin",
-			addr:    cfg.Server.AdminListen,
-			handler: handlers.NewAdmin(cfg, reg, logger),
-		})
+		admin, err := handlers.NewAdminHandler(handlers.AdminDeps{Config: cfg, Catalog: catalog, Assets: assets,
+			Store: store, Status: mon, Evidence: index, Gatherer: reg, Clock: realClock{}, Logger: logger})
+		if err != nil {
+			return err
+		}
+		servers = append(servers, &namedServer{name: "admin", addr: cfg.Server.AdminListen, handler: admin})
 	}
 	for _, s := range servers {
 		if err := s.listen(); err != nil {
