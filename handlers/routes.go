@@ -122,4 +122,3 @@ func NewPublic(cfg *config.Config, catalog *locales.Catalog, assets *static.Set,
 	r.NotFoundHandler = withCode(http.StatusNotFound, errorPage)
 	return recoverer(logger, r)
 }
-

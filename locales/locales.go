@@ -34,7 +34,7 @@ type Language struct {
 type Catalog struct {
 	bundle      *i18n.Bundle
 	languages   []Language
-	translators []Translator // by index into languages
+	translators []Translator   // by index into languages
 	byCode      map[string]int // lowercased code -> index
 	exact       map[string]int // code -> index
 	matcher     language.Matcher
