@@ -115,7 +115,14 @@ var bannerRE = regexp.MustCompile(`(error pages|admin) on (http://[0-9.:]+)/`)
 // port, and waits until it answers /healthz.
 func startGatewatch(tb testing.TB, configPath string) *gatewatch {
 	tb.Helper()
-	cmd := exec.Command(binary, "serve", "--config", configPath, "--admin-listen", "127.0.0.1:0", "--data", tb.TempDir())
+	return startGatewatchArgs(tb, "serve", "--config", configPath, "--admin-listen", "127.0.0.1:0", "--data", tb.TempDir())
+}
+
+// startGatewatchArgs runs the binary with args (which must make it print
+// both URLs) and waits until it answers /healthz.
+func startGatewatchArgs(tb testing.TB, args ...string) *gatewatch {
+	tb.Helper()
+	cmd := exec.Command(binary, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		tb.Fatal(err)
@@ -223,7 +230,10 @@ type nginxParams struct {
 func startNginx(tb testing.TB, include string, p nginxParams) *nginxServer {
 	tb.Helper()
 	bin := nginxPath(tb)
-	prefix := tb.TempDir()
+	prefix := p.Prefix
+	if prefix == "" {
+		prefix = tb.TempDir()
+	}
 	// nginx's workers run as an unprivileged user unless told otherwise;
 	// as root in CI, run them as root so they can use the temp dir.
 	p.Root = os.Geteuid() == 0
