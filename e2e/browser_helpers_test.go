@@ -345,6 +345,11 @@ func auditAxe(t *testing.T, ctx context.Context) []violation {
 	if axeSource.err != nil {
 		t.Fatalf("axe-core is missing: run make test (npm ci --prefix e2e): %v", axeSource.err)
 	}
+	// axe needs timers: a page loaded with scripts off gets them back
+	// for the audit (its own script, skipped at load, stays skipped).
+	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: false}); err != nil {
+		t.Fatal(err)
+	}
 	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](axeSource.js)); err != nil {
 		t.Fatalf("inject axe-core: %v", err)
 	}
