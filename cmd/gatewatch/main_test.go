@@ -206,3 +206,38 @@ func TestUnknownCommand(t *testing.T) {
 		t.Errorf("unknown command = %v; want exit 2", err)
 	}
 }
+
+func TestMetricsNeedLoginAndNameEverything(t *testing.T) {
+	public, admin := mustStartServer(t)
+	r, _ := http.NewRequest("GET", public+"/x", nil)
+	r.Header.Set("Accept", "text/html")
+	if resp, err := http.DefaultClient.Do(r); err == nil {
+		resp.Body.Close()
+	}
+	resp, err := http.Get(admin + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("/metrics without credentials = %d; want 401", resp.StatusCode)
+	}
+	req, _ := http.NewRequest("GET", admin+"/metrics", nil)
+	req.SetBasicAuth("admin", "gatewatch")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`gatewatch_pages_served_total{code="502",format="html",locale="en",site="example"} 1`,
+		`gatewatch_upstream_up{site="example",upstream="app"}`,
+		"gatewatch_probes_total", "gatewatch_probes_suppressed_total", `gatewatch_probe_failures_total{class="refused"}`,
+		"gatewatch_events_dropped_total", "gatewatch_store_write_duration_seconds",
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}

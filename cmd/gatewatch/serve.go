@@ -103,6 +103,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := handlers.NewMetrics(reg)
+	reg.MustRegister(newStateCollector(mon, recorder, siteNames(cfg)))
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gatewatch/gatewatch/internal/incident"
+	"github.com/gatewatch/gatewatch/internal/monitor"
+	"github.com/gatewatch/gatewatch/internal/probe"
+)
+
+// stateCollector publishes the monitor's and the recorder's own counters
+// at scrape time, so that neither needs to know Prometheus.
+type stateCollector struct {
+	mon   *monitor.Monitor
+	rec   *incident.Recorder
+	sites []string
+
+	up, checkSeconds, probesRun, probesSuppressed, probeFailures *prometheus.Desc
+	recorded, written, dropped, failed, queued, writeSeconds     *prometheus.Desc
+}
+
+func newStateCollector(mon *monitor.Monitor, rec *incident.Recorder, sites []string) *stateCollector {
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc("gatewatch_"+name, help, labels, nil)
+	}
+	return &stateCollector{
+		mon: mon, rec: rec, sites: sites,
+		up:               d("upstream_up", "1 when the upstream's latest check passed.", "site", "upstream"),
+		checkSeconds:     d("upstream_check_duration_seconds", "Duration of the upstream's latest check.", "site", "upstream", "class"),
+		probesRun:        d("probes_total", "Checks of upstreams started."),
+		probesSuppressed: d("probes_suppressed_total", "Requests for a check that started none (gate or single-flight)."),
+		probeFailures:    d("probe_failures_total", "Completed checks that failed, by class.", "class"),
+		recorded:         d("events_recorded_total", "Error-page events accepted into the queue."),
+		written:          d("events_written_total", "Events stored."),
+		dropped:          d("events_dropped_total", "Events dropped because the queue was full."),
+		failed:           d("events_failed_total", "Events lost to store errors."),
+		queued:           d("events_queued", "Events waiting to be written."),
+		writeSeconds:     d("store_write_duration_seconds", "Duration of the latest batch write to the store."),
+	}
+}
+
+func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.up, c.checkSeconds, c.probesRun, c.probesSuppressed, c.probeFailures,
+		c.recorded, c.written, c.dropped, c.failed, c.queued, c.writeSeconds} {
+		ch <- d
+	}
+}
+
+func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, site := range c.sites {
+		for _, u := range c.mon.Status(site).Upstreams {
+			up := 0.0
+			if u.Up {
+				up = 1
+			}
+			ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, up, site, u.Name)
+			if u.Checks > 0 {
+				ch <- prometheus.MustNewConstMetric(c.checkSeconds, prometheus.GaugeValue, u.Last.Duration.Seconds(), site, u.Name, string(u.Last.Class))
+			}
+		}
+	}
+	mc := c.mon.Counters()
+	ch <- prometheus.MustNewConstMetric(c.probesRun, prometheus.CounterValue, float64(mc.ProbesRun))
+	ch <- prometheus.MustNewConstMetric(c.probesSuppressed, prometheus.CounterValue, float64(mc.ProbesSuppressed))
+	for _, class := range probe.Classes() {
+		if class == probe.ClassOK {
+			continue
+		}
+		ch <- prometheus.MustNewConstMetric(c.probeFailures, prometheus.CounterValue, float64(mc.FailuresByClass[class]), string(class))
+	}
+	rs := c.rec.Stats()
+	ch <- prometheus.MustNewConstMetric(c.recorded, prometheus.CounterValue, float64(rs.Recorded))
+	ch <- prometheus.MustNewConstMetric(c.written, prometheus.CounterValue, float64(rs.Written))
+	ch <- prometheus.MustNewConstMetric(c.dropped, prometheus.CounterValue, float64(rs.Dropped))
+	ch <- prometheus.MustNewConstMetric(c.failed, prometheus.CounterValue, float64(rs.Failed))
+	ch <- prometheus.MustNewConstMetric(c.queued, prometheus.GaugeValue, float64(rs.Queued))
+	ch <- prometheus.MustNewConstMetric(c.writeSeconds, prometheus.GaugeValue, rs.LastWriteLatency.Seconds())
+}
