@@ -42,10 +42,12 @@ $(TEMPL):
 	$(GO) install github.com/a-h/templ/cmd/templ@$(TEMPL_VERSION)
 
 # deps installs Debian's nginx, chromium and PostgreSQL when missing
-# (idempotent; needs root or sudo) and downloads the Go modules.
+# (idempotent; needs root or sudo), downloads the Go modules, and axe-core
+# (npm) for the accessibility audit.
 deps:
 	@bash .ci/deps.sh
 	$(GO) mod download
+	@test -f e2e/node_modules/axe-core/axe.min.js || npm ci --prefix e2e --no-audit --no-fund
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what gatewatch's tests need from Debian, when it is missing:
-# nginx (e2e), chromium (browser tests), PostgreSQL (store tests).
+# nginx (e2e), chromium (browser tests), PostgreSQL (store tests), npm
+# (fetches axe-core for the accessibility audit).
 # Idempotent: a machine that has them installs nothing.
 set -euo pipefail
 
@@ -8,6 +9,7 @@ need=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
