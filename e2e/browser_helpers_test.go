@@ -78,6 +78,7 @@ func stopSharedBrowser() {
 type look struct {
 	name          string
 	width, height int64
+	scale         float64 // device pixels per CSS pixel; 0 is 1
 	mobile        bool
 	dark          bool
 	reducedMotion bool
@@ -103,6 +104,9 @@ func (l look) apply() chromedp.Action[chromedp.Void] {
 		motion = "reduce"
 	}
 	var opts []chromedp.EmulateViewportOption
+	if l.scale > 0 {
+		opts = append(opts, chromedp.EmulateScale(l.scale))
+	}
 	if l.mobile {
 		opts = append(opts, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait)
 	}
