@@ -50,7 +50,7 @@ const quietPeriod = 2 * time.Minute
 
 // closeRecovered closes the incidents of upstreams that have been up for
 // the quiet period, every interval until ctx ends.
-func closeRecovered(ctx context.Context, store incident.Store, status func(site string) []upstreamState, sites []string, every time.Duration, now func() time.Time) {
+func closeRecovered(ctx context.Context, store incident.Store, states func() map[string][]upstreamState, every time.Duration, now func() time.Time) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -59,8 +59,8 @@ func closeRecovered(ctx context.Context, store incident.Store, status func(site 
 			return
 		case <-t.C:
 		}
-		for _, site := range sites {
-			for _, u := range status(site) {
+		for site, ups := range states() {
+			for _, u := range ups {
 				if u.up && !u.since.IsZero() && now().Sub(u.since) >= quietPeriod {
 					store.CloseIncidents(ctx, site, u.name, u.since.Add(quietPeriod))
 				}

@@ -3,28 +3,24 @@ package main
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/gatewatch/gatewatch/internal/incident"
-	"github.com/gatewatch/gatewatch/internal/monitor"
 	"github.com/gatewatch/gatewatch/internal/probe"
 )
 
 // stateCollector publishes the monitor's and the recorder's own counters
 // at scrape time, so that neither needs to know Prometheus.
 type stateCollector struct {
-	mon   *monitor.Monitor
-	rec   *incident.Recorder
-	sites []string
+	app *app
 
 	up, checkSeconds, probesRun, probesSuppressed, probeFailures *prometheus.Desc
 	recorded, written, dropped, failed, queued, writeSeconds     *prometheus.Desc
 }
 
-func newStateCollector(mon *monitor.Monitor, rec *incident.Recorder, sites []string) *stateCollector {
+func newStateCollector(a *app) *stateCollector {
 	d := func(name, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc("gatewatch_"+name, help, labels, nil)
 	}
 	return &stateCollector{
-		mon: mon, rec: rec, sites: sites,
+		app:              a,
 		up:               d("upstream_up", "1 when the upstream's latest check passed.", "site", "upstream"),
 		checkSeconds:     d("upstream_check_duration_seconds", "Duration of the upstream's latest check.", "site", "upstream", "class"),
 		probesRun:        d("probes_total", "Checks of upstreams started."),
@@ -47,8 +43,9 @@ func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
-	for _, site := range c.sites {
-		for _, u := range c.mon.Status(site).Upstreams {
+	g := c.app.current.Load()
+	for _, site := range siteNames(g.cfg) {
+		for _, u := range g.mon.Status(site).Upstreams {
 			up := 0.0
 			if u.Up {
 				up = 1
@@ -59,7 +56,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 			}
 		}
 	}
-	mc := c.mon.Counters()
+	mc := g.mon.Counters()
 	ch <- prometheus.MustNewConstMetric(c.probesRun, prometheus.CounterValue, float64(mc.ProbesRun))
 	ch <- prometheus.MustNewConstMetric(c.probesSuppressed, prometheus.CounterValue, float64(mc.ProbesSuppressed))
 	for _, class := range probe.Classes() {
@@ -68,7 +65,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(c.probeFailures, prometheus.CounterValue, float64(mc.FailuresByClass[class]), string(class))
 	}
-	rs := c.rec.Stats()
+	rs := c.app.recorder.Stats()
 	ch <- prometheus.MustNewConstMetric(c.recorded, prometheus.CounterValue, float64(rs.Recorded))
 	ch <- prometheus.MustNewConstMetric(c.written, prometheus.CounterValue, float64(rs.Written))
 	ch <- prometheus.MustNewConstMetric(c.dropped, prometheus.CounterValue, float64(rs.Dropped))

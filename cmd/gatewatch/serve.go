@@ -20,8 +20,6 @@ import (
 	"github.com/gatewatch/gatewatch/internal/incident"
 	"github.com/gatewatch/gatewatch/internal/monitor"
 	"github.com/gatewatch/gatewatch/internal/nginxlog"
-	"github.com/gatewatch/gatewatch/internal/probe"
-	"github.com/gatewatch/gatewatch/locales"
 	"github.com/gatewatch/gatewatch/static"
 )
 
@@ -49,46 +47,30 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := fs.Parse(args); err != nil {
 		return exitError{2, err}
 	}
-	cfg, err := loadConfig(*path, getenv)
+	// load reads the file, the environment and the flags, in that order;
+	// SIGHUP calls it again.
+	load := func() (*config.Config, error) {
+		cfg, err := loadConfig(*path, getenv)
+		if err != nil {
+			return nil, err
+		}
+		if *listen != "" {
+			cfg.Server.Listen = *listen
+		}
+		if *adminListen != "" {
+			cfg.Server.AdminListen = *adminListen
+		}
+		if *dataDir != "" {
+			cfg.Server.DataDir = *dataDir
+		}
+		return cfg, cfg.Recheck("flags")
+	}
+	cfg, err := load()
 	if err != nil {
-		return configError(err)
-	}
-	if *listen != "" {
-		cfg.Server.Listen = *listen
-	}
-	if *adminListen != "" {
-		cfg.Server.AdminListen = *adminListen
-	}
-	if *dataDir != "" {
-		cfg.Server.DataDir = *dataDir
-	}
-	if err := cfg.Recheck("flags"); err != nil {
 		return configError(err)
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 
-	catalog, err := locales.New(cfg.Server.DefaultLocale)
-	if err != nil {
-		return err
-	}
-	assets, err := loadAssets(cfg)
-	if err != nil {
-		return err
-	}
-	mon, err := monitor.New(monitor.Options{
-		Upstreams:     monitorUpstreams(cfg),
-		Sites:         siteNames(cfg),
-		Checker:       probe.New(probe.Options{Timeout: cfg.Monitor.Timeout.Duration, SlowThreshold: cfg.Monitor.SlowThreshold.Duration}),
-		Interval:      cfg.Monitor.Interval.Duration,
-		DownInterval:  cfg.Monitor.DownInterval.Duration,
-		MinInterval:   cfg.Monitor.MinInterval.Duration,
-		Window:        cfg.Monitor.Window.Duration,
-		DownThreshold: cfg.Monitor.DownThreshold,
-		Logger:        logger,
-	})
-	if err != nil {
-		return err
-	}
 	if err := os.MkdirAll(cfg.Server.DataDir, 0o750); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
@@ -102,43 +84,32 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics := handlers.NewMetrics(reg)
-	reg.MustRegister(newStateCollector(mon, recorder, siteNames(cfg)))
+	app := &app{store: store, index: index, recorder: recorder, reg: reg, metrics: handlers.NewMetrics(reg), logger: logger}
+	gen, err := app.build(cfg, nil)
+	if err != nil {
+		return err
+	}
+	app.current.Store(gen)
+	reg.MustRegister(newStateCollector(app))
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	gen.start(ctx)
 	var bg sync.WaitGroup
-	bg.Go(func() { mon.Run(ctx) })
 	recDone := make(chan struct{})
 	go func() { recorder.Run(ctx); close(recDone) }()
 	bg.Go(func() { incident.RunRetention(ctx, store, time.Hour, cfg.Store.Retention.Duration, logger) })
-	bg.Go(func() {
-		closeRecovered(ctx, store, func(site string) []upstreamState {
-			var out []upstreamState
-			for _, u := range mon.Status(site).Upstreams {
-				out = append(out, upstreamState{name: u.Name, up: u.Up, since: u.Since})
-			}
-			return out
-		}, siteNames(cfg), 30*time.Second, time.Now)
-	})
+	bg.Go(func() { closeRecovered(ctx, store, app.upstreamStates, 30*time.Second, time.Now) })
 	if cfg.Nginx.ErrorLog != "" {
 		f := &nginxlog.Follower{Path: cfg.Nginx.ErrorLog, Location: time.Local,
 			OnError: func(err error) { logger.Warn("nginx error.log", "path", cfg.Nginx.ErrorLog, "err", err) }}
 		bg.Go(func() { f.Run(ctx, index.Add) })
 	}
+	bg.Go(func() { app.reloadOnHangup(ctx, load) })
 
-	servers := []*namedServer{{
-		name:    "public",
-		addr:    cfg.Server.Listen,
-		handler: handlers.NewPublic(cfg, catalog, assets, mon, recorder, realClock{}, metrics, logger),
-	}}
+	servers := []*namedServer{{name: "public", addr: cfg.Server.Listen, handler: http.HandlerFunc(app.servePublic)}}
 	if cfg.Server.AdminListen != "" {
-		admin, err := handlers.NewAdminHandler(handlers.AdminDeps{Config: cfg, Catalog: catalog, Assets: assets,
-			Store: store, Status: mon, Evidence: index, Gatherer: reg, Clock: realClock{}, Logger: logger})
-		if err != nil {
-			return err
-		}
-		servers = append(servers, &namedServer{name: "admin", addr: cfg.Server.AdminListen, handler: admin})
+		servers = append(servers, &namedServer{name: "admin", addr: cfg.Server.AdminListen, handler: http.HandlerFunc(app.serveAdmin)})
 	}
 	for _, s := range servers {
 		if err := s.listen(); err != nil {
@@ -159,20 +130,22 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	case err = <-errc:
 		logger.Error("listener failed", "err", err)
 	}
-	cancel()
 	sctx, scancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer scancel()
+	// In-flight requests finish first (Shutdown waits for them), then the
+	// background work stops and the events queued meanwhile are written.
 	for _, s := range servers {
 		if serr := s.srv.Shutdown(sctx); serr != nil {
 			logger.Warn("shutdown", "listener", s.name, "err", serr)
 		}
 	}
-	// Events queued before the listeners stopped are written now.
+	cancel()
+	bg.Wait()
+	app.current.Load().stop()
 	if cerr := recorder.Close(sctx); cerr != nil {
 		logger.Warn("flush events", "err", cerr)
 	}
 	<-recDone
-	bg.Wait()
 	return err
 }
 

@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"reflect"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gatewatch/gatewatch/handlers"
+	"github.com/gatewatch/gatewatch/internal/config"
+	"github.com/gatewatch/gatewatch/internal/incident"
+	"github.com/gatewatch/gatewatch/internal/monitor"
+	"github.com/gatewatch/gatewatch/internal/nginxlog"
+	"github.com/gatewatch/gatewatch/internal/probe"
+	"github.com/gatewatch/gatewatch/locales"
+)
+
+// app is what lives as long as the process: the store, the recorder, the
+// nginx log index and the metrics. What a config decides (sites, brands,
+// upstreams, users) lives in a generation, replaced whole on SIGHUP.
+type app struct {
+	store    incident.Store
+	index    *nginxlog.Index
+	recorder *incident.Recorder
+	reg      *prometheus.Registry
+	metrics  *handlers.PromMetrics
+	logger   *slog.Logger
+
+	current atomic.Pointer[generation]
+}
+
+// generation is one config's handlers and monitor.
+type generation struct {
+	cfg    *config.Config
+	mon    *monitor.Monitor
+	public http.Handler
+	admin  http.Handler
+
+	// owned is false when the monitor was taken over from the previous
+	// generation (same upstreams), which keeps running it.
+	owned  bool
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// build makes the generation for cfg. prev, when set, lends its monitor
+// if the checks are configured the same, so that a reload that only
+// changes a brand does not forget what the monitor knows.
+func (a *app) build(cfg *config.Config, prev *generation) (*generation, error) {
+	catalog, err := locales.New(cfg.Server.DefaultLocale)
+	if err != nil {
+		return nil, err
+	}
+	assets, err := loadAssets(cfg)
+	if err != nil {
+		return nil, err
+	}
+	g := &generation{cfg: cfg}
+	if prev != nil && reflect.DeepEqual(monitorOptions(prev.cfg), monitorOptions(cfg)) {
+		g.mon = prev.mon
+	} else {
+		opts := monitorOptions(cfg)
+		opts.Checker = probe.New(probe.Options{Timeout: cfg.Monitor.Timeout.Duration, SlowThreshold: cfg.Monitor.SlowThreshold.Duration})
+		opts.Logger = a.logger
+		if g.mon, err = monitor.New(opts); err != nil {
+			return nil, err
+		}
+		g.owned = true
+	}
+	g.public = handlers.NewPublic(cfg, catalog, assets, g.mon, a.recorder, realClock{}, a.metrics, a.logger)
+	if cfg.Server.AdminListen != "" {
+		g.admin, err = handlers.NewAdminHandler(handlers.AdminDeps{Config: cfg, Catalog: catalog, Assets: assets,
+			Store: a.store, Status: g.mon, Evidence: a.index, Gatherer: a.reg, Clock: realClock{}, Logger: a.logger})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return g, nil
+}
+
+// monitorOptions is the part of cfg the monitor is made from, without the
+// checker and logger, so that two configs can be compared.
+func monitorOptions(cfg *config.Config) monitor.Options {
+	return monitor.Options{
+		Upstreams:     monitorUpstreams(cfg),
+		Sites:         siteNames(cfg),
+		Interval:      cfg.Monitor.Interval.Duration,
+		DownInterval:  cfg.Monitor.DownInterval.Duration,
+		MinInterval:   cfg.Monitor.MinInterval.Duration,
+		Window:        cfg.Monitor.Window.Duration,
+		DownThreshold: cfg.Monitor.DownThreshold,
+	}
+}
+
+// start runs the generation's monitor, if it owns it.
+func (g *generation) start(ctx context.Context) {
+	g.done = make(chan struct{})
+	if !g.owned {
+		close(g.done)
+		return
+	}
+	ctx, g.cancel = context.WithCancel(ctx)
+	go func() { g.mon.Run(ctx); close(g.done) }()
+}
+
+// stop ends the generation's monitor and waits for its checks.
+func (g *generation) stop() {
+	if g.cancel != nil {
+		g.cancel()
+	}
+	<-g.done
+}
+
+func (a *app) servePublic(w http.ResponseWriter, r *http.Request) {
+	a.current.Load().public.ServeHTTP(w, r)
+}
+
+func (a *app) serveAdmin(w http.ResponseWriter, r *http.Request) {
+	g := a.current.Load()
+	if g.admin == nil {
+		http.Error(w, "admin listener disabled by the running config", http.StatusServiceUnavailable)
+		return
+	}
+	g.admin.ServeHTTP(w, r)
+}
+
+// reloadOnHangup rereads the config on every SIGHUP. A config with a
+// problem is refused, with the file and line, and the running one stays;
+// a good one replaces the handlers between two requests, dropping none.
+func (a *app) reloadOnHangup(ctx context.Context, load func() (*config.Config, error)) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			a.reload(ctx, load)
+		}
+	}
+}
+
+func (a *app) reload(ctx context.Context, load func() (*config.Config, error)) {
+	old := a.current.Load()
+	cfg, err := load()
+	if err != nil {
+		a.logger.Error("config reload refused; still serving the previous config", "err", err)
+		return
+	}
+	for _, f := range restartOnly(old.cfg, cfg) {
+		a.logger.Warn("config reload: this setting changes only on restart", "key", f)
+	}
+	g, err := a.build(cfg, old)
+	if err != nil {
+		a.logger.Error("config reload refused; still serving the previous config", "err", err)
+		return
+	}
+	if !g.owned {
+		// The monitor carries over: its owner is now this generation.
+		g.owned, g.cancel, g.done = true, old.cancel, old.done
+		old.cancel, old.done = nil, closedChan()
+	} else {
+		g.start(ctx)
+	}
+	a.current.Store(g)
+	old.stop()
+	a.logger.Info("config reloaded", "source", cfg.Source, "sites", len(cfg.Sites))
+}
+
+func closedChan() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}
+
+// restartOnly lists the settings that differ between two configs but are
+// read only at start: listeners, storage and the nginx log.
+func restartOnly(old, cur *config.Config) []string {
+	var out []string
+	for _, f := range []struct {
+		key      string
+		old, cur string
+	}{
+		{"server.listen", old.Server.Listen, cur.Server.Listen},
+		{"server.admin_listen", old.Server.AdminListen, cur.Server.AdminListen},
+		{"server.data_dir", old.Server.DataDir, cur.Server.DataDir},
+		{"store.dsn", old.Store.DSN, cur.Store.DSN},
+		{"store.retention", old.Store.Retention.String(), cur.Store.Retention.String()},
+		{"nginx.error_log", old.Nginx.ErrorLog, cur.Nginx.ErrorLog},
+	} {
+		if f.old != f.cur {
+			out = append(out, f.key)
+		}
+	}
+	return out
+}
+
+// upstreamStates is the current monitor's view for closeRecovered.
+func (a *app) upstreamStates() map[string][]upstreamState {
+	g := a.current.Load()
+	out := map[string][]upstreamState{}
+	for _, site := range siteNames(g.cfg) {
+		for _, u := range g.mon.Status(site).Upstreams {
+			out[site] = append(out[site], upstreamState{name: u.Name, up: u.Up, since: u.Since})
+		}
+	}
+	return out
+}

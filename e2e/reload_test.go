@@ -1,0 +1,99 @@
+package e2e
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestReloadOnHangup: SIGHUP with a bad file keeps the running config and
+// logs FILE:LINE; with a good one the new brand shows, and no request in
+// between fails.
+func TestReloadOnHangup(t *testing.T) {
+	dead := freePort(t)
+	cfgPath := filepath.Join(t.TempDir(), "gatewatch.toml")
+	write := func(title string) {
+		t.Helper()
+		cfg := strings.Replace(fmt.Sprintf(e2eConfig, freePort(t), dead, dead), `title = "E2E Shop"`, fmt.Sprintf("title = %q", title), 1)
+		if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("Before Shop")
+	g := startGatewatchArgs(t, "serve", "--config", cfgPath, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--data", t.TempDir())
+
+	page := func() (int, string, error) {
+		req, _ := http.NewRequest("GET", g.public+"/cart", nil)
+		req.Header.Set("Accept", "text/html")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, "", err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b), err
+	}
+
+	// Keep requests flowing through both reloads.
+	var stop atomic.Bool
+	var served, failed atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for !stop.Load() {
+				code, _, err := page()
+				if err != nil || code != 502 {
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, fmt.Sprintf("code %d, err %v", code, err))
+					continue
+				}
+				served.Add(1)
+			}
+		})
+	}
+
+	if err := os.WriteFile(cfgPath, []byte("[server]\nlisten = \"127.0.0.1:1\"\nbroken = = =\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g.cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, 10*time.Second, func() bool { return strings.Contains(g.out.String(), "config reload refused") })
+	if log := g.out.String(); !strings.Contains(log, cfgPath+":3:") {
+		t.Errorf("refusal does not name %s:3; log:\n%s", cfgPath, log)
+	}
+	if _, body, _ := page(); !strings.Contains(body, "Before Shop") {
+		t.Error("after a bad reload the page lost its brand")
+	}
+
+	write("After Shop")
+	g.cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, 10*time.Second, func() bool {
+		_, body, _ := page()
+		return strings.Contains(body, "After Shop")
+	})
+	stop.Store(true)
+	wg.Wait()
+	if n := failed.Load(); n > 0 {
+		t.Errorf("%d of %d requests failed during reloads; first: %v", n, n+served.Load(), firstErr.Load())
+	}
+	t.Logf("%d requests served across two reloads", served.Load())
+}
+
+func waitFor(t *testing.T, d time.Duration, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met within %v", d)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
