@@ -70,6 +70,7 @@ type publicDeps struct {
 	pages    pageCache
 	verdicts verdictCache
 	formats  formatCache
+	statuses statusCache
 	// langHeaders are the Content-Language values, built once.
 	langHeaders map[string][]string
 }

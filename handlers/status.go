@@ -1,7 +1,12 @@
 package handlers
 
 import (
+	"sync"
+	"sync/atomic"
+
 	"encoding/json"
+	"github.com/gatewatch/gatewatch/internal/monitor"
+	"github.com/gatewatch/gatewatch/locales"
 	"net/http"
 	"strconv"
 	"time"
@@ -32,57 +37,112 @@ type statusText struct {
 	Affected string `json:"affected"`
 }
 
+// statusKey names one site's status in one language.
+type statusKey struct{ site, lang string }
+
+// statusBody is an encoded status response and what it was made from.
+type statusBody struct {
+	fp         fingerprint
+	checkedAt  time.Time
+	retryAfter int
+	body       []byte
+}
+
+// statusCache keeps the latest encoded response per site and language:
+// polls between two changes of the status cost a map lookup and a write.
+type statusCache struct {
+	mu sync.RWMutex
+	m  map[statusKey]*atomic.Pointer[statusBody]
+}
+
+func (c *statusCache) slot(k statusKey) *atomic.Pointer[statusBody] {
+	c.mu.RLock()
+	p := c.m[k]
+	c.mu.RUnlock()
+	if p != nil {
+		return p
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[statusKey]*atomic.Pointer[statusBody]{}
+	}
+	if p = c.m[k]; p == nil {
+		p = new(atomic.Pointer[statusBody])
+		c.m[k] = p
+	}
+	return p
+}
+
+var (
+	hdrJSON        = []string{"application/json"}
+	hdrProblemJSON = []string{"application/problem+json"}
+)
+
 // handleStatus serves GET /_gatewatch/api/v1/status?site=NAME&lang=CODE:
 // the cached verdict for the page's live updates. It reads the monitor's
-// cache and never waits on a probe, so polls cost the origin nothing.
+// cache and never waits on a probe, so polls cost the origin nothing, and
+// answers from its own cache while the status has not changed.
 func handleStatus(d *publicDeps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Cache-Control", "no-store")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-		site := d.cfg.Site(r.URL.Query().Get("site"))
+		h["Cache-Control"] = hdrNoStore
+		h["X-Content-Type-Options"] = hdrNoSniff
+		h["Content-Security-Policy"] = hdrStrictCSP
+		site := d.cfg.Site(queryValue(r.URL.RawQuery, "site"))
 		if site == nil {
-			h.Set("Content-Type", "application/problem+json")
+			h["Content-Type"] = hdrProblemJSON
 			w.WriteHeader(http.StatusNotFound)
 			w.Write([]byte(`{"type":"about:blank","title":"Not Found","status":404,"detail":"no such site"}` + "\n"))
 			return
 		}
 		s := d.status.Status(site.Name)
-		l, ok := d.catalog.Lookup(r.URL.Query().Get("lang"))
+		l, ok := d.catalog.Lookup(queryValue(r.URL.RawQuery, "lang"))
 		if !ok {
 			l = d.negotiate(r, site)
 		}
-		tr := d.catalog.Translator(l)
-		resp := statusResponse{
-			Site:          site.Name,
-			Verdict:       string(s.Verdict),
-			Origin:        string(s.Origin),
-			Affected:      s.Affected,
-			WindowSeconds: int(s.Window / time.Second),
-			RetryAfter:    retryAfterSeconds(s),
+		ra := retryAfterSeconds(s)
+		fp := fingerprint{s.Verdict, s.Origin, s.Affected, s.Window}
+		ptr := d.statuses.slot(statusKey{site.Name, l.Code})
+		sb := ptr.Load()
+		if sb == nil || sb.fp != fp || !sb.checkedAt.Equal(s.CheckedAt) || sb.retryAfter != ra {
+			b, err := encodeStatus(d.catalog.Translator(l), site.Name, s, ra)
+			if err != nil {
+				d.logger.Error("encode status", "err", err)
+				http.Error(w, "internal error", http.StatusInternalServerError)
+				return
+			}
+			sb = &statusBody{fp: fp, checkedAt: s.CheckedAt, retryAfter: ra, body: b}
+			ptr.Store(sb)
 		}
-		if !s.CheckedAt.IsZero() {
-			t := s.CheckedAt.UTC()
-			resp.CheckedAt = &t
-		}
-		for _, hp := range hops(s) {
-			resp.Hops = append(resp.Hops, hopText{hop: hp, Text: tr.T("chain.state."+hp.State, nil)})
-		}
-		resp.Text.Answer, resp.Text.Detail, resp.Text.Affected = verdictText(tr, s)
-		b, err := json.Marshal(resp)
-		if err != nil {
-			d.logger.Error("encode status", "err", err)
-			http.Error(w, "internal error", http.StatusInternalServerError)
-			return
-		}
-		h.Set("Content-Type", "application/json")
-		h.Set("Content-Language", l.Code)
-		h.Set("Retry-After", strconv.Itoa(resp.RetryAfter))
-		h.Set("Content-Length", strconv.Itoa(len(b)+1))
+		h["Content-Type"] = hdrJSON
+		h["Content-Language"] = d.langHeaders[l.Code]
+		h["Retry-After"] = hdrSeconds[ra]
+		h["Content-Length"] = []string{strconv.Itoa(len(sb.body))}
 		if r.Method == http.MethodHead {
 			return
 		}
-		w.Write(append(b, '\n'))
+		w.Write(sb.body)
 	})
+}
+
+func encodeStatus(tr locales.Translator, site string, s monitor.SiteStatus, retryAfter int) ([]byte, error) {
+	resp := statusResponse{
+		Site:          site,
+		Verdict:       string(s.Verdict),
+		Origin:        string(s.Origin),
+		Affected:      s.Affected,
+		WindowSeconds: int(s.Window / time.Second),
+		RetryAfter:    retryAfter,
+	}
+	if !s.CheckedAt.IsZero() {
+		t := s.CheckedAt.UTC()
+		resp.CheckedAt = &t
+	}
+	for _, hp := range hops(s) {
+		resp.Hops = append(resp.Hops, hopText{hop: hp, Text: tr.T("chain.state."+hp.State, nil)})
+	}
+	resp.Text.Answer, resp.Text.Detail, resp.Text.Affected = verdictText(tr, s)
+	b, err := json.Marshal(resp)
+	return append(b, '\n'), err
 }
