@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// browserHeaders are what a current desktop browser sends for a page.
+var browserHeaders = [][2]string{
+	{"Host", siteHost},
+	{"User-Agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36"},
+	{"Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"},
+	{"Accept-Encoding", "gzip, br"},
+	{"Accept-Language", "de-DE,de;q=0.9"},
+}
+
+// fetchHeaders are what the page's script sends when it polls the status.
+var fetchHeaders = [][2]string{
+	{"Host", siteHost},
+	{"User-Agent", browserHeaders[1][1]},
+	{"Accept", "application/json"},
+	{"Accept-Encoding", "gzip, br"},
+	{"Accept-Language", "de-DE,de;q=0.9"},
+}
+
+// target is one row of the table.
+type target struct {
+	key, name string
+	url       string
+	headers   [][2]string
+	wantCode  int
+	// sameAs, when set, is a file the decoded body must equal.
+	sameAs string
+}
+
+func (st *stack) targets() []target {
+	return []target{
+		{key: "a", name: "gatewatch 502 page, own listener", url: st.gwPublic + "/cart",
+			headers: browserHeaders, wantCode: http.StatusBadGateway},
+		{key: "b", name: "nginx, rendered 502 page (gzip_static)", url: st.nginxBase + "/rendered/cart",
+			headers: browserHeaders, wantCode: http.StatusBadGateway,
+			sameAs: filepath.Join(st.dir, "pages", siteName, pageLang, "502.html")},
+		{key: "c", name: "gatewatch status API", url: st.gwPublic + "/_gatewatch/api/v1/status?site=" + siteName + "&lang=" + pageLang,
+			headers: fetchHeaders, wantCode: http.StatusOK},
+		{key: "d", name: "nginx → gatewatch, as deployed", url: st.nginxBase + "/dead/cart",
+			headers: browserHeaders, wantCode: http.StatusBadGateway},
+	}
+}
+
+// result is one measured target.
+type result struct {
+	target
+	wrk         wrkResult
+	gw, nginx   memTrace
+	encoding    string // Content-Encoding of the checked response
+	replyBytes  int    // its body size on the wire
+	identicalTo string // the file the decoded body was found equal to
+}
+
+// measure checks the target answers as expected, warms it up, then runs
+// wrk while sampling gatewatch's and nginx's memory and CPU.
+func measure(ctx context.Context, st *stack, t target, o options, log func(string, ...any)) (result, error) {
+	r := result{target: t}
+	if err := preflight(ctx, &r); err != nil {
+		return r, err
+	}
+	script, err := writeWrkScript(st.dir, "target-"+t.key, t.headers)
+	if err != nil {
+		return r, err
+	}
+	if o.warmup > 0 {
+		log("(%s) %s: warming up for %s", t.key, t.name, o.warmup)
+		if _, err := runWrk(ctx, o, script, t.url, o.warmup); err != nil {
+			return r, err
+		}
+		if err := pause(ctx, time.Second); err != nil {
+			return r, err
+		}
+	}
+	log("(%s) %s: %d connections, %d threads, %s", t.key, t.name, o.connections, o.threads, o.duration)
+	gw := startSampler(ctx, st.gw.pid())
+	ng := startSampler(ctx, st.nginx.pid())
+	r.wrk, err = runWrk(ctx, o, script, t.url, o.duration)
+	r.gw, r.nginx = gw.stop(), ng.stop()
+	if err != nil {
+		return r, err
+	}
+	for _, p := range []*process{st.gw, st.nginx} {
+		if gone, perr := p.exited(); gone {
+			return r, fmt.Errorf("%s exited during the run (%v); see %s", p.name, perr, p.logPath)
+		}
+	}
+	if r.wrk.requests == 0 {
+		return r, fmt.Errorf("no request completed:\n%s", r.wrk.stdout)
+	}
+	// Let sockets in TIME_WAIT and the recorder's queue settle before the
+	// next target.
+	return r, pause(ctx, 2*time.Second)
+}
+
+// preflight sends the target's request once and checks the status code,
+// and for (b) that the page is the rendered file, byte for byte.
+func preflight(ctx context.Context, r *result) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url, nil)
+	if err != nil {
+		return err
+	}
+	for _, h := range r.headers {
+		if h[0] == "Host" {
+			req.Host = h[1]
+			continue
+		}
+		req.Header.Set(h[0], h[1])
+	}
+	// The body is checked as sent: no transparent decompression.
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableCompression: true}}
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != r.wantCode {
+		return fmt.Errorf("GET %s answered %d; want %d", r.url, resp.StatusCode, r.wantCode)
+	}
+	r.encoding = resp.Header.Get("Content-Encoding")
+	r.replyBytes = len(body)
+	if r.sameAs == "" {
+		return nil
+	}
+	if r.encoding == "gzip" {
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		if body, err = io.ReadAll(zr); err != nil {
+			return err
+		}
+	}
+	want, err := os.ReadFile(r.sameAs)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(body, want) {
+		return fmt.Errorf("GET %s is not the rendered %s", r.url, r.sameAs)
+	}
+	r.identicalTo = r.sameAs
+	return nil
+}
+
+func pause(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}

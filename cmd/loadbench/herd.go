@@ -1,0 +1,239 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gatewatch/gatewatch/internal/config"
+)
+
+// herdResult is what the herd run measured.
+type herdResult struct {
+	rate     int
+	duration time.Duration
+	gen      genResult
+	// probes are the origin's accepts while page views were being sent.
+	probes []time.Time
+	// monitor is the config's monitor section, for the intervals.
+	monitor config.Monitor
+	// metrics are gatewatch's own probe counters over the run, by name,
+	// when /metrics exposes any.
+	metrics map[string]float64
+	gw      memTrace
+}
+
+// runHerd sends o.rate page views a second for o.herdDuration through
+// nginx to the down upstream, and counts the checks that reach its origin.
+func runHerd(ctx context.Context, st *stack, o options, log func(string, ...any)) (herdResult, error) {
+	res := herdResult{rate: o.rate, duration: o.herdDuration}
+	cfg, err := config.Load(filepath.Join(st.dir, "gatewatch.toml"))
+	if err != nil {
+		return res, err
+	}
+	res.monitor = cfg.Monitor
+	probe := target{url: st.nginxBase + "/dead/cart", headers: browserHeaders, wantCode: http.StatusBadGateway}
+	if err := preflight(ctx, &result{target: probe}); err != nil {
+		return res, err
+	}
+	before, err := probeMetrics(ctx, st.gwAdmin)
+	if err != nil {
+		return res, err
+	}
+	log("herd: %d page views/s for %s through nginx (%s), %d connections", o.rate, o.herdDuration, probe.url, o.herdWorkers)
+	s := startSampler(ctx, st.gw.pid())
+	start := time.Now()
+	res.gen = generate(ctx, genOptions{url: probe.url, headers: probe.headers, rate: o.rate,
+		duration: o.herdDuration, workers: o.herdWorkers})
+	res.gw = s.stop()
+	res.probes = st.origin.between(start, start.Add(res.gen.elapsed))
+	after, err := probeMetrics(ctx, st.gwAdmin)
+	if err != nil {
+		return res, err
+	}
+	res.metrics = map[string]float64{}
+	for k, v := range after {
+		res.metrics[k] = v - before[k]
+	}
+	return res, nil
+}
+
+// probeMetrics reads the counters on gatewatch's /metrics whose names
+// speak of probes or checks; none is fine, the origin counts anyway.
+func probeMetrics(ctx context.Context, admin string) (map[string]float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, admin+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s/metrics: %s", admin, resp.Status)
+	}
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "gatewatch_") {
+			continue
+		}
+		name, rest, _ := strings.Cut(line, " ")
+		base, _, _ := strings.Cut(name, "{")
+		if !strings.Contains(base, "probe") && !strings.Contains(base, "check") {
+			continue
+		}
+		fields := strings.Fields(rest)
+		if len(fields) == 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(fields[0], 64)
+		if err != nil {
+			continue
+		}
+		out[name] += v
+	}
+	return out, sc.Err()
+}
+
+// genOptions shape an open-loop load: requests start on a schedule, not
+// when the previous one ends, as page views from many visitors do.
+type genOptions struct {
+	url      string
+	headers  [][2]string
+	rate     int
+	duration time.Duration
+	workers  int
+}
+
+// genResult is what the generator saw.
+type genResult struct {
+	scheduled, sent, missed int64 // missed: no worker free within a second
+	codes                   map[int]int64
+	errors                  int64
+	firstErr                string
+	latencies               []time.Duration // sorted
+	elapsed                 time.Duration
+}
+
+func (g genResult) percentile(p float64) time.Duration {
+	if len(g.latencies) == 0 {
+		return 0
+	}
+	i := int(float64(len(g.latencies)-1) * p / 100)
+	return g.latencies[i]
+}
+
+// generate sends o.rate requests a second for o.duration from o.workers
+// keep-alive connections. A request that finds every worker busy waits
+// at most a second's worth of schedule, then counts as missed, so the
+// generator stops on time however slow the server is.
+func generate(ctx context.Context, o genOptions) genResult {
+	tr := &http.Transport{
+		MaxIdleConns: o.workers, MaxIdleConnsPerHost: o.workers, MaxConnsPerHost: o.workers,
+		DisableCompression: true, IdleConnTimeout: time.Minute,
+	}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	tokens := make(chan time.Time, o.rate)
+
+	var (
+		mu   sync.Mutex
+		res  = genResult{codes: map[int]int64{}}
+		sent atomic.Int64
+		wg   sync.WaitGroup
+		lat  = make([][]time.Duration, o.workers) // per worker: no lock
+	)
+	for i := range o.workers {
+		wg.Go(func() {
+			for due := range tokens {
+				if ctx.Err() != nil {
+					continue
+				}
+				code, err := getOnce(ctx, client, o.url, o.headers)
+				sent.Add(1)
+				mu.Lock()
+				if err != nil {
+					res.errors++
+					if res.firstErr == "" {
+						res.firstErr = err.Error()
+					}
+				} else {
+					res.codes[code]++
+				}
+				mu.Unlock()
+				lat[i] = append(lat[i], time.Since(due))
+			}
+		})
+	}
+
+	start := time.Now()
+	tick := time.NewTicker(time.Millisecond)
+	var scheduled, missed int64
+loop:
+	for {
+		elapsed := time.Since(start)
+		if elapsed >= o.duration || ctx.Err() != nil {
+			break
+		}
+		due := int64(elapsed.Seconds() * float64(o.rate))
+		for ; scheduled < due; scheduled++ {
+			at := start.Add(time.Duration(float64(scheduled) / float64(o.rate) * float64(time.Second)))
+			select {
+			case tokens <- at:
+			default:
+				missed++
+			}
+		}
+		select {
+		case <-ctx.Done():
+			break loop
+		case <-tick.C:
+		}
+	}
+	tick.Stop()
+	close(tokens)
+	wg.Wait()
+	res.elapsed = time.Since(start)
+	res.scheduled, res.sent, res.missed = scheduled, sent.Load(), missed
+	for _, l := range lat {
+		res.latencies = append(res.latencies, l...)
+	}
+	slices.Sort(res.latencies)
+	return res
+}
+
+func getOnce(ctx context.Context, c *http.Client, url string, headers [][2]string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	for _, h := range headers {
+		if h[0] == "Host" {
+			req.Host = h[1]
+			continue
+		}
+		req.Header.Set(h[0], h[1])
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return 0, err
+	}
+	return resp.StatusCode, nil
+}

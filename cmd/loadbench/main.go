@@ -1,0 +1,150 @@
+// Command loadbench is gatewatch's loopback load harness: in one run it
+// builds gatewatch, starts it with a dead upstream, exports its pages with
+// `gatewatch render`, starts Debian's nginx with the include `gatewatch
+// nginx` generates, and drives wrk against four targets with the same
+// connections, threads and duration:
+//
+//	(a) gatewatch's 502 page on its own listener, for a browser's request
+//	(b) nginx serving the byte-identical page `gatewatch render` exported,
+//	    with gzip_static on, as its fallback location does
+//	(c) gatewatch's status API
+//	(d) gatewatch behind nginx as deployed: nginx fails to reach a dead
+//	    upstream and its error_page hands the request to gatewatch
+//
+// It prints a markdown table of req/s, p50/p99 latency, the server's peak
+// RSS and CPU, and the ratios gatewatch/nginx, for BENCHMARKS.md.
+//
+// With -herd it instead sends a steady rate of page views (10,000/s for
+// 30 s by default) through nginx against the down upstream and counts the
+// checks that reach the origin: the "never amplify" figure.
+//
+// Everything listens on 127.0.0.1 and is stopped when loadbench ends.
+//
+//	go run ./cmd/loadbench [-duration 10s] [-connections 256] [-threads 2]
+//	go run ./cmd/loadbench -herd [-rate 10000] [-herd-duration 30s]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadbench:", err)
+		os.Exit(1)
+	}
+}
+
+// options are loadbench's flags.
+type options struct {
+	duration    time.Duration
+	warmup      time.Duration
+	connections int
+	threads     int
+	timeout     time.Duration
+
+	herd         bool
+	rate         int
+	herdDuration time.Duration
+	herdWorkers  int
+
+	allocs    bool
+	gatewatch string // prebuilt binary; empty builds ./cmd/gatewatch
+	wrk       string
+	nginx     string
+	keep      bool
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("loadbench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured run per target")
+	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured run before each target (0 skips it)")
+	fs.IntVar(&o.connections, "connections", 256, "wrk connections per target")
+	fs.IntVar(&o.threads, "threads", 2, "wrk threads")
+	fs.DurationVar(&o.timeout, "timeout", 5*time.Second, "wrk's per-request timeout")
+	fs.BoolVar(&o.herd, "herd", false, "run the herd measurement instead of the table")
+	fs.IntVar(&o.rate, "rate", 10000, "herd: page views per second")
+	fs.DurationVar(&o.herdDuration, "herd-duration", 30*time.Second, "herd: how long to send page views")
+	fs.IntVar(&o.herdWorkers, "herd-workers", 256, "herd: concurrent client connections")
+	fs.BoolVar(&o.allocs, "allocs", true, "also run the handler benchmark for allocations per request")
+	fs.StringVar(&o.gatewatch, "gatewatch", "", "gatewatch binary to run (default: go build ./cmd/gatewatch)")
+	fs.StringVar(&o.wrk, "wrk", "wrk", "wrk binary")
+	fs.StringVar(&o.nginx, "nginx", "", "nginx binary (default: /usr/sbin/nginx, else nginx in PATH)")
+	fs.BoolVar(&o.keep, "keep", false, "keep the work directory (configs, logs, pages)")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	switch {
+	case o.duration < time.Second || o.duration > time.Hour:
+		return o, fmt.Errorf("-duration %s: want 1s to 1h", o.duration)
+	case o.warmup < 0 || o.warmup > 10*time.Minute:
+		return o, fmt.Errorf("-warmup %s: want 0 to 10m", o.warmup)
+	case o.connections < 1 || o.connections > 10000:
+		return o, fmt.Errorf("-connections %d: want 1 to 10000", o.connections)
+	case o.threads < 1 || o.threads > o.connections:
+		return o, fmt.Errorf("-threads %d: want 1 to -connections", o.threads)
+	case o.rate < 1 || o.rate > 200000:
+		return o, fmt.Errorf("-rate %d: want 1 to 200000", o.rate)
+	case o.herdDuration < time.Second || o.herdDuration > time.Hour:
+		return o, fmt.Errorf("-herd-duration %s: want 1s to 1h", o.herdDuration)
+	case o.herdWorkers < 1 || o.herdWorkers > 10000:
+		return o, fmt.Errorf("-herd-workers %d: want 1 to 10000", o.herdWorkers)
+	}
+	return o, nil
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	log := func(format string, a ...any) { fmt.Fprintf(stderr, "loadbench: "+format+"\n", a...) }
+	if !o.herd {
+		if o.wrk, err = findWrk(o.wrk); err != nil {
+			return err
+		}
+	}
+	st, err := startStack(ctx, o, log)
+	if err != nil {
+		return err
+	}
+	defer st.close()
+
+	if o.herd {
+		res, err := runHerd(ctx, st, o, log)
+		if err != nil {
+			return err
+		}
+		writeHerd(stdout, describeMachine(ctx, st.nginxBin), res)
+		return nil
+	}
+	var results []result
+	for _, t := range st.targets() {
+		r, err := measure(ctx, st, t, o, log)
+		if err != nil {
+			return fmt.Errorf("%s: %w", t.key, err)
+		}
+		results = append(results, r)
+	}
+	var allocs string
+	if o.allocs {
+		allocs = handlerAllocs(ctx, log)
+	}
+	writeTable(stdout, describeMachine(ctx, st.nginxBin), o, results, allocs)
+	return nil
+}

@@ -1,0 +1,307 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Targets from the issue.
+const (
+	targetRatio  = 0.8                   // (a) req/s over (b) req/s
+	targetP99    = 10 * time.Millisecond // at 256 connections
+	targetRSSKB  = 64 << 10              // gatewatch under load
+	p99Conns     = 256                   // the connection count the p99 target is stated for
+	allocsTarget = "0 allocs/op"         // pre-rendered, pre-compressed page
+	benchName    = "BenchmarkErrorPageBrowser"
+)
+
+// machine describes where the figures were taken.
+type machine struct {
+	cpus                       int
+	cpuModel, memory, kernel   string
+	goVersion, nginx, wrk, git string
+	when                       time.Time
+}
+
+func describeMachine(ctx context.Context, nginxBin string) machine {
+	m := machine{cpus: runtime.NumCPU(), goVersion: runtime.Version(), when: time.Now().UTC()}
+	m.cpuModel = firstField("/proc/cpuinfo", "model name")
+	if kb, err := strconv.ParseInt(strings.TrimSuffix(firstField("/proc/meminfo", "MemTotal"), " kB"), 10, 64); err == nil {
+		m.memory = fmt.Sprintf("%.1f GiB", float64(kb)/(1<<20))
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.kernel = strings.TrimSpace(string(b))
+	}
+	m.nginx = firstLine(combined(ctx, nginxBin, "-v"))
+	m.nginx = strings.TrimPrefix(m.nginx, "nginx version: ")
+	m.wrk = firstLine(combined(ctx, "wrk", "-v"))
+	if i := strings.Index(m.wrk, " Copyright"); i > 0 {
+		m.wrk = m.wrk[:i]
+	}
+	rev := strings.TrimSpace(combined(ctx, "git", "rev-parse", "--short=12", "HEAD"))
+	if rev != "" && !strings.Contains(rev, " ") {
+		m.git = rev
+		if st := strings.TrimSpace(combined(ctx, "git", "status", "--porcelain", "--untracked-files=no")); st != "" {
+			m.git += " (with uncommitted changes)"
+		}
+	}
+	return m
+}
+
+// firstField returns the value of the first "key: value" line of a /proc
+// file.
+func firstField(path, key string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if ok && strings.TrimSpace(k) == key {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+func combined(ctx context.Context, name string, args ...string) string {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	out, _ := exec.CommandContext(ctx, name, args...).CombinedOutput()
+	return string(out)
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(l)
+}
+
+func (m machine) write(w io.Writer) {
+	fmt.Fprintf(w, "Machine: %d × %s, %s RAM, Linux %s; %s; nginx %s; %s; loopback only, load generator on the same cores.\n",
+		m.cpus, m.cpuModel, m.memory, m.kernel, m.goVersion, m.nginx, m.wrk)
+	if m.git != "" {
+		fmt.Fprintf(w, "Measured at commit %s on %s.\n", m.git, m.when.Format("2006-01-02 15:04 MST"))
+	}
+}
+
+// handlerAllocs runs the public handler's browser benchmark for its
+// allocations per request, or says why it could not.
+func handlerAllocs(ctx context.Context, log func(string, ...any)) string {
+	log("handler benchmark: go test -run '^$' -bench '^%s$' -benchmem ./handlers", benchName)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", "^"+benchName+"$", "-benchmem", "-benchtime", "2s", "./handlers")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	line := regexp.MustCompile(benchName + `\S*\s+\d+\s+([\d.]+ ns/op)\s+(\d+ B/op)\s+(\d+ allocs/op)`).FindStringSubmatch(out.String())
+	if err != nil || line == nil {
+		return fmt.Sprintf("not measured (%v): %s", err, firstLine(out.String()))
+	}
+	return fmt.Sprintf("%s, %s, %s", line[3], line[2], line[1])
+}
+
+func ms(d time.Duration) string {
+	switch {
+	case d >= 100*time.Millisecond:
+		return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond))
+	case d >= 10*time.Millisecond:
+		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+	default:
+		return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
+	}
+}
+
+func mb(kb int64) string { return fmt.Sprintf("%.1f MB", float64(kb)/1024) }
+
+// thousands formats n as 12,345.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+func ratio(a, b float64) string {
+	if b == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f×", a/b)
+}
+
+func check(ok bool) string {
+	if ok {
+		return "reached"
+	}
+	return "**not reached**"
+}
+
+// writeTable prints the side-by-side table, the ratios and the targets
+// as markdown.
+func writeTable(w io.Writer, m machine, o options, rs []result, allocs string) {
+	by := map[string]result{}
+	for _, r := range rs {
+		by[r.key] = r
+	}
+	fmt.Fprintf(w, "### gatewatch and nginx side by side\n\n")
+	m.write(w)
+	fmt.Fprintf(w, "Command: `go run ./cmd/loadbench -duration %s -connections %d -threads %d` (wrk, %s warm-up per target).\n\n",
+		o.duration, o.connections, o.threads, o.warmup)
+	fmt.Fprintln(w, "| | target | req/s | p50 | p99 | max | gatewatch RSS start → peak → end | nginx RSS peak | CPU gatewatch / nginx | reply | socket errors |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for _, r := range rs {
+		enc := r.encoding
+		if enc == "" {
+			enc = "identity"
+		}
+		fmt.Fprintf(w, "| (%s) | %s | %s | %s | %s | %s | %s → %s → %s | %s | %.0f%% / %.0f%% | %d B %s, %d | %d |\n",
+			r.key, r.name, thousands(int64(r.wrk.reqPerSec)), ms(r.wrk.p50), ms(r.wrk.p99), ms(r.wrk.max),
+			mb(r.gw.startKB), mb(r.gw.peakKB), mb(r.gw.endKB), mb(r.nginx.peakKB),
+			r.gw.cpuPercent(), r.nginx.cpuPercent(), r.replyBytes, enc, r.wantCode, r.wrk.socketErrors())
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| gatewatch / nginx | req/s | p50 | p99 | RSS peak |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|")
+	a, b, d := by["a"], by["b"], by["d"]
+	fmt.Fprintf(w, "| (a) / (b): own listener vs nginx's static page | %s | %s | %s | %s |\n",
+		ratio(a.wrk.reqPerSec, b.wrk.reqPerSec), ratio(float64(a.wrk.p50), float64(b.wrk.p50)),
+		ratio(float64(a.wrk.p99), float64(b.wrk.p99)), ratio(float64(a.gw.peakKB), float64(b.nginx.peakKB)))
+	fmt.Fprintf(w, "| (d) / (b): behind nginx vs nginx's static page | %s | %s | %s | %s |\n",
+		ratio(d.wrk.reqPerSec, b.wrk.reqPerSec), ratio(float64(d.wrk.p50), float64(b.wrk.p50)),
+		ratio(float64(d.wrk.p99), float64(b.wrk.p99)), ratio(float64(d.gw.peakKB+d.nginx.peakKB), float64(b.nginx.peakKB)))
+	fmt.Fprintln(w)
+
+	fmt.Fprintln(w, "Targets:")
+	rr := 0.0
+	if b.wrk.reqPerSec > 0 {
+		rr = a.wrk.reqPerSec / b.wrk.reqPerSec
+	}
+	fmt.Fprintf(w, "- (a) ≥ %.1f× (b) in req/s: %.2f× — %s\n", targetRatio, rr, check(rr >= targetRatio))
+	var p99s []string
+	p99ok := true
+	for _, k := range []string{"a", "c", "d"} {
+		r := by[k]
+		p99s = append(p99s, fmt.Sprintf("(%s) %s", k, ms(r.wrk.p99)))
+		p99ok = p99ok && r.wrk.p99 <= targetP99
+	}
+	note := ""
+	if o.connections != p99Conns {
+		note = fmt.Sprintf(" (measured at %d connections, not %d)", o.connections, p99Conns)
+	}
+	fmt.Fprintf(w, "- p99 ≤ %s at %d connections: %s — %s%s\n", ms(targetP99), p99Conns, strings.Join(p99s, ", "), check(p99ok), note)
+	var peak int64
+	for _, r := range rs {
+		peak = max(peak, r.gw.peakKB)
+	}
+	fmt.Fprintf(w, "- gatewatch RSS ≤ 64 MB under load: peak %s — %s\n", mb(peak), check(peak <= targetRSSKB))
+	if allocs != "" {
+		fmt.Fprintf(w, "- zero allocations per pre-rendered page (`go test -bench '^%s$' -benchmem ./handlers`): %s — %s\n",
+			benchName, allocs, check(strings.HasPrefix(allocs, allocsTarget)))
+	}
+	var errs []string
+	for _, r := range rs {
+		if n := r.wrk.socketErrors(); n > 0 {
+			errs = append(errs, fmt.Sprintf("(%s) connect %d, read %d, write %d, timeout %d", r.key, r.wrk.connect, r.wrk.read, r.wrk.write, r.wrk.timeout))
+		}
+	}
+	if len(errs) > 0 {
+		fmt.Fprintf(w, "- socket errors: %s\n", strings.Join(errs, "; "))
+	}
+	if b.identicalTo != "" {
+		fmt.Fprintln(w, "\n(b) was checked to serve the rendered file byte for byte (after gunzip); every target's status code was checked before its run.")
+	}
+}
+
+// writeHerd prints the herd figures as markdown.
+func writeHerd(w io.Writer, m machine, h herdResult) {
+	g := h.gen
+	secs := g.elapsed.Seconds()
+	fmt.Fprintf(w, "### Herd: %s page views/s for %s against a down upstream\n\n", thousands(int64(h.rate)), h.duration)
+	m.write(w)
+	fmt.Fprintf(w, "Command: `go run ./cmd/loadbench -herd -rate %d -herd-duration %s`. Page views go through nginx (the generated include) to gatewatch; "+
+		"the upstream's port refuses connections and its check URL is a loopback origin that answers 503 and counts accepted connections.\n\n",
+		h.rate, h.duration)
+	fmt.Fprintln(w, "| page views sent | achieved rate | answers | latency p50 / p99 (from schedule) | checks reaching the origin | checks/s | closest two checks | gatewatch RSS peak |")
+	fmt.Fprintln(w, "|---:|---:|---|---:|---:|---:|---:|---:|")
+	var codes []string
+	keys := make([]int, 0, len(g.codes))
+	for k := range g.codes {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		codes = append(codes, fmt.Sprintf("%s × %d", thousands(g.codes[k]), k))
+	}
+	if g.errors > 0 {
+		codes = append(codes, fmt.Sprintf("%s errors (%s)", thousands(g.errors), g.firstErr))
+	}
+	if g.missed > 0 {
+		codes = append(codes, fmt.Sprintf("%s not sent: no connection free", thousands(g.missed)))
+	}
+	closest := "–"
+	var minGap time.Duration
+	for i := 1; i < len(h.probes); i++ {
+		if gap := h.probes[i].Sub(h.probes[i-1]); i == 1 || gap < minGap {
+			minGap = gap
+		}
+	}
+	if len(h.probes) > 1 {
+		closest = minGap.Round(time.Millisecond).String()
+	}
+	fmt.Fprintf(w, "| %s | %s/s | %s | %s / %s | %d | %.2f | %s | %s |\n",
+		thousands(g.sent), thousands(int64(float64(g.sent)/secs)), strings.Join(codes, ", "),
+		ms(g.percentile(50)), ms(g.percentile(99)), len(h.probes), float64(len(h.probes))/secs, closest, mb(h.gw.peakKB))
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "Monitor settings (deployed defaults): interval %s, down_interval %s, min_interval %s. ",
+		h.monitor.Interval.Duration, h.monitor.DownInterval.Duration, h.monitor.MinInterval.Duration)
+	// An accept lands a little after the check started, later under load,
+	// so gaps are judged with some slack for scheduling.
+	const slack = 250 * time.Millisecond
+	gate, down := h.monitor.MinInterval.Duration, h.monitor.DownInterval.Duration
+	mostGate := mostWithin(h.probes, gate-slack)
+	fmt.Fprintf(w, "Most checks within any min_interval (%s, less %s for scheduling): %d — at most one check per min_interval however many page views: %s. ",
+		gate, slack, mostGate, check(mostGate <= 1))
+	fmt.Fprintf(w, "Most checks within any down_interval (%s): %d.\n", down, mostWithin(h.probes, down-slack))
+	if len(h.metrics) > 0 {
+		var parts []string
+		names := make([]string, 0, len(h.metrics))
+		for k := range h.metrics {
+			names = append(names, k)
+		}
+		slices.Sort(names)
+		for _, k := range names {
+			parts = append(parts, fmt.Sprintf("`%s` +%g", k, h.metrics[k]))
+		}
+		fmt.Fprintf(w, "gatewatch's /metrics over the run: %s.\n", strings.Join(parts, ", "))
+	} else {
+		fmt.Fprintln(w, "gatewatch's /metrics has no probe counters yet; the origin's accept count is the figure.")
+	}
+}
+
+// mostWithin is the largest number of times that fall within less than d
+// of each other.
+func mostWithin(ts []time.Time, d time.Duration) int {
+	most, j := 0, 0
+	for i := range ts {
+		for ts[i].Sub(ts[j]) >= d {
+			j++
+		}
+		most = max(most, i-j+1)
+	}
+	return most
+}

@@ -1,0 +1,386 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"text/template"
+	"time"
+)
+
+// site is the one site of the bench config; the requests name its host.
+const (
+	siteName = "shop"
+	siteHost = "shop.test"
+	pageLang = "de" // the language the browser-like requests ask for
+)
+
+// gatewatchConfig is deployed defaults (monitor intervals included) with
+// one site whose upstream is down: nginx's proxy_pass port refuses
+// connections, and the upstream's check URL is the counting origin, which
+// answers 503, so every check gatewatch makes is one accepted connection.
+const gatewatchConfig = `# written by loadbench
+[server]
+listen = "127.0.0.1:%d"
+trusted_proxies = ["127.0.0.1/32"]
+
+[nginx]
+fallback_dir = %q
+error_log = %q
+
+[[site]]
+name = "` + siteName + `"
+hosts = ["` + siteHost + `"]
+[site.brand]
+title = "Bench Shop"
+[site.contact]
+email = "help@shop.test"
+[[site.upstream]]
+name = "app"
+check = "http://%s/health"
+addrs = ["127.0.0.1:%d"]
+`
+
+// nginxConf is nginx as an operator runs it (one worker per core) around
+// the generated include, plus the location that serves the rendered page.
+var nginxConf = template.Must(template.New("nginx").Parse(`# written by loadbench
+{{if .Root}}user root;{{end}}
+worker_processes auto;
+worker_rlimit_nofile 65536;
+daemon off;
+master_process on;
+pid {{.Dir}}/nginx.pid;
+error_log {{.Dir}}/error.log error;
+events { worker_connections 16384; }
+http {
+    access_log off;
+    client_body_temp_path {{.Dir}}/body;
+    proxy_temp_path {{.Dir}}/proxy;
+    fastcgi_temp_path {{.Dir}}/fastcgi;
+    uwsgi_temp_path {{.Dir}}/uwsgi;
+    scgi_temp_path {{.Dir}}/scgi;
+    server {
+        listen 127.0.0.1:{{.Port}} backlog=4096;
+        server_name {{.Host}};
+
+        # (d) the site's upstream is down: nginx's error_page sends the
+        # request to gatewatch through the include.
+        location /dead/ { proxy_pass http://127.0.0.1:{{.DeadPort}}; }
+
+        # (b) the page gatewatch render exported, served as the include's
+        # fallback serves it: status kept, gzip_static, the same headers.
+        location /rendered/ {
+            error_page 502 @rendered;
+            return 502;
+        }
+        location @rendered {
+            root {{.Pages}};
+            gzip_static on;
+            default_type text/html;
+            charset utf-8;
+            add_header Cache-Control "no-store" always;
+            add_header X-Request-ID $request_id always;
+            add_header X-Robots-Tag "noindex, nofollow" always;
+            add_header Retry-After 30 always;
+            try_files /{{.Site}}/{{.Lang}}/502.html =502;
+        }
+
+        include {{.Dir}}/gatewatch.conf;
+    }
+}
+`))
+
+// stack is everything a run talks to.
+type stack struct {
+	dir      string
+	keep     bool
+	log      func(string, ...any)
+	nginxBin string
+
+	origin    *countingOrigin
+	deadPort  int
+	gwPublic  string // http://127.0.0.1:PORT
+	gwAdmin   string
+	nginxBase string
+	errorLog  string
+	gw, nginx *process
+	closeOnce sync.Once
+}
+
+// startStack builds and starts gatewatch and nginx; close stops them.
+func startStack(ctx context.Context, o options, log func(string, ...any)) (st *stack, err error) {
+	nginxBin, err := findNginx(o.nginx)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "gatewatch-bench-")
+	if err != nil {
+		return nil, err
+	}
+	st = &stack{dir: dir, keep: o.keep, log: log, nginxBin: nginxBin}
+	defer func() {
+		if err != nil {
+			st.close()
+			st = nil
+		}
+	}()
+	bin := o.gatewatch
+	if bin == "" {
+		bin = filepath.Join(dir, "gatewatch")
+		log("building gatewatch")
+		if err := runCmd(ctx, "go", "build", "-trimpath", "-o", bin, "./cmd/gatewatch"); err != nil {
+			return nil, fmt.Errorf("build gatewatch (run loadbench from the repository root): %w", err)
+		}
+	}
+	if st.origin, err = newCountingOrigin(); err != nil {
+		return nil, err
+	}
+	ports, err := freePorts(4)
+	if err != nil {
+		return nil, err
+	}
+	gwPort, adminPort, nginxPort := ports[0], ports[1], ports[2]
+	st.deadPort = ports[3]
+	st.gwPublic = fmt.Sprintf("http://127.0.0.1:%d", gwPort)
+	st.gwAdmin = fmt.Sprintf("http://127.0.0.1:%d", adminPort)
+	st.nginxBase = fmt.Sprintf("http://127.0.0.1:%d", nginxPort)
+	st.errorLog = filepath.Join(dir, "error.log")
+
+	pages := filepath.Join(dir, "pages")
+	cfgPath := filepath.Join(dir, "gatewatch.toml")
+	cfg := fmt.Sprintf(gatewatchConfig, gwPort, pages, st.errorLog, st.origin.addr(), st.deadPort)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		return nil, err
+	}
+	if err := runCmd(ctx, bin, "render", "--config", cfgPath, "--out", pages); err != nil {
+		return nil, fmt.Errorf("gatewatch render: %w", err)
+	}
+	include, err := output(ctx, bin, "nginx", "--config", cfgPath)
+	if err != nil {
+		return nil, fmt.Errorf("gatewatch nginx: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "gatewatch.conf"), include, 0o644); err != nil {
+		return nil, err
+	}
+	var conf bytes.Buffer
+	if err := nginxConf.Execute(&conf, map[string]any{
+		"Root": os.Geteuid() == 0, "Dir": dir, "Port": nginxPort, "Host": siteHost,
+		"DeadPort": st.deadPort, "Pages": pages, "Site": siteName, "Lang": pageLang,
+	}); err != nil {
+		return nil, err
+	}
+	confPath := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(confPath, conf.Bytes(), 0o644); err != nil {
+		return nil, err
+	}
+	if err := runCmd(ctx, nginxBin, "-t", "-q", "-p", dir, "-c", confPath); err != nil {
+		return nil, fmt.Errorf("nginx -t: %w", err)
+	}
+	log("starting nginx on %s and gatewatch on %s (work dir %s)", st.nginxBase, st.gwPublic, dir)
+	if st.nginx, err = startProcess("nginx", filepath.Join(dir, "nginx.out"), nginxBin, "-p", dir, "-c", confPath); err != nil {
+		return nil, err
+	}
+	if st.gw, err = startProcess("gatewatch", filepath.Join(dir, "gatewatch.log"), bin, "serve", "--config", cfgPath,
+		"--admin-listen", fmt.Sprintf("127.0.0.1:%d", adminPort), "--data", filepath.Join(dir, "data")); err != nil {
+		return nil, err
+	}
+	if err := waitHTTP(ctx, st.gwAdmin+"/healthz", 20*time.Second); err != nil {
+		return nil, fmt.Errorf("gatewatch: %w; log in %s", err, st.gw.logPath)
+	}
+	if err := waitDial(ctx, st.nginxBase[len("http://"):], 10*time.Second); err != nil {
+		return nil, fmt.Errorf("nginx: %w; output in %s", err, st.nginx.logPath)
+	}
+	return st, nil
+}
+
+// close stops gatewatch (SIGTERM, as systemd would) and nginx, then
+// removes the work directory unless -keep.
+func (st *stack) close() {
+	st.closeOnce.Do(func() {
+		for _, p := range []*process{st.gw, st.nginx} {
+			if p != nil {
+				p.stop(15 * time.Second)
+			}
+		}
+		if st.origin != nil {
+			st.origin.close()
+		}
+		if st.keep {
+			st.log("work directory kept: %s", st.dir)
+			return
+		}
+		os.RemoveAll(st.dir)
+	})
+}
+
+// process is a child process whose output goes to a log file.
+type process struct {
+	name    string
+	cmd     *exec.Cmd
+	logPath string
+	done    chan struct{}
+	err     error // valid after done
+}
+
+func startProcess(name, logPath, bin string, args ...string) (*process, error) {
+	f, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = f, f
+	// The children die with loadbench, however it ends.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	p := &process{name: name, cmd: cmd, logPath: logPath, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		f.Close()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+func (p *process) pid() int { return p.cmd.Process.Pid }
+
+// stop sends SIGTERM and waits up to grace before killing.
+func (p *process) stop(grace time.Duration) {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(grace):
+		p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+// exited reports whether the process has ended, and why.
+func (p *process) exited() (bool, error) {
+	select {
+	case <-p.done:
+		return true, p.err
+	default:
+		return false, nil
+	}
+}
+
+func runCmd(ctx context.Context, name string, args ...string) error {
+	_, err := output(ctx, name, args...)
+	return err
+}
+
+// output runs a command with a time limit and returns its stdout; on
+// failure the error carries stderr.
+func output(ctx context.Context, name string, args ...string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return out, fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, stderr.String())
+	}
+	return out, nil
+}
+
+func findNginx(flagPath string) (string, error) {
+	if flagPath != "" {
+		return flagPath, nil
+	}
+	for _, p := range []string{"/usr/sbin/nginx", "/usr/local/sbin/nginx"} {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	if p, err := exec.LookPath("nginx"); err == nil {
+		return p, nil
+	}
+	return "", errors.New("nginx not found: install Debian's (apt-get install nginx)")
+}
+
+func findWrk(name string) (string, error) {
+	p, err := exec.LookPath(name)
+	if err != nil {
+		return "", fmt.Errorf("wrk not found (%v): install Debian's (apt-get install wrk); `make bench` does", err)
+	}
+	return p, nil
+}
+
+// freePorts returns n distinct loopback ports nothing listens on now.
+func freePorts(n int) ([]int, error) {
+	var out []int
+	var lns []net.Listener
+	defer func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}()
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		lns = append(lns, ln)
+		out = append(out, ln.Addr().(*net.TCPAddr).Port)
+	}
+	return out, nil
+}
+
+func waitHTTP(ctx context.Context, url string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	c := &http.Client{Timeout: time.Second}
+	for {
+		resp, err := c.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s did not answer 200 within %s", url, limit)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func waitDial(ctx context.Context, addr string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s did not accept connections within %s", addr, limit)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
