@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -159,4 +160,39 @@ func waitJS(ctx context.Context, expr string, timeout time.Duration) error {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return fmt.Errorf("%s not true after %v (last error: %v)", expr, timeout, last)
+}
+
+// TestBrowserShowsReferenceTimeInVisitorsZone: beside UTC, the script
+// shows the reference time in the visitor's zone and language.
+func TestBrowserShowsReferenceTimeInVisitorsZone(t *testing.T) {
+	s := startFlakyStack(t)
+	ctx := newBrowser(t)
+	run, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	tokyo := chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Tokyo"})
+		return err
+	})
+	if err := chromedp.Do(run, tokyo, chromedp.Navigate(s.nginx.base+"/flaky/cart?lang=de")); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(run, `!!document.querySelector('[data-testid=ref-local]')`, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	utc, err := chromedp.Run(run, chromedp.Evaluate[string](`document.querySelector('[data-utc]').dataset.utc`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, err := chromedp.Run(run, chromedp.Evaluate[string](`document.querySelector('[data-testid=ref-local]').textContent`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at, err := time.Parse(time.RFC3339, utc)
+	if err != nil {
+		t.Fatalf("data-utc %q: %v", utc, err)
+	}
+	want := at.In(time.FixedZone("JST", 9*3600)).Format("15:04:05")
+	if !strings.Contains(local, want) {
+		t.Errorf("local time %q does not show Tokyo's %s", local, want)
+	}
 }

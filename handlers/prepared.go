@@ -25,6 +25,7 @@ const (
 	slotHidden                 // hidden inputs for its query
 	slotRefID                  // the reference
 	slotRefTime                // the time, UTC
+	slotRefISO                 // the time, RFC 3339
 	slotMailRef                // the reference inside the mailto URL
 	slotMailTime               // the time inside the mailto URL
 	slotMailURL                // the page's address inside the mailto URL
@@ -38,7 +39,7 @@ const (
 var marks = [numSlots]string{
 	slotNonce: "\x01a\x01", slotMethod: "\x01b\x01", slotRetryAfter: "\x01c\x01", slotVerdict: "\x01d\x01",
 	slotURI: "\x01e\x01", slotPath: "\x01f\x01", slotHidden: "\x01g\x01", slotRefID: "\x01h\x01",
-	slotRefTime: "\x01i\x01", slotMailRef: "%01h%01", slotMailTime: "%01i%01", slotMailURL: "%01k%01",
+	slotRefTime: "\x01i\x01", slotRefISO: "\x01j\x01", slotMailRef: "%01h%01", slotMailTime: "%01i%01", slotMailURL: "%01k%01",
 }
 
 // mailURLMark is the page address in the localized e-mail body before
@@ -117,6 +118,8 @@ func (p *prepared) appendPage(b []byte, f *fill) []byte {
 			b = appendAttr(b, f.refID)
 		case slotRefTime:
 			b = f.now.UTC().AppendFormat(b, refTimeLayout)
+		case slotRefISO:
+			b = f.now.UTC().AppendFormat(b, time.RFC3339)
 		case slotMailRef:
 			b = appendMailEscaped(b, f.refID)
 		case slotMailTime:

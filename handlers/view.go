@@ -37,6 +37,7 @@ type request struct {
 	// timeText and mailURL are the reference time and the page's address
 	// as the page shows them; marks when preparing a page.
 	timeText string
+	isoText  string
 	mailURL  string
 }
 
@@ -211,6 +212,7 @@ func buildReference(q *request, adminURL string) pages.Reference {
 		ID:        q.p.RequestID,
 		TimeLabel: tr.T("ref.time", nil),
 		Time:      q.timeText,
+		ISO:       q.isoText,
 		Copy:      tr.T("ref.copy", nil),
 		Copied:    tr.T("ref.copied", nil),
 		Hint:      tr.T("ref.hint", nil),

@@ -115,6 +115,7 @@ type Reference struct {
 	ID        string
 	TimeLabel string
 	Time      string
+	ISO       string // the same time in RFC 3339, for the script to show it in the visitor's zone
 	Copy      string
 	Copied    string
 	CopyText  string

@@ -25,6 +25,21 @@
   // take a keyboard user away at the first arrow key (WCAG 3.2.2), so its
   // button stays, with or without scripts.
 
+  // The reference time in the visitor's own zone and language, beside UTC.
+  var when = $("[data-utc]");
+  if (when && window.Intl) {
+    try {
+      var local = new Intl.DateTimeFormat(document.documentElement.lang, { dateStyle: "medium", timeStyle: "long" })
+        .format(new Date(when.getAttribute("data-utc")));
+      var span = document.createElement("span");
+      span.className = "local";
+      span.setAttribute("data-testid", "ref-local");
+      span.textContent = local;
+      when.appendChild(document.createElement("br"));
+      when.appendChild(span);
+    } catch (e) { /* an engine without these options keeps UTC only */ }
+  }
+
   // Retry: reload the very URL that failed (a GET; a form is never resent).
   var retry = $("[data-retry-button]");
   if (retry) {
