@@ -92,14 +92,15 @@ type verdictHTML struct {
 	html []byte
 }
 
-// verdictCache keeps the latest rendered verdict section per site and
-// language; a status change renders it once, not once per page view.
-type verdictCache struct {
+// latest keeps, per key, the latest value made for it, so that readers
+// of a value that has not changed share one copy without locking.
+type latest[K comparable, V any] struct {
 	mu sync.RWMutex
-	m  map[verdictKey]*atomic.Pointer[verdictHTML]
+	m  map[K]*atomic.Pointer[V]
 }
 
-func (c *verdictCache) slot(k verdictKey) *atomic.Pointer[verdictHTML] {
+// slot returns the key's cell, creating it on first use.
+func (c *latest[K, V]) slot(k K) *atomic.Pointer[V] {
 	c.mu.RLock()
 	p := c.m[k]
 	c.mu.RUnlock()
@@ -109,14 +110,18 @@ func (c *verdictCache) slot(k verdictKey) *atomic.Pointer[verdictHTML] {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
-		c.m = map[verdictKey]*atomic.Pointer[verdictHTML]{}
+		c.m = map[K]*atomic.Pointer[V]{}
 	}
 	if p = c.m[k]; p == nil {
-		p = new(atomic.Pointer[verdictHTML])
+		p = new(atomic.Pointer[V])
 		c.m[k] = p
 	}
 	return p
 }
+
+// verdictCache keeps the latest rendered verdict section per site and
+// language; a status change renders it once, not once per page view.
+type verdictCache = latest[verdictKey, verdictHTML]
 
 // verdict returns the section for the request's status and language.
 func (d *publicDeps) verdict(ctx context.Context, q *request) []byte {

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"sync"
 	"sync/atomic"
 
 	"encoding/json"
@@ -50,29 +49,7 @@ type statusBody struct {
 
 // statusCache keeps the latest encoded response per site and language:
 // polls between two changes of the status cost a map lookup and a write.
-type statusCache struct {
-	mu sync.RWMutex
-	m  map[statusKey]*atomic.Pointer[statusBody]
-}
-
-func (c *statusCache) slot(k statusKey) *atomic.Pointer[statusBody] {
-	c.mu.RLock()
-	p := c.m[k]
-	c.mu.RUnlock()
-	if p != nil {
-		return p
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = map[statusKey]*atomic.Pointer[statusBody]{}
-	}
-	if p = c.m[k]; p == nil {
-		p = new(atomic.Pointer[statusBody])
-		c.m[k] = p
-	}
-	return p
-}
+type statusCache = latest[statusKey, statusBody]
 
 var (
 	hdrJSON        = []string{"application/json"}
