@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"sync/atomic"
 
 	"encoding/json"
 	"github.com/gatewatch/gatewatch/internal/monitor"
