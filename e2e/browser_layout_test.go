@@ -116,6 +116,29 @@ const mirrorJS = `(() => {
     const u = tn.data.indexOf("UTC"), d = tn.data.search(/\d{4}-/);
     if (d >= 0 && r(d, d + 4).left > r(u, u + 3).left) out.push("the reference's time reads " + JSON.stringify(time.textContent) + " backwards");
   } else out.push("no UTC time in the reference");
+
+  // The time in the visitor's zone, in their language, lays out as the
+  // same text does on its own, in the direction of its content.
+  const local = document.querySelector("[data-testid=ref-local]");
+  if (local) {
+    const alone = document.createElement("div");
+    alone.dir = "auto";
+    alone.style.cssText = "position: absolute; inset-inline-start: 0; top: 0; white-space: nowrap; visibility: hidden";
+    alone.textContent = local.textContent;
+    local.after(alone);
+    const order = (el) => {
+      const tn = el.firstChild, xs = [];
+      for (let i = 0; i < tn.data.length; i++) {
+        if (/\s/.test(tn.data[i])) continue;
+        const g = document.createRange(); g.setStart(tn, i); g.setEnd(tn, i + 1);
+        xs.push([g.getBoundingClientRect().left, i]);
+      }
+      return xs.sort((a, b) => a[0] - b[0]).map((x) => x[1]).join(",");
+    };
+    const lines = new Set([...local.getClientRects()].map((r) => Math.round(r.top))).size;
+    if (lines === 1 && order(local) !== order(alone)) out.push("the local time " + JSON.stringify(local.textContent) + " is laid out out of order");
+    alone.remove();
+  }
   return out;
 })()`
 
