@@ -63,5 +63,9 @@ fuzz:
 	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	done
 
+# screenshots writes PNGs of the pages into docs/ (real nginx and Chromium).
+screenshots: deps tools
+	$(GO) test -count=1 -run '^TestScreenshots$$' ./e2e -args -screenshots=../docs
+
 clean:
 	rm -rf bin
