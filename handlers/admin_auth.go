@@ -392,7 +392,7 @@ func (d *adminDeps) checkPassword(r *http.Request, user, password string) (ok bo
 		return false, 0
 	}
 	if d.verifier.verify(r.Context(), user, password) {
-		res.refund(d.Clock.Now())
+		res.refund()
 		return true, 0
 	}
 	return false, 0

@@ -33,7 +33,10 @@ func newLoginLimits() *loginLimits {
 }
 
 // reservation is one attempt's tokens, given back if it succeeds.
-type reservation []*rate.Reservation
+type reservation struct {
+	rs []*rate.Reservation
+	at time.Time // when they were taken
+}
 
 // reserve takes one token from the client's and the user's limiter. When
 // either has none, it takes nothing and returns how long to wait.
@@ -41,25 +44,27 @@ func (l *loginLimits) reserve(client, user string, now time.Time) (reservation, 
 	// Case variants and padding of a name share its limiter, so that
 	// "Admin" and "admin " do not buy an attacker more guesses.
 	user = strings.ToLower(strings.TrimSpace(clip(user, maxUserName)))
-	res := reservation{
+	res := reservation{at: now, rs: []*rate.Reservation{
 		l.ip.get(client, now).ReserveN(now, 1),
 		l.user.get(user, now).ReserveN(now, 1),
-	}
+	}}
 	var wait time.Duration
-	for _, r := range res {
+	for _, r := range res.rs {
 		wait = max(wait, r.DelayFrom(now))
 	}
 	if wait > 0 {
-		res.refund(now)
-		return nil, wait
+		res.refund()
+		return reservation{}, wait
 	}
 	return res, 0
 }
 
-// refund gives the tokens back.
-func (r reservation) refund(now time.Time) {
-	for _, x := range r {
-		x.CancelAt(now)
+// refund gives the tokens back. It cancels as of the moment they were
+// taken: rate.Reservation.CancelAt refunds nothing once its time has
+// passed, and checking a bcrypt hash takes a good part of a second.
+func (r reservation) refund() {
+	for _, x := range r.rs {
+		x.CancelAt(r.at)
 	}
 }
 
