@@ -1,7 +1,6 @@
 package handlers
 
 import (
-
 	"encoding/json"
 	"github.com/gatewatch/gatewatch/internal/monitor"
 	"github.com/gatewatch/gatewatch/locales"
