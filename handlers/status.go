@@ -2,11 +2,12 @@ package handlers
 
 import (
 	"encoding/json"
-	"github.com/gatewatch/gatewatch/internal/monitor"
-	"github.com/gatewatch/gatewatch/locales"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/gatewatch/gatewatch/internal/monitor"
+	"github.com/gatewatch/gatewatch/locales"
 )
 
 // statusResponse is the public status of one site: what the page shows,
