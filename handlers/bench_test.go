@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 )
 
 // discard is a ResponseWriter that keeps nothing, as a network
@@ -71,4 +72,18 @@ func BenchmarkErrorPageJSON(b *testing.B) {
 func BenchmarkStatusAPI(b *testing.B) {
 	s := mustServer(b)
 	benchHandler(b, s.h, httptest.NewRequest("GET", "/_gatewatch/api/v1/status?site=shop&lang=de", nil), 200)
+}
+
+// BenchmarkErrorPageRealMonitor is the browser's request with the real
+// monitor (visitor counting, check gating) instead of a fake status.
+func BenchmarkErrorPageRealMonitor(b *testing.B) {
+	origin := newCountingOrigin(b)
+	h, _ := liveServer(b, origin.addr(), time.Second)
+	benchHandler(b, h, nginxReq("GET", "/cart", map[string]string{
+		"Accept":          "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+		"Accept-Encoding": "gzip, br",
+		"Accept-Language": "de-DE,de;q=0.9",
+		"X-Request-ID":    "5f2b8c1e9a7d4e3f8b6a0c2d1e4f7a9b",
+		"X-Real-IP":       "203.0.113.7",
+	}), 502)
 }

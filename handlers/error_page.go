@@ -150,7 +150,11 @@ var (
 // canonical form, as Header.Set would store them.
 func (d *publicDeps) commonHeaders(h http.Header, p proxied, q *request) {
 	h["Cache-Control"] = hdrNoStore
-	h["X-Request-Id"] = []string{p.RequestID}
+	if p.requestIDHeader != nil {
+		h["X-Request-Id"] = p.requestIDHeader
+	} else {
+		h["X-Request-Id"] = []string{p.RequestID}
+	}
 	h["X-Robots-Tag"] = hdrNoIndex
 	h["Referrer-Policy"] = hdrNoRef
 	h["X-Content-Type-Options"] = hdrNoSniff

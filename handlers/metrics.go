@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"strconv"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -9,6 +10,15 @@ import (
 // PromMetrics is Metrics on Prometheus counters.
 type PromMetrics struct {
 	pages *prometheus.CounterVec
+	// counters remembers each label set's counter: WithLabelValues hashes
+	// the labels and formats the code on every call.
+	counters sync.Map // pageLabels -> prometheus.Counter
+}
+
+type pageLabels struct {
+	site           string
+	code           int
+	locale, format string
 }
 
 // NewMetrics registers gatewatch's public-listener metrics with reg.
@@ -25,5 +35,12 @@ func NewMetrics(reg prometheus.Registerer) *PromMetrics {
 
 // PageServed counts one error response.
 func (m *PromMetrics) PageServed(site string, code int, locale, format string) {
-	m.pages.WithLabelValues(site, strconv.Itoa(code), locale, format).Inc()
+	k := pageLabels{site, code, locale, format}
+	if c, ok := m.counters.Load(k); ok {
+		c.(prometheus.Counter).Inc()
+		return
+	}
+	c := m.pages.WithLabelValues(site, strconv.Itoa(code), locale, format)
+	m.counters.Store(k, c)
+	c.Inc()
 }

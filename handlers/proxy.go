@@ -74,6 +74,9 @@ type proxied struct {
 	AcceptLang string
 	platform   string
 	browser    string
+	// requestIDHeader is the request's own X-Request-ID value slice, reused
+	// for the response's header when nginx supplied the reference.
+	requestIDHeader []string
 }
 
 // upstreamInfo is nginx's view of the upstream: admin-only evidence that
@@ -115,6 +118,7 @@ func readProxied(r *http.Request, trust Trust) proxied {
 		}
 		if id := hv(h, "X-Request-Id"); validRequestID(id) {
 			p.RequestID = id
+			p.requestIDHeader = h["X-Request-Id"][:1]
 		}
 		if u := hv(h, "X-Original-Uri"); validURI(u) {
 			p.URI = u

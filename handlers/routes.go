@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -121,5 +122,19 @@ func NewPublic(cfg *config.Config, catalog *locales.Catalog, assets *static.Set,
 	r.PathPrefix("/").Handler(errorPage).Methods(allMethods...)
 	r.MethodNotAllowedHandler = notAllowed
 	r.NotFoundHandler = withCode(http.StatusNotFound, errorPage)
-	return recoverer(logger, r)
+	return recoverer(logger, fastPath(r, errorPage))
+}
+
+// fastPath sends every request outside /_gatewatch/ straight to the
+// error page, as the router's catch-all would, without the router's
+// per-request matching and context: that path is the one an outage
+// floods.
+func fastPath(r *mux.Router, errorPage http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if !strings.HasPrefix(req.URL.Path, "/_gatewatch/") && slices.Contains(allMethods, req.Method) {
+			errorPage.ServeHTTP(w, req)
+			return
+		}
+		r.ServeHTTP(w, req)
+	})
 }

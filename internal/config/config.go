@@ -217,8 +217,12 @@ func (c *Config) PassURL() string {
 
 func normalizeHost(host string) string {
 	host = strings.ToLower(strings.TrimSpace(host))
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
+	// Only a host with a colon can have a port; SplitHostPort's error for
+	// the others would cost an allocation on every page.
+	if strings.Contains(host, ":") {
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
 	}
 	host = strings.TrimSuffix(strings.Trim(host, "[]"), ".")
 	return host

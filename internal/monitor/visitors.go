@@ -1,7 +1,6 @@
 package monitor
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -143,20 +142,40 @@ func (m *Monitor) saltFor(now time.Time) *[32]byte {
 	return &s.key
 }
 
-// keys hashes a visitor under the salt of now's day.
+// maxHashedUA bounds the user agent hashed: longer ones are cut, which
+// only merges visitors who share the first 512 bytes.
+const maxHashedUA = 512
+
+// keys hashes a visitor under the salt of now's day: SHA-256 of the salt
+// followed by the IP (and then the user agent). Nobody sees these hashes
+// but staff, so a keyed prefix serves as well as HMAC here, and it runs
+// on a stack buffer: this is on every error page.
 func (m *Monitor) keys(ip, ua string, now time.Time) (visitorKey, ipKey) {
 	ip = canonIP(ip)
-	mac := hmac.New(sha256.New, m.saltFor(now)[:])
-	var buf [sha256.Size]byte
-	mac.Write([]byte("ip\x00"))
-	mac.Write([]byte(ip))
+	if len(ua) > maxHashedUA {
+		ua = ua[:maxHashedUA]
+	}
+	var buf [32 + 3 + 64 + 4 + maxHashedUA]byte
+	b := append(buf[:0], m.saltFor(now)[:]...)
+	b = append(b, "ip\x00"...)
+	b = append(b, clipIP(ip)...)
 	var ik ipKey
-	copy(ik[:], mac.Sum(buf[:0]))
-	mac.Write([]byte("\x00ua\x00")) // continues from the IP: key = H(ip, ua)
-	mac.Write([]byte(ua))
+	sum := sha256.Sum256(b)
+	copy(ik[:], sum[:])
+	b = append(b, "\x00ua\x00"...)
+	b = append(b, ua...)
 	var vk visitorKey
-	copy(vk[:], mac.Sum(buf[:0]))
+	sum = sha256.Sum256(b)
+	copy(vk[:], sum[:])
 	return vk, ik
+}
+
+// clipIP bounds what is hashed of an address that did not parse.
+func clipIP(ip string) string {
+	if len(ip) > 64 {
+		return ip[:64]
+	}
+	return ip
 }
 
 // VisitorHash returns the visitor's salted hash as 32 hex digits: the same
@@ -172,6 +191,11 @@ func (m *Monitor) VisitorHash(ip, ua string) string {
 // padding, case) together; anything unparsable is hashed as given.
 func canonIP(ip string) string {
 	ip = strings.TrimSpace(ip)
+	if !strings.ContainsAny(ip, ":%") && !strings.HasPrefix(ip, "0") {
+		// Dotted IPv4 has one spelling (netip rejects leading zeros);
+		// skipping the parse and String saves an allocation per page.
+		return ip
+	}
 	if a, err := netip.ParseAddr(ip); err == nil {
 		return a.Unmap().WithZone("").String()
 	}
