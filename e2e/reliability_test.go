@@ -1,0 +1,473 @@
+package e2e
+
+// Reliability: gatewatch under load through nginx (this file), against
+// hostile clients (reliability_hostile_test.go), with its store failing
+// and while it shuts down (reliability_store_test.go). Each test has a
+// short form for `make test` and a long form for `make soak`
+// (GATEWATCH_SOAK=1).
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"text/template"
+	"time"
+)
+
+// soakEnv turns on the long forms.
+const soakEnv = "GATEWATCH_SOAK"
+
+// gatewatch's server limits (cmd/gatewatch/serve.go), which the hostile
+// client tests prove it enforces.
+const (
+	readHeaderTimeout = 5 * time.Second
+	idleTimeout       = 60 * time.Second
+	maxHeaderBytes    = 32 << 10
+)
+
+// soakOr returns long under `make soak`, short otherwise.
+func soakOr[T any](short, long T) T {
+	if os.Getenv(soakEnv) == "1" {
+		return long
+	}
+	return short
+}
+
+// writeConfig writes e2eConfig for gatewatch on gwPort with a dead
+// upstream, after extra top-level tables (which TOML wants before
+// [[site]]).
+func writeConfig(t *testing.T, extra string, gwPort, dead int) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "gatewatch.toml")
+	if err := os.WriteFile(p, []byte(extra+fmt.Sprintf(e2eConfig, gwPort, dead, dead)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// startGatewatchIn is startGatewatch with the data directory chosen by
+// the test, which looks at the store afterwards.
+func startGatewatchIn(tb testing.TB, configPath, dataDir string) *gatewatch {
+	tb.Helper()
+	cmd := exec.Command(binary, "serve", "--config", configPath, "--admin-listen", "127.0.0.1:0", "--data", dataDir)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	g := &gatewatch{cmd: cmd, out: &syncBuffer{}}
+	cmd.Stderr = g.out
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		g.stop()
+		if tb.Failed() {
+			tb.Logf("gatewatch log (last 8 KB):\n%s", tail(g.out.String(), 8<<10))
+		}
+	})
+	found := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			line := sc.Text()
+			g.out.Write([]byte(line + "\n"))
+			if m := bannerRE.FindStringSubmatch(line); m != nil {
+				if m[1] == "admin" {
+					g.admin = m[2]
+				} else {
+					g.public = m[2]
+				}
+				if g.admin != "" && g.public != "" {
+					close(found)
+				}
+			}
+		}
+	}()
+	select {
+	case <-found:
+	case <-time.After(20 * time.Second):
+		tb.Fatalf("gatewatch did not print its URLs; output:\n%s", g.out.String())
+	}
+	waitHTTP(tb, g.admin+"/healthz", 200)
+	return g
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
+
+// rssKB is a process's resident set from /proc/PID/status.
+func rssKB(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// rssTrace samples a process's RSS every 250 ms until stopped.
+type rssTrace struct {
+	pid     int
+	stopped chan struct{}
+	done    chan struct{}
+	mu      sync.Mutex
+	samples []int64 // kB; guarded by mu
+}
+
+func traceRSS(pid int) *rssTrace {
+	r := &rssTrace{pid: pid, stopped: make(chan struct{}), done: make(chan struct{}), samples: []int64{rssKB(pid)}}
+	go func() {
+		defer close(r.done)
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-r.stopped:
+				return
+			case <-tick.C:
+				kb := rssKB(pid)
+				r.mu.Lock()
+				r.samples = append(r.samples, kb)
+				r.mu.Unlock()
+			}
+		}
+	}()
+	return r
+}
+
+// stop ends sampling and returns the samples.
+func (r *rssTrace) stop() []int64 {
+	close(r.stopped)
+	<-r.done
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.samples)
+}
+
+// loadOptions describe a closed-loop load: conns clients, each sending its
+// next request when the last one is answered, for d.
+type loadOptions struct {
+	url, host string
+	headers   map[string]string
+	conns     int
+	d         time.Duration
+	// count, when set, stops the load after that many requests.
+	count int
+	// stop, when closed, stops the load early.
+	stop <-chan struct{}
+	// idPrefix, when set, gives every request an X-Request-ID under it.
+	idPrefix string
+	// want checks one answer; an error counts as a wrong answer.
+	want func(*http.Response, int) error
+}
+
+// loadStats is what the clients saw.
+type loadStats struct {
+	requests int64
+	// refused: no connection; lost: no answer on a connection; truncated:
+	// an answer cut short; wrong: an answer that want refused.
+	refused, lost, truncated, wrong int64
+	firstErr, firstWrong            string
+	latencies                       []time.Duration // sorted
+	ids                             []string        // X-Request-IDs answered as wanted
+	elapsed                         time.Duration
+}
+
+// errors counts the requests that got no whole answer.
+func (s loadStats) errors() int64 { return s.refused + s.lost + s.truncated }
+
+func (s loadStats) rate() float64 { return float64(s.requests) / s.elapsed.Seconds() }
+
+func (s loadStats) pct(p float64) time.Duration {
+	if len(s.latencies) == 0 {
+		return 0
+	}
+	return s.latencies[int(float64(len(s.latencies)-1)*p/100)]
+}
+
+func (s loadStats) String() string {
+	out := fmt.Sprintf("%d requests in %s (%.0f/s), p50 %s, p99 %s, max %s; socket errors: %d refused, %d lost, %d truncated; %d wrong answers",
+		s.requests, s.elapsed.Round(time.Millisecond), s.rate(), s.pct(50).Round(time.Microsecond),
+		s.pct(99).Round(time.Microsecond), s.pct(100).Round(time.Microsecond), s.refused, s.lost, s.truncated, s.wrong)
+	if s.firstErr != "" {
+		out += "; first error: " + s.firstErr
+	}
+	if s.firstWrong != "" {
+		out += "; first wrong answer: " + s.firstWrong
+	}
+	return out
+}
+
+// runLoad drives the load and returns when every client has stopped: at
+// most d plus one request timeout.
+func runLoad(o loadOptions) loadStats {
+	tr := &http.Transport{
+		MaxIdleConns: o.conns, MaxIdleConnsPerHost: o.conns, MaxConnsPerHost: o.conns,
+		DisableCompression: true, IdleConnTimeout: time.Minute,
+		DialContext: (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
+	}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	var (
+		mu    sync.Mutex
+		st    loadStats
+		lats  = make([][]time.Duration, o.conns)
+		next  atomic.Int64 // request number, for count and idPrefix
+		wg    sync.WaitGroup
+		start = time.Now()
+		end   = start.Add(o.d)
+	)
+	stopped := func() bool {
+		select {
+		case <-o.stop:
+			return true
+		default:
+			return false
+		}
+	}
+	for i := range o.conns {
+		wg.Go(func() {
+			for time.Now().Before(end) && !stopped() {
+				n := next.Add(1) - 1
+				if o.count > 0 && n >= int64(o.count) {
+					return
+				}
+				req, _ := http.NewRequest(http.MethodGet, o.url, nil)
+				req.Host = o.host
+				for k, v := range o.headers {
+					req.Header.Set(k, v)
+				}
+				id := ""
+				if o.idPrefix != "" {
+					id = fmt.Sprintf("%s-%d", o.idPrefix, n)
+					req.Header.Set("X-Request-ID", id)
+				}
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				truncated := false
+				var size int64
+				if err == nil {
+					size, err = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					truncated = err != nil
+				}
+				lats[i] = append(lats[i], time.Since(t0))
+				var wrong error
+				if err == nil && o.want != nil {
+					wrong = o.want(resp, int(size))
+				}
+				mu.Lock()
+				st.requests++
+				switch {
+				case truncated:
+					st.truncated++
+				case errors.Is(err, syscall.ECONNREFUSED):
+					st.refused++
+				case err != nil:
+					st.lost++
+				case wrong != nil:
+					st.wrong++
+					if st.firstWrong == "" {
+						st.firstWrong = wrong.Error()
+					}
+				case id != "":
+					st.ids = append(st.ids, id)
+				}
+				if err != nil && st.firstErr == "" {
+					st.firstErr = err.Error()
+				}
+				mu.Unlock()
+				if err != nil {
+					// A client that cannot connect must not spin.
+					time.Sleep(10 * time.Millisecond)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	st.elapsed = time.Since(start)
+	for _, l := range lats {
+		st.latencies = append(st.latencies, l...)
+	}
+	slices.Sort(st.latencies)
+	return st
+}
+
+// gatewatchPage accepts gatewatch's own answer with code: nginx's built-in
+// error page has the same code but no Content-Language.
+func gatewatchPage(code int) func(*http.Response, int) error {
+	return func(resp *http.Response, size int) error {
+		switch {
+		case resp.StatusCode != code:
+			return fmt.Errorf("status %d; want %d", resp.StatusCode, code)
+		case resp.Header.Get("Content-Language") == "":
+			return fmt.Errorf("status %d without Content-Language: not gatewatch's page", resp.StatusCode)
+		case size == 0:
+			return errors.New("empty body")
+		}
+		return nil
+	}
+}
+
+// loadNginxConf is nginx sized for a thousand clients (the harness's
+// nginx has 256 worker connections) around the generated include.
+var loadNginxConf = template.Must(template.New("conf").Parse(`
+{{if .Root}}user root;{{end}}
+worker_processes 2;
+worker_rlimit_nofile 16384;
+daemon off;
+master_process on;
+pid {{.Prefix}}/nginx.pid;
+error_log {{.Prefix}}/error.log error;
+events { worker_connections 8192; }
+http {
+    access_log off;
+    client_body_temp_path {{.Prefix}}/body;
+    proxy_temp_path {{.Prefix}}/proxy;
+    fastcgi_temp_path {{.Prefix}}/fastcgi;
+    uwsgi_temp_path {{.Prefix}}/uwsgi;
+    scgi_temp_path {{.Prefix}}/scgi;
+    server {
+        listen 127.0.0.1:{{.Port}} backlog=4096;
+        server_name shop.test;
+        location /dead/ { proxy_pass http://127.0.0.1:{{.DeadPort}}; }
+        include {{.Prefix}}/gatewatch.conf;
+    }
+}
+`))
+
+// startLoadNginx runs nginx with loadNginxConf until the test ends and
+// returns its base URL.
+func startLoadNginx(t *testing.T, include string, dead int) string {
+	t.Helper()
+	bin := nginxPath(t)
+	prefix := t.TempDir()
+	port := freePort(t)
+	if err := os.WriteFile(filepath.Join(prefix, "gatewatch.conf"), []byte(include), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var conf strings.Builder
+	if err := loadNginxConf.Execute(&conf, map[string]any{"Root": os.Geteuid() == 0, "Prefix": prefix, "Port": port, "DeadPort": dead}); err != nil {
+		t.Fatal(err)
+	}
+	confPath := filepath.Join(prefix, "nginx.conf")
+	if err := os.WriteFile(confPath, []byte(conf.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-p", prefix, "-c", confPath)
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("nginx output:\n%s", out.String())
+		}
+	})
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+			return "http://" + addr
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nginx did not listen; output:\n%s", out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+var browserHeaders = map[string]string{
+	"Accept":          "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+	"Accept-Encoding": "gzip, br",
+	"Accept-Language": "de-DE,de;q=0.9",
+	"User-Agent":      "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36",
+}
+
+// TestReliabilityLoadThroughNginx: many clients for a while through nginx
+// to a dead upstream: no socket errors, every answer gatewatch's 502, and
+// gatewatch's memory back near where it started.
+func TestReliabilityLoadThroughNginx(t *testing.T) {
+	conns := soakOr(200, 1000)
+	d := soakOr(10*time.Second, 60*time.Second)
+	dead := freePort(t)
+	cfg := writeConfig(t, "", freePort(t), dead)
+	include, err := runCLI(t, "nginx", "--config", cfg)
+	if err != nil {
+		t.Fatalf("gatewatch nginx: %v\n%s", err, include)
+	}
+	gw := startGatewatchIn(t, cfg, t.TempDir())
+	base := startLoadNginx(t, include, dead)
+	pid := gw.cmd.Process.Pid
+
+	trace := traceRSS(pid)
+	st := runLoad(loadOptions{url: base + "/dead/cart", host: "shop.test", headers: browserHeaders,
+		conns: conns, d: d, want: gatewatchPage(http.StatusBadGateway)})
+	time.Sleep(3 * time.Second) // let connections close and the recorder drain
+	samples := trace.stop()
+	start, end := samples[0], samples[len(samples)-1]
+	peak := slices.Max(samples)
+	t.Logf("%d connections for %s through nginx: %s", conns, d, st)
+	t.Logf("gatewatch RSS: start %.1f MB, peak %.1f MB, end %.1f MB", mbOf(start), mbOf(peak), mbOf(end))
+
+	if st.errors() > 0 {
+		t.Errorf("%d socket errors; first: %s", st.errors(), st.firstErr)
+	}
+	if st.wrong > 0 {
+		t.Errorf("%d of %d answers were not gatewatch's 502; first: %s", st.wrong, st.requests, st.firstWrong)
+	}
+	if st.requests < int64(conns) {
+		t.Errorf("only %d requests answered", st.requests)
+	}
+	if end > start+32<<10 {
+		t.Errorf("RSS grew from %.1f MB to %.1f MB (more than 32 MB)", mbOf(start), mbOf(end))
+	}
+	// Under steady load memory levels off: the last tenth of the run is
+	// no higher than the second quarter, give or take 16 MB.
+	if n := len(samples); n > 40 {
+		q2 := slices.Max(samples[n/4 : n/2])
+		last := slices.Max(samples[n*9/10:])
+		if last > q2+16<<10 {
+			t.Errorf("RSS kept growing under load: %.1f MB in the second quarter, %.1f MB at the end", mbOf(q2), mbOf(last))
+		}
+	}
+	if strings.Contains(gw.out.String(), "panic") {
+		t.Error("gatewatch logged a panic")
+	}
+}
+
+func mbOf(kb int64) float64 { return float64(kb) / 1024 }
