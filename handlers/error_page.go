@@ -16,6 +16,7 @@ import (
 	"github.com/gatewatch/gatewatch/internal/incident"
 	"github.com/gatewatch/gatewatch/internal/monitor"
 	"github.com/gatewatch/gatewatch/locales"
+	"github.com/gatewatch/gatewatch/static"
 )
 
 // langCookie remembers a language the visitor picked in the switcher.
@@ -214,23 +215,37 @@ func (d *publicDeps) writePage(w http.ResponseWriter, r *http.Request, q *reques
 	if siteDown(q.p.Code) {
 		f.verdict = d.verdict(r.Context(), q)
 	}
-	bp := pagePool.Get().(*[]byte)
-	b := pg.appendPage((*bp)[:0], &f)
+	bufs := pagePool.Get().(*pageBufs)
 	h := w.Header()
+	var b []byte
+	if static.AcceptsGzip(hv(r.Header, "Accept-Encoding")) {
+		b, bufs.scratch = pg.appendGzip(bufs.page[:0], bufs.scratch, &f)
+		h["Content-Encoding"] = hdrGzip
+	} else {
+		b = pg.appendPage(bufs.page[:0], &f)
+	}
 	h["Content-Security-Policy"] = []string{pageCSP(nonce[:])}
 	h["Content-Type"] = htmlType
+	h["Vary"] = hdrVaryEncoding
 	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	w.WriteHeader(q.p.Code)
 	if r.Method != http.MethodHead {
 		w.Write(b)
 	}
-	*bp = b
-	pagePool.Put(bp)
+	bufs.page = b
+	pagePool.Put(bufs)
+}
+
+// pageBufs are one response's buffers, reused across requests.
+type pageBufs struct {
+	page, scratch []byte
 }
 
 var (
-	htmlType = []string{"text/html; charset=utf-8"}
-	pagePool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+	htmlType        = []string{"text/html; charset=utf-8"}
+	hdrGzip         = []string{"gzip"}
+	hdrVaryEncoding = []string{"Accept, Accept-Encoding, Accept-Language, Cookie, X-Format"}
+	pagePool        = sync.Pool{New: func() any { return &pageBufs{page: make([]byte, 0, 16<<10), scratch: make([]byte, 0, 1<<10)} }}
 )
 
 // problem is an RFC 9457 problem details object.

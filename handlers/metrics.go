@@ -12,7 +12,8 @@ type PromMetrics struct {
 	pages *prometheus.CounterVec
 	// counters remembers each label set's counter: WithLabelValues hashes
 	// the labels and formats the code on every call.
-	counters sync.Map // pageLabels -> prometheus.Counter
+	mu       sync.RWMutex
+	counters map[pageLabels]prometheus.Counter
 }
 
 type pageLabels struct {
@@ -36,11 +37,17 @@ func NewMetrics(reg prometheus.Registerer) *PromMetrics {
 // PageServed counts one error response.
 func (m *PromMetrics) PageServed(site string, code int, locale, format string) {
 	k := pageLabels{site, code, locale, format}
-	if c, ok := m.counters.Load(k); ok {
-		c.(prometheus.Counter).Inc()
-		return
+	m.mu.RLock()
+	c, ok := m.counters[k]
+	m.mu.RUnlock()
+	if !ok {
+		c = m.pages.WithLabelValues(site, strconv.Itoa(code), locale, format)
+		m.mu.Lock()
+		if m.counters == nil {
+			m.counters = map[pageLabels]prometheus.Counter{}
+		}
+		m.counters[k] = c
+		m.mu.Unlock()
 	}
-	c := m.pages.WithLabelValues(site, strconv.Itoa(code), locale, format)
-	m.counters.Store(k, c)
 	c.Inc()
 }

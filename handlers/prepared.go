@@ -52,11 +52,16 @@ type prepared struct {
 	chunks [][]byte
 	slots  []slot
 	static int // bytes in chunks
+	// deflated[i] is chunks[i] compressed on its own and ended with a
+	// sync flush, so that a request's values can sit between them as
+	// stored blocks: a gzip body without compressing anything per request.
+	deflated [][]byte
 }
 
 // prepare cuts a page rendered with marks.
 func prepare(page []byte) *prepared {
 	p := &prepared{}
+	defer p.deflate()
 	for {
 		at, s := nextMark(page)
 		if at < 0 {
@@ -99,39 +104,45 @@ type fill struct {
 func (p *prepared) appendPage(b []byte, f *fill) []byte {
 	for i, s := range p.slots {
 		b = append(b, p.chunks[i]...)
-		switch s {
-		case slotNonce:
-			b = append(b, f.nonce...)
-		case slotMethod:
-			b = appendAttr(b, f.method)
-		case slotRetryAfter:
-			b = strconv.AppendInt(b, int64(f.retryAfter), 10)
-		case slotVerdict:
-			b = append(b, f.verdict...)
-		case slotURI:
-			b = appendAttr(b, f.uri)
-		case slotPath:
-			b = appendAttr(b, f.path)
-		case slotHidden:
-			b = appendHiddenInputs(b, f.query)
-		case slotRefID:
-			b = appendAttr(b, f.refID)
-		case slotRefTime:
-			b = f.now.UTC().AppendFormat(b, refTimeLayout)
-		case slotRefISO:
-			b = f.now.UTC().AppendFormat(b, time.RFC3339)
-		case slotMailRef:
-			b = appendMailEscaped(b, f.refID)
-		case slotMailTime:
-			var t [32]byte
-			b = appendMailEscaped(b, string(f.now.UTC().AppendFormat(t[:0], refTimeLayout)))
-		case slotMailURL:
-			for _, part := range f.mailURL {
-				b = appendMailEscaped(b, part)
-			}
-		}
+		b = p.appendSlot(b, s, f)
 	}
 	return append(b, p.chunks[len(p.chunks)-1]...)
+}
+
+// appendSlot appends the request's value for slot s.
+func (p *prepared) appendSlot(b []byte, s slot, f *fill) []byte {
+	switch s {
+	case slotNonce:
+		b = append(b, f.nonce...)
+	case slotMethod:
+		b = appendAttr(b, f.method)
+	case slotRetryAfter:
+		b = strconv.AppendInt(b, int64(f.retryAfter), 10)
+	case slotVerdict:
+		b = append(b, f.verdict...)
+	case slotURI:
+		b = appendAttr(b, f.uri)
+	case slotPath:
+		b = appendAttr(b, f.path)
+	case slotHidden:
+		b = appendHiddenInputs(b, f.query)
+	case slotRefID:
+		b = appendAttr(b, f.refID)
+	case slotRefTime:
+		b = f.now.UTC().AppendFormat(b, refTimeLayout)
+	case slotRefISO:
+		b = f.now.UTC().AppendFormat(b, time.RFC3339)
+	case slotMailRef:
+		b = appendMailEscaped(b, f.refID)
+	case slotMailTime:
+		var t [32]byte
+		b = appendMailEscaped(b, f.now.UTC().AppendFormat(t[:0], refTimeLayout))
+	case slotMailURL:
+		for _, part := range f.mailURL {
+			b = appendMailEscaped(b, part)
+		}
+	}
+	return b
 }
 
 // appendAttr appends s escaped for an HTML attribute or text.
@@ -160,7 +171,7 @@ const hexDigits = "0123456789ABCDEF"
 // appendMailEscaped percent-encodes s for a mailto header value (RFC
 // 6068): unreserved characters stay, everything else, space included, is
 // %XX.
-func appendMailEscaped(b []byte, s string) []byte {
+func appendMailEscaped[T string | []byte](b []byte, s T) []byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' {

@@ -603,11 +603,18 @@ func TestStaticAssets(t *testing.T) {
 func TestPageBudget(t *testing.T) {
 	s := mustServer(t)
 	for _, l := range s.catalog.Languages() {
-		w := s.do(nginxReq("GET", "/cart?lang="+l.Code, map[string]string{"Accept-Encoding": "gzip"}))
-		d := doc(t, w)
-		total := gz(w.Body.Bytes())
+		// What a browser downloads: the page as served gzipped (spliced,
+		// so a little larger than gzip of the whole), then its CSS and JS.
+		zipped := s.do(nginxReq("GET", "/cart?lang="+l.Code, map[string]string{"Accept-Encoding": "gzip"}))
+		if zipped.Header().Get("Content-Encoding") != "gzip" {
+			t.Fatalf("%s: page not served gzipped", l.Code)
+		}
+		total := zipped.Body.Len()
+		d := doc(t, s.do(nginxReq("GET", "/cart?lang="+l.Code, nil)))
 		for _, u := range []string{d.Find("link[rel=stylesheet]").AttrOr("href", ""), d.Find("script[src]").AttrOr("src", "")} {
-			total += gz(s.do(httptest.NewRequest("GET", u, nil)).Body.Bytes())
+			r := httptest.NewRequest("GET", u, nil)
+			r.Header.Set("Accept-Encoding", "gzip")
+			total += s.do(r).Body.Len()
 		}
 		if total > 14*1024 {
 			t.Errorf("%s: page weighs %d bytes gzipped; budget 14336", l.Code, total)
@@ -670,5 +677,54 @@ func TestEventRecorded(t *testing.T) {
 	}
 	if e != want {
 		t.Errorf("event = %+v\nwant    %+v", e, want)
+	}
+}
+
+// TestGzipSplicedPage: a client that takes gzip gets the same page,
+// compressed, with the request's own values; a stream check (CRC and
+// length) is part of gzip.Reader's reading to EOF.
+func TestGzipSplicedPage(t *testing.T) {
+	s := mustServer(t)
+	for _, tc := range []struct {
+		name string
+		hdr  map[string]string
+	}{
+		{"browser", map[string]string{"X-Request-ID": "gz-1", "Accept-Language": "ja"}},
+		{"long uri", map[string]string{"X-Original-URI": "/q?" + strings.Repeat("a=%3Cb%3E&", 150), "X-Request-ID": "gz-2"}},
+		{"four oh four", map[string]string{"X-Code": "404", "X-Request-ID": "gz-3"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			plain := s.do(nginxReq("GET", "/cart?x=1", tc.hdr))
+			hdr := map[string]string{"Accept-Encoding": "gzip, br"}
+			for k, v := range tc.hdr {
+				hdr[k] = v
+			}
+			zipped := s.do(nginxReq("GET", "/cart?x=1", hdr))
+			if zipped.Header().Get("Content-Encoding") != "gzip" {
+				t.Fatalf("Content-Encoding = %q; want gzip", zipped.Header().Get("Content-Encoding"))
+			}
+			if got := zipped.Header().Get("Content-Length"); got != strconv.Itoa(zipped.Body.Len()) {
+				t.Errorf("Content-Length = %s; body has %d", got, zipped.Body.Len())
+			}
+			zr, err := gzip.NewReader(bytes.NewReader(zipped.Body.Bytes()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(zr)
+			if err != nil {
+				t.Fatalf("gunzip: %v", err)
+			}
+			// The nonce differs between two responses; nothing else may.
+			norm := func(b []byte) []byte { return nonceRE.ReplaceAll(b, []byte(`nonce="N"`)) }
+			if !bytes.Equal(norm(got), norm(plain.Body.Bytes())) {
+				t.Errorf("gunzipped page differs from the plain one")
+			}
+			// The request's own values go in uncompressed: a long query
+			// string weighs its full length.
+			if zipped.Body.Len() >= plain.Body.Len() {
+				t.Errorf("gzip body %d bytes for a %d-byte page; want it compressed", zipped.Body.Len(), plain.Body.Len())
+			}
+			t.Logf("%d bytes plain, %d gzipped", plain.Body.Len(), zipped.Body.Len())
+		})
 	}
 }

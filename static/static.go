@@ -142,7 +142,7 @@ func (a *Asset) Serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body := a.Body
-	if a.Gzip != nil && acceptsGzip(r.Header.Get("Accept-Encoding")) {
+	if a.Gzip != nil && AcceptsGzip(r.Header.Get("Accept-Encoding")) {
 		h.Set("Content-Encoding", "gzip")
 		body = a.Gzip
 	}
@@ -153,9 +153,9 @@ func (a *Asset) Serve(w http.ResponseWriter, r *http.Request) {
 	w.Write(body)
 }
 
-// acceptsGzip reports whether an Accept-Encoding header allows gzip,
+// AcceptsGzip reports whether an Accept-Encoding header allows gzip,
 // honouring an explicit q=0.
-func acceptsGzip(ae string) bool {
+func AcceptsGzip(ae string) bool {
 	for _, part := range strings.Split(ae, ",") {
 		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		if !strings.EqualFold(strings.TrimSpace(name), "gzip") && strings.TrimSpace(name) != "*" {
