@@ -29,9 +29,9 @@ type ErrorPage struct {
 	// with VerdictSection, never text from a request.
 	VerdictHTML string
 	Steps       Steps
-	Ref     Reference
-	Langs   LangSwitch
-	Live    Live
+	Ref         Reference
+	Langs       LangSwitch
+	Live        Live
 }
 
 // Brand is the site's identity in the page header.
