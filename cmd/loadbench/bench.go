@@ -62,6 +62,9 @@ type result struct {
 	encoding    string // Content-Encoding of the checked response
 	replyBytes  int    // its body size on the wire
 	identicalTo string // the file the decoded body was found equal to
+	// otherCPU is the share of the machine's CPU that neither gatewatch,
+	// nginx nor wrk used during the run: other processes, loadbench itself.
+	otherCPU float64
 }
 
 // measure checks the target answers as expected, warms it up, then runs
@@ -85,12 +88,18 @@ func measure(ctx context.Context, st *stack, t target, o options, log func(strin
 		}
 	}
 	log("(%s) %s: %d connections, %d threads, %s", t.key, t.name, o.connections, o.threads, o.duration)
+	busy := machineBusy()
 	gw := startSampler(ctx, st.gw.pid())
 	ng := startSampler(ctx, st.nginx.pid())
 	r.wrk, err = runWrk(ctx, o, script, t.url, o.duration)
 	r.gw, r.nginx = gw.stop(), ng.stop()
 	if err != nil {
 		return r, err
+	}
+	other := machineBusy() - busy - r.gw.cpu - r.nginx.cpu - r.wrk.cpu
+	r.otherCPU = max(0, 100*other.Seconds()/r.gw.wall.Seconds())
+	if r.otherCPU > 10 {
+		log("(%s) warning: other processes used %.0f%% CPU during the run; the figures are not clean", t.key, r.otherCPU)
 	}
 	for _, p := range []*process{st.gw, st.nginx} {
 		if gone, perr := p.exited(); gone {

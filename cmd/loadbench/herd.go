@@ -21,6 +21,7 @@ import (
 type herdResult struct {
 	rate     int
 	duration time.Duration
+	via      string
 	gen      genResult
 	// probes are the origin's accepts while page views were being sent.
 	probes []time.Time
@@ -35,13 +36,20 @@ type herdResult struct {
 // runHerd sends o.rate page views a second for o.herdDuration through
 // nginx to the down upstream, and counts the checks that reach its origin.
 func runHerd(ctx context.Context, st *stack, o options, log func(string, ...any)) (herdResult, error) {
-	res := herdResult{rate: o.rate, duration: o.herdDuration}
+	res := herdResult{rate: o.rate, duration: o.herdDuration, via: o.herdVia}
 	cfg, err := config.Load(filepath.Join(st.dir, "gatewatch.toml"))
 	if err != nil {
 		return res, err
 	}
 	res.monitor = cfg.Monitor
 	probe := target{url: st.nginxBase + "/dead/cart", headers: browserHeaders, wantCode: http.StatusBadGateway}
+	if o.herdVia == "direct" {
+		dead := fmt.Sprintf("127.0.0.1:%d", st.deadPort)
+		probe.url = st.gwPublic + "/cart"
+		probe.headers = append(slices.Clone(browserHeaders),
+			[2]string{"X-Code", "502"}, [2]string{"X-Original-URI", "/cart"}, [2]string{"X-Original-Method", "GET"},
+			[2]string{"X-Upstream-Addr", dead}, [2]string{"X-Upstream-Status", "502"}, [2]string{"X-Real-IP", "192.0.2.7"})
+	}
 	if err := preflight(ctx, &result{target: probe}); err != nil {
 		return res, err
 	}
@@ -49,7 +57,7 @@ func runHerd(ctx context.Context, st *stack, o options, log func(string, ...any)
 	if err != nil {
 		return res, err
 	}
-	log("herd: %d page views/s for %s through nginx (%s), %d connections", o.rate, o.herdDuration, probe.url, o.herdWorkers)
+	log("herd: %d page views/s for %s via %s (%s), %d connections", o.rate, o.herdDuration, o.herdVia, probe.url, o.herdWorkers)
 	s := startSampler(ctx, st.gw.pid())
 	start := time.Now()
 	res.gen = generate(ctx, genOptions{url: probe.url, headers: probe.headers, rate: o.rate,

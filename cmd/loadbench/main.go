@@ -57,6 +57,7 @@ type options struct {
 	rate         int
 	herdDuration time.Duration
 	herdWorkers  int
+	herdVia      string
 
 	allocs    bool
 	gatewatch string // prebuilt binary; empty builds ./cmd/gatewatch
@@ -78,6 +79,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.rate, "rate", 10000, "herd: page views per second")
 	fs.DurationVar(&o.herdDuration, "herd-duration", 30*time.Second, "herd: how long to send page views")
 	fs.IntVar(&o.herdWorkers, "herd-workers", 256, "herd: concurrent client connections")
+	fs.StringVar(&o.herdVia, "herd-via", "nginx", "herd: send page views through nginx, or direct to gatewatch with the headers nginx would add")
 	fs.BoolVar(&o.allocs, "allocs", true, "also run the handler benchmark for allocations per request")
 	fs.StringVar(&o.gatewatch, "gatewatch", "", "gatewatch binary to run (default: go build ./cmd/gatewatch)")
 	fs.StringVar(&o.wrk, "wrk", "wrk", "wrk binary")
@@ -104,6 +106,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("-herd-duration %s: want 1s to 1h", o.herdDuration)
 	case o.herdWorkers < 1 || o.herdWorkers > 10000:
 		return o, fmt.Errorf("-herd-workers %d: want 1 to 10000", o.herdWorkers)
+	case o.herdVia != "nginx" && o.herdVia != "direct":
+		return o, fmt.Errorf("-herd-via %q: want nginx or direct", o.herdVia)
 	}
 	return o, nil
 }
@@ -130,7 +134,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		writeHerd(stdout, describeMachine(ctx, st.nginxBin), res)
+		writeHerd(stdout, describeMachine(ctx, st.nginxBin, o.wrk), res)
 		return nil
 	}
 	var results []result
@@ -145,6 +149,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if o.allocs {
 		allocs = handlerAllocs(ctx, log)
 	}
-	writeTable(stdout, describeMachine(ctx, st.nginxBin), o, results, allocs)
+	writeTable(stdout, describeMachine(ctx, st.nginxBin, o.wrk), o, results, allocs)
 	return nil
 }

@@ -33,7 +33,7 @@ type machine struct {
 	when                       time.Time
 }
 
-func describeMachine(ctx context.Context, nginxBin string) machine {
+func describeMachine(ctx context.Context, nginxBin, wrkBin string) machine {
 	m := machine{cpus: runtime.NumCPU(), goVersion: runtime.Version(), when: time.Now().UTC()}
 	m.cpuModel = firstField("/proc/cpuinfo", "model name")
 	if kb, err := strconv.ParseInt(strings.TrimSuffix(firstField("/proc/meminfo", "MemTotal"), " kB"), 10, 64); err == nil {
@@ -44,7 +44,7 @@ func describeMachine(ctx context.Context, nginxBin string) machine {
 	}
 	m.nginx = firstLine(combined(ctx, nginxBin, "-v"))
 	m.nginx = strings.TrimPrefix(m.nginx, "nginx version: ")
-	m.wrk = firstLine(combined(ctx, "wrk", "-v"))
+	m.wrk = firstLine(combined(ctx, wrkBin, "-v"))
 	if i := strings.Index(m.wrk, " Copyright"); i > 0 {
 		m.wrk = m.wrk[:i]
 	}
@@ -104,11 +104,22 @@ func handlerAllocs(ctx context.Context, log func(string, ...any)) string {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
-	line := regexp.MustCompile(benchName + `\S*\s+\d+\s+([\d.]+ ns/op)\s+(\d+ B/op)\s+(\d+ allocs/op)`).FindStringSubmatch(out.String())
-	if err != nil || line == nil {
+	var line string
+	for l := range strings.SplitSeq(out.String(), "\n") {
+		if strings.HasPrefix(l, benchName) && strings.Contains(l, "allocs/op") {
+			line = l
+		}
+	}
+	if err != nil || line == "" {
 		return fmt.Sprintf("not measured (%v): %s", err, firstLine(out.String()))
 	}
-	return fmt.Sprintf("%s, %s, %s", line[3], line[2], line[1])
+	var parts []string
+	for _, unit := range []string{"allocs/op", "B/op", "ns/op"} {
+		if m := regexp.MustCompile(`([\d.]+) ` + regexp.QuoteMeta(unit)).FindStringSubmatch(line); m != nil {
+			parts = append(parts, m[1]+" "+unit)
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 func ms(d time.Duration) string {
@@ -162,17 +173,17 @@ func writeTable(w io.Writer, m machine, o options, rs []result, allocs string) {
 	m.write(w)
 	fmt.Fprintf(w, "Command: `go run ./cmd/loadbench -duration %s -connections %d -threads %d` (wrk, %s warm-up per target).\n\n",
 		o.duration, o.connections, o.threads, o.warmup)
-	fmt.Fprintln(w, "| | target | req/s | p50 | p99 | max | gatewatch RSS start → peak → end | nginx RSS peak | CPU gatewatch / nginx | reply | socket errors |")
+	fmt.Fprintln(w, "| | target | req/s | p50 | p99 | max | gatewatch RSS start → peak → end | nginx RSS peak | CPU gatewatch / nginx / wrk | reply | socket errors |")
 	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rs {
 		enc := r.encoding
 		if enc == "" {
 			enc = "identity"
 		}
-		fmt.Fprintf(w, "| (%s) | %s | %s | %s | %s | %s | %s → %s → %s | %s | %.0f%% / %.0f%% | %d B %s, %d | %d |\n",
+		fmt.Fprintf(w, "| (%s) | %s | %s | %s | %s | %s | %s → %s → %s | %s | %.0f%% / %.0f%% / %.0f%% | %d B %s, %d | %d |\n",
 			r.key, r.name, thousands(int64(r.wrk.reqPerSec)), ms(r.wrk.p50), ms(r.wrk.p99), ms(r.wrk.max),
 			mb(r.gw.startKB), mb(r.gw.peakKB), mb(r.gw.endKB), mb(r.nginx.peakKB),
-			r.gw.cpuPercent(), r.nginx.cpuPercent(), r.replyBytes, enc, r.wantCode, r.wrk.socketErrors())
+			r.gw.cpuPercent(), r.nginx.cpuPercent(), 100*r.wrk.cpu.Seconds()/r.gw.wall.Seconds(), r.replyBytes, enc, r.wantCode, r.wrk.socketErrors())
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| gatewatch / nginx | req/s | p50 | p99 | RSS peak |")
@@ -222,6 +233,11 @@ func writeTable(w io.Writer, m machine, o options, rs []result, allocs string) {
 	if len(errs) > 0 {
 		fmt.Fprintf(w, "- socket errors: %s\n", strings.Join(errs, "; "))
 	}
+	var others []string
+	for _, r := range rs {
+		others = append(others, fmt.Sprintf("(%s) %.0f%%", r.key, r.otherCPU))
+	}
+	fmt.Fprintf(w, "- CPU used by anything but gatewatch, nginx and wrk during the runs (of %d00%%): %s\n", m.cpus, strings.Join(others, ", "))
 	if b.identicalTo != "" {
 		fmt.Fprintln(w, "\n(b) was checked to serve the rendered file byte for byte (after gunzip); every target's status code was checked before its run.")
 	}
@@ -233,9 +249,14 @@ func writeHerd(w io.Writer, m machine, h herdResult) {
 	secs := g.elapsed.Seconds()
 	fmt.Fprintf(w, "### Herd: %s page views/s for %s against a down upstream\n\n", thousands(int64(h.rate)), h.duration)
 	m.write(w)
-	fmt.Fprintf(w, "Command: `go run ./cmd/loadbench -herd -rate %d -herd-duration %s`. Page views go through nginx (the generated include) to gatewatch; "+
-		"the upstream's port refuses connections and its check URL is a loopback origin that answers 503 and counts accepted connections.\n\n",
-		h.rate, h.duration)
+	fmt.Fprintf(w, "Command: `go run ./cmd/loadbench -herd -rate %d -herd-duration %s -herd-via %s`. ", h.rate, h.duration, h.via)
+	if h.via == "direct" {
+		fmt.Fprint(w, "Page views go straight to gatewatch's listener with the headers nginx's include adds (X-Code 502, X-Upstream-Addr of the dead port); ")
+	} else {
+		fmt.Fprint(w, "Page views go through nginx (the generated include) to gatewatch; ")
+	}
+	fmt.Fprint(w, "the upstream's port refuses connections and its check URL is a loopback origin that answers 503 and counts accepted connections. "+
+		"Requests are sent on a schedule (open loop), whether or not earlier ones have been answered.\n\n")
 	fmt.Fprintln(w, "| page views sent | achieved rate | answers | latency p50 / p99 (from schedule) | checks reaching the origin | checks/s | closest two checks | gatewatch RSS peak |")
 	fmt.Fprintln(w, "|---:|---:|---|---:|---:|---:|---:|---:|")
 	var codes []string

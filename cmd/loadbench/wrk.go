@@ -38,6 +38,7 @@ type wrkResult struct {
 	status, timeout          int64
 	stdout                   string
 	reqPerSec, bytesPerReply float64
+	cpu                      time.Duration // wrk's own user and system time
 }
 
 func (r wrkResult) socketErrors() int64 { return r.connect + r.read + r.write + r.timeout }
@@ -71,6 +72,7 @@ func runWrk(ctx context.Context, o options, script, url string, d time.Duration)
 		return r, fmt.Errorf("wrk %s: %w\n%s%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
 	}
 	r.stdout = stdout.String()
+	r.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	sc := bufio.NewScanner(&stdout)
 	for sc.Scan() {
 		rest, ok := strings.CutPrefix(sc.Text(), "LOADBENCH ")
