@@ -65,7 +65,7 @@ fuzz:
 
 # screenshots writes PNGs of the pages into docs/ (real nginx and Chromium).
 screenshots: deps tools
-	$(GO) test -count=1 -run '^TestScreenshots$$' ./e2e -args -screenshots=../docs
+	$(GO) test -count=1 -run '^Test(Admin)?Screenshots$$' ./e2e -args -screenshots=../docs
 
 clean:
 	rm -rf bin

@@ -122,7 +122,7 @@ func TestAdminScreenshots(t *testing.T) {
 	s.signIn(t, tb, "/admin/")
 	for file, page := range map[string]string{"admin-dashboard.png": "/admin/", "admin-incident.png": "/admin/r/" + s.ref} {
 		tb.load(t, desktop, s.admin+page)
-		png, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(90))
+		png, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100))
 		if err != nil {
 			t.Fatal(err)
 		}

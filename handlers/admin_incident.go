@@ -87,7 +87,8 @@ func (d *adminDeps) evidence(events []incident.Event) ([]nginxlog.Entry, []strin
 	)
 	for _, e := range events {
 		if e.NginxConn > 0 {
-			for _, en := range d.Evidence.LookupNear(e.NginxConn, e.Time, evidenceWindow) {
+			near := d.Evidence.LookupNear(e.NginxConn, e.Time, evidenceWindow)
+			for _, en := range nginxlog.ForRequest(near, e.Method, e.Path) {
 				if !seen[en.Raw] {
 					seen[en.Raw] = true
 					entries = append(entries, en)

@@ -27,7 +27,7 @@ func (w evidenceWriter) AddEvents(ctx context.Context, events []incident.Event) 
 		if e.NginxConn == 0 || e.NginxLog != "" {
 			continue
 		}
-		entries := w.index.LookupNear(e.NginxConn, e.Time, evidenceWindow)
+		entries := nginxlog.ForRequest(w.index.LookupNear(e.NginxConn, e.Time, evidenceWindow), e.Method, e.Path)
 		if len(entries) == 0 {
 			continue
 		}

@@ -1,6 +1,7 @@
 package nginxlog
 
 import (
+	"strings"
 	"sync"
 	"time"
 )
@@ -140,4 +141,24 @@ func (ix *Index) Len() int {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	return len(ix.ring)
+}
+
+// ForRequest narrows entries of one connection to those about the request
+// method and path (without query), when any is: a keep-alive connection
+// carries several requests, and nginx logs each one's failure with its
+// request line. With no such entry, entries come back whole.
+func ForRequest(entries []Entry, method, path string) []Entry {
+	var out []Entry
+	for _, e := range entries {
+		m, rest, _ := strings.Cut(e.Request, " ")
+		target, _, _ := strings.Cut(rest, " ")
+		target, _, _ = strings.Cut(target, "?")
+		if m == method && target == path {
+			out = append(out, e)
+		}
+	}
+	if len(out) == 0 {
+		return entries
+	}
+	return out
 }

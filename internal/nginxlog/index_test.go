@@ -161,3 +161,25 @@ func TestIndexConcurrent(t *testing.T) {
 		t.Errorf("Len() = %d; want 50", got)
 	}
 }
+
+func TestForRequest(t *testing.T) {
+	entries := []nginxlog.Entry{
+		{Request: "GET /dead/cart HTTP/1.1", Raw: "a"},
+		{Request: "GET /dead/checkout?step=2 HTTP/1.1", Raw: "b"},
+		{Request: "POST /dead/cart HTTP/1.1", Raw: "c"},
+	}
+	for _, tc := range []struct{ method, path, want string }{
+		{"GET", "/dead/cart", "a"},
+		{"GET", "/dead/checkout", "b"},
+		{"POST", "/dead/cart", "c"},
+		{"GET", "/elsewhere", "abc"},
+	} {
+		var got string
+		for _, e := range nginxlog.ForRequest(entries, tc.method, tc.path) {
+			got += e.Raw
+		}
+		if got != tc.want {
+			t.Errorf("ForRequest(%q, %q) = %q; want %q", tc.method, tc.path, got, tc.want)
+		}
+	}
+}
