@@ -64,16 +64,6 @@ var (
 	recoveredRE   = regexp.MustCompile(`incident recorder: store writes work again"? failed_total=(\d+)`)
 )
 
-// failedTotal is the latest failed_total gatewatch reported on recovery.
-func failedTotal(log string) int {
-	m := recoveredRE.FindAllStringSubmatch(log, -1)
-	if len(m) == 0 {
-		return 0
-	}
-	n, _ := strconv.Atoi(m[len(m)-1][1])
-	return n
-}
-
 // openStore opens the store gatewatch writes to, from the test.
 func openStore(t *testing.T, dsn, dataDir string) incident.Store {
 	t.Helper()
@@ -115,9 +105,18 @@ type storeFault struct {
 func faultPhases(t *testing.T, gw *gatewatch, s incident.Store, f storeFault) {
 	t.Helper()
 	d := soakOr(2*time.Second, 20*time.Second)
-	failedBefore := failedTotal(gw.out.String())
-	logFrom := len(gw.out.String())
 	base := speed(gw.public, d)
+	// The fault begins with the queue empty, so that what happens to
+	// events is the fault's doing, not a full queue's.
+	drained := time.Now().Add(time.Minute)
+	for metrics(t, gw)["gatewatch_events_queued"] > 0 {
+		if time.Now().After(drained) {
+			t.Fatalf("%s: the recorder's queue did not drain within a minute: %s", f.name, eventCounters(metrics(t, gw)))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	m0 := metrics(t, gw)
+	logFrom := len(gw.out.String())
 
 	f.inject()
 	during := markers(t, gw.public, f.name+"-during", 5)
@@ -131,10 +130,15 @@ func faultPhases(t *testing.T, gw *gatewatch, s incident.Store, f storeFault) {
 		t.Errorf("%s: pages slowed down while the store was down: %.0f/s against %.0f/s", f.name, slow.rate(), base.rate())
 	}
 	time.Sleep(f.lasts)
-	// The recorder reports failures at most every 10 s: the first fault
-	// of a run is reported at once, a later one maybe not until recovery.
+	m1 := metrics(t, gw)
+	failed := m1["gatewatch_events_failed_total"] - m0["gatewatch_events_failed_total"]
+	dropped := m1["gatewatch_events_dropped_total"] - m0["gatewatch_events_dropped_total"]
+	t.Logf("%s: during the fault: %.0f events failed (store errors), %.0f dropped (queue full), %.0f queued", f.name, failed, dropped, m1["gatewatch_events_queued"])
+	if failed == 0 {
+		t.Errorf("%s: no failed writes counted while the store was down: %s", f.name, eventCounters(m1))
+	}
 	if m := writeFailedRE.FindStringSubmatch(gw.out.String()[logFrom:]); m != nil {
-		t.Logf("%s: gatewatch reported: store write failed, events dropped (events=%s failed_total=%s)", f.name, m[1], m[2])
+		t.Logf("%s: gatewatch logged: store write failed, events dropped (events=%s failed_total=%s)", f.name, m[1], m[2])
 	}
 
 	f.repair()
@@ -146,28 +150,22 @@ func faultPhases(t *testing.T, gw *gatewatch, s incident.Store, f storeFault) {
 		id := markers(t, gw.public, fmt.Sprintf("%s-after-%d", f.name, i), 1)[0]
 		time.Sleep(200 * time.Millisecond)
 		if ok, _ := stored(s, id); ok && recoveredRE.MatchString(gw.out.String()[logFrom:]) {
-			t.Logf("%s: an event was stored again %d markers after the repair", f.name, i+1)
+			t.Logf("%s: gatewatch logged store writes working again; an event was stored %d markers after the repair", f.name, i+1)
 			break
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("%s: no event stored within a minute of the repair\n%s", f.name, tail(gw.out.String()[logFrom:], 2048))
 		}
 	}
-	failed := failedTotal(gw.out.String()) - failedBefore
+	// Events sent during the fault are dropped, or, when the store only
+	// hung and they waited in the queue, written late.
 	kept := 0
 	for _, id := range during {
 		if ok, _ := stored(s, id); ok {
 			kept++
 		}
 	}
-	// Events sent during the fault are dropped, or, when the store only
-	// hung and they waited in the queue, written late; never lost
-	// without being counted.
-	t.Logf("%s: gatewatch reported store writes working again; %d events failed meanwhile; %d of %d sent during the fault were written late",
-		f.name, failed, kept, len(during))
-	if failed == 0 {
-		t.Errorf("%s: no failed writes counted while the store was down", f.name)
-	}
+	t.Logf("%s: %d of %d events sent during the fault were written late; now %s", f.name, kept, len(during), eventCounters(metrics(t, gw)))
 }
 
 // TestReliabilitySQLiteReadOnly: the SQLite file becomes unwritable under
@@ -292,7 +290,7 @@ func postgresPIDs(t *testing.T, dsn string) []int {
 // an answer cut short or wrong is.
 func TestReliabilitySIGTERMDrains(t *testing.T) {
 	slowN := soakOr(20, 200)
-	conns := soakOr(16, 64)
+	conns := soakOr(16, 32)
 	data := t.TempDir()
 	gw := startGatewatchIn(t, writeConfig(t, "", freePort(t), freePort(t)), data)
 	addr := strings.TrimPrefix(gw.public, "http://")
@@ -343,11 +341,13 @@ func TestReliabilitySIGTERMDrains(t *testing.T) {
 
 	// Clients that keep asking across the signal; their events, queued
 	// when it comes (the recorder writes every 500 ms), must be flushed.
+	// Each pauses 10 ms between requests, so that the queue never fills
+	// and every answered request's event is owed to the store.
 	stop := make(chan struct{})
 	loadDone := make(chan loadStats, 1)
 	go func() {
 		loadDone <- runLoad(loadOptions{url: gw.public + "/cart", host: "shop.test", headers: browserHeaders,
-			conns: conns, d: time.Minute, stop: stop, idPrefix: "load", want: gatewatchPage(http.StatusBadGateway)})
+			conns: conns, d: time.Minute, stop: stop, pace: 10 * time.Millisecond, idPrefix: "load", want: gatewatchPage(http.StatusBadGateway)})
 	}()
 	time.Sleep(soakOr(time.Second, 10*time.Second))
 	rss := rssKB(gw.cmd.Process.Pid)

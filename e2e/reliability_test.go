@@ -25,6 +25,8 @@ import (
 	"testing"
 	"text/template"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // soakEnv turns on the long forms.
@@ -46,16 +48,61 @@ func soakOr[T any](short, long T) T {
 	return short
 }
 
+// metricsUser is the admin user the tests read /metrics as.
+const metricsUser, metricsPassword = "e2e-metrics", "reliability"
+
 // writeConfig writes e2eConfig for gatewatch on gwPort with a dead
 // upstream, after extra top-level tables (which TOML wants before
-// [[site]]).
+// [[site]]), and with an admin user for /metrics.
 func writeConfig(t *testing.T, extra string, gwPort, dead int) string {
 	t.Helper()
+	hash, err := bcrypt.GenerateFromPassword([]byte(metricsPassword), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := extra + fmt.Sprintf(e2eConfig, gwPort, dead, dead) +
+		fmt.Sprintf("\n[[admin.user]]\nname = %q\npassword_hash = %q\n", metricsUser, hash)
 	p := filepath.Join(t.TempDir(), "gatewatch.toml")
-	if err := os.WriteFile(p, []byte(extra+fmt.Sprintf(e2eConfig, gwPort, dead, dead)), 0o644); err != nil {
+	if err := os.WriteFile(p, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// metrics reads gatewatch's counters and gauges without labels from its
+// admin listener's /metrics.
+func metrics(t *testing.T, gw *gatewatch) map[string]float64 {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, gw.admin+"/metrics", nil)
+	req.SetBasicAuth(metricsUser, metricsPassword)
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatalf("GET /metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics: %s", resp.Status)
+	}
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		name, v, ok := strings.Cut(sc.Text(), " ")
+		if !ok || !strings.HasPrefix(name, "gatewatch_") || strings.Contains(name, "{") {
+			continue
+		}
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			out[name] = f
+		}
+	}
+	return out
+}
+
+// eventCounters formats the recorder's counters for the log.
+func eventCounters(m map[string]float64) string {
+	return fmt.Sprintf("recorded %.0f, written %.0f, dropped (queue full) %.0f, failed (store errors) %.0f, queued %.0f",
+		m["gatewatch_events_recorded_total"], m["gatewatch_events_written_total"], m["gatewatch_events_dropped_total"],
+		m["gatewatch_events_failed_total"], m["gatewatch_events_queued"])
 }
 
 // startGatewatchIn is startGatewatch with the data directory chosen by
@@ -177,6 +224,8 @@ type loadOptions struct {
 	count int
 	// stop, when closed, stops the load early.
 	stop <-chan struct{}
+	// pace, when set, is a pause after each answer: a bounded rate.
+	pace time.Duration
 	// idPrefix, when set, gives every request an X-Request-ID under it.
 	idPrefix string
 	// want checks one answer; an error counts as a wrong answer.
@@ -303,6 +352,7 @@ func runLoad(o loadOptions) loadStats {
 					// A client that cannot connect must not spin.
 					time.Sleep(10 * time.Millisecond)
 				}
+				time.Sleep(o.pace)
 			}
 		})
 	}
@@ -443,6 +493,7 @@ func TestReliabilityLoadThroughNginx(t *testing.T) {
 	peak := slices.Max(samples)
 	t.Logf("%d connections for %s through nginx: %s", conns, d, st)
 	t.Logf("gatewatch RSS: start %.1f MB, peak %.1f MB, end %.1f MB", mbOf(start), mbOf(peak), mbOf(end))
+	t.Logf("gatewatch events: %s", eventCounters(metrics(t, gw)))
 
 	if st.errors() > 0 {
 		t.Errorf("%d socket errors; first: %s", st.errors(), st.firstErr)

@@ -29,8 +29,9 @@ type herdResult struct {
 	monitor config.Monitor
 	// metrics are gatewatch's own probe counters over the run, by name,
 	// when /metrics exposes any.
-	metrics map[string]float64
-	gw      memTrace
+	metrics     map[string]float64
+	metricsNote string // why metrics could not be read
+	gw          memTrace
 }
 
 // runHerd sends o.rate page views a second for o.herdDuration through
@@ -53,9 +54,11 @@ func runHerd(ctx context.Context, st *stack, o options, log func(string, ...any)
 	if err := preflight(ctx, &result{target: probe}); err != nil {
 		return res, err
 	}
-	before, err := probeMetrics(ctx, st.gwAdmin)
+	// /metrics is optional here: it may need credentials, or have no
+	// probe counters; the origin counts regardless.
+	before, err := probeMetrics(ctx, st)
 	if err != nil {
-		return res, err
+		res.metricsNote = err.Error()
 	}
 	log("herd: %d page views/s for %s via %s (%s), %d connections", o.rate, o.herdDuration, o.herdVia, probe.url, o.herdWorkers)
 	s := startSampler(ctx, st.gw.pid())
@@ -64,24 +67,26 @@ func runHerd(ctx context.Context, st *stack, o options, log func(string, ...any)
 		duration: o.herdDuration, workers: o.herdWorkers})
 	res.gw = s.stop()
 	res.probes = st.origin.between(start, start.Add(res.gen.elapsed))
-	after, err := probeMetrics(ctx, st.gwAdmin)
-	if err != nil {
-		return res, err
-	}
 	res.metrics = map[string]float64{}
-	for k, v := range after {
-		res.metrics[k] = v - before[k]
+	if after, err := probeMetrics(ctx, st); err == nil && res.metricsNote == "" {
+		for k, v := range after {
+			res.metrics[k] = v - before[k]
+		}
+	} else if err != nil {
+		res.metricsNote = err.Error()
 	}
 	return res, nil
 }
 
 // probeMetrics reads the counters on gatewatch's /metrics whose names
 // speak of probes or checks; none is fine, the origin counts anyway.
-func probeMetrics(ctx context.Context, admin string) (map[string]float64, error) {
+func probeMetrics(ctx context.Context, st *stack) (map[string]float64, error) {
+	admin := st.gwAdmin
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, admin+"/metrics", nil)
 	if err != nil {
 		return nil, err
 	}
+	req.SetBasicAuth(adminUser, st.adminPass)
 	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
 	if err != nil {
 		return nil, err
@@ -100,7 +105,7 @@ func probeMetrics(ctx context.Context, admin string) (map[string]float64, error)
 		}
 		name, rest, _ := strings.Cut(line, " ")
 		base, _, _ := strings.Cut(name, "{")
-		if !strings.Contains(base, "probe") && !strings.Contains(base, "check") {
+		if !strings.HasSuffix(base, "_total") || !strings.Contains(base, "probe") {
 			continue
 		}
 		fields := strings.Fields(rest)

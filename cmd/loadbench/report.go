@@ -306,11 +306,15 @@ func writeHerd(w io.Writer, m machine, h herdResult) {
 		}
 		slices.Sort(names)
 		for _, k := range names {
-			parts = append(parts, fmt.Sprintf("`%s` +%g", k, h.metrics[k]))
+			if h.metrics[k] != 0 {
+				parts = append(parts, fmt.Sprintf("`%s` +%g", k, h.metrics[k]))
+			}
 		}
 		fmt.Fprintf(w, "gatewatch's /metrics over the run: %s.\n", strings.Join(parts, ", "))
+	} else if h.metricsNote != "" {
+		fmt.Fprintf(w, "gatewatch's /metrics could not be read (%s); the origin's accept count is the figure.\n", h.metricsNote)
 	} else {
-		fmt.Fprintln(w, "gatewatch's /metrics has no probe counters yet; the origin's accept count is the figure.")
+		fmt.Fprintln(w, "gatewatch's /metrics has no probe counters; the origin's accept count is the figure.")
 	}
 }
 

@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -19,9 +22,10 @@ import (
 
 // site is the one site of the bench config; the requests name its host.
 const (
-	siteName = "shop"
-	siteHost = "shop.test"
-	pageLang = "de" // the language the browser-like requests ask for
+	siteName  = "shop"
+	siteHost  = "shop.test"
+	pageLang  = "de" // the language the browser-like requests ask for
+	adminUser = "loadbench"
 )
 
 // gatewatchConfig is deployed defaults (monitor intervals included) with
@@ -48,6 +52,11 @@ email = "help@shop.test"
 name = "app"
 check = "http://%s/health"
 addrs = ["127.0.0.1:%d"]
+
+# loadbench reads /metrics as this user, with a password made for the run.
+[[admin.user]]
+name = "` + adminUser + `"
+password_hash = %q
 `
 
 // nginxConf is nginx as an operator runs it (one worker per core) around
@@ -112,6 +121,7 @@ type stack struct {
 	gwAdmin   string
 	nginxBase string
 	errorLog  string
+	adminPass string // adminUser's password for this run
 	gw, nginx *process
 	closeOnce sync.Once
 }
@@ -157,7 +167,14 @@ func startStack(ctx context.Context, o options, log func(string, ...any)) (st *s
 
 	pages := filepath.Join(dir, "pages")
 	cfgPath := filepath.Join(dir, "gatewatch.toml")
-	cfg := fmt.Sprintf(gatewatchConfig, gwPort, pages, st.errorLog, st.origin.addr(), st.deadPort)
+	var pw [12]byte
+	rand.Read(pw[:])
+	st.adminPass = hex.EncodeToString(pw[:])
+	hash, err := outputIn(ctx, strings.NewReader(st.adminPass+"\n"), bin, "hash-password")
+	if err != nil {
+		return nil, fmt.Errorf("gatewatch hash-password: %w", err)
+	}
+	cfg := fmt.Sprintf(gatewatchConfig, gwPort, pages, st.errorLog, st.origin.addr(), st.deadPort, strings.TrimSpace(string(hash)))
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return nil, err
 	}
@@ -289,9 +306,15 @@ func runCmd(ctx context.Context, name string, args ...string) error {
 // output runs a command with a time limit and returns its stdout; on
 // failure the error carries stderr.
 func output(ctx context.Context, name string, args ...string) ([]byte, error) {
+	return outputIn(ctx, nil, name, args...)
+}
+
+// outputIn is output with stdin.
+func outputIn(ctx context.Context, stdin io.Reader, name string, args ...string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Stdin = stdin
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
