@@ -237,7 +237,7 @@ func writeTable(w io.Writer, m machine, o options, rs []result, allocs string) {
 	for _, r := range rs {
 		others = append(others, fmt.Sprintf("(%s) %.0f%%", r.key, r.otherCPU))
 	}
-	fmt.Fprintf(w, "- CPU used by anything but gatewatch, nginx and wrk during the runs (of %d00%%): %s\n", m.cpus, strings.Join(others, ", "))
+	fmt.Fprintf(w, "- CPU not charged to gatewatch, nginx or wrk (kernel softirqs, loadbench, other processes; of %d00%%): %s\n", m.cpus, strings.Join(others, ", "))
 	if b.identicalTo != "" {
 		fmt.Fprintln(w, "\n(b) was checked to serve the rendered file byte for byte (after gunzip); every target's status code was checked before its run.")
 	}
