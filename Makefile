@@ -7,7 +7,7 @@ TEMPL := $(GOBIN)/templ
 BIN := bin/gatewatch
 GO_TEST_FLAGS ?= -count=1 -timeout 15m
 
-.PHONY: run build test generate lint deps tools check-generated bench fuzz screenshots clean
+.PHONY: run build test generate lint deps tools check-generated bench soak fuzz screenshots clean
 
 run: generate
 	$(GO) run ./cmd/gatewatch serve
@@ -49,8 +49,17 @@ deps:
 	$(GO) mod download
 	@test -f e2e/node_modules/axe-core/axe.min.js || npm ci --prefix e2e --no-audit --no-fund
 
+# bench: Go benchmarks, then the loopback load harness (gatewatch vs nginx
+# with wrk) and the herd measurement; BENCHMARKS.md explains the output.
 bench: build
+	@command -v wrk >/dev/null || bash -c 'sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; $$sudo apt-get install -y -qq wrk'
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) run ./cmd/loadbench -gatewatch $(BIN)
+	$(GO) run ./cmd/loadbench -gatewatch $(BIN) -herd
+
+# soak runs the reliability tests in their long forms (about 5 minutes).
+soak: deps
+	GATEWATCH_SOAK=1 $(GO) test -count=1 -timeout 30m -run '^TestReliability' -v ./e2e
 
 # fuzz runs every fuzz target for FUZZTIME from its committed corpus
 # (testdata/fuzz); make test runs them briefly.
