@@ -135,7 +135,7 @@ func startGatewatchArgs(tb testing.TB, args ...string) *gatewatch {
 	tb.Cleanup(func() {
 		g.stop()
 		if tb.Failed() {
-			tb.Logf("gatewatch log:\n%s", g.out.String())
+			tb.Logf("gatewatch log (last 8 KB):\n%s", tail(g.out.String(), 8<<10))
 		}
 	})
 	found := make(chan struct{})

@@ -109,47 +109,7 @@ func eventCounters(m map[string]float64) string {
 // the test, which looks at the store afterwards.
 func startGatewatchIn(tb testing.TB, configPath, dataDir string) *gatewatch {
 	tb.Helper()
-	cmd := exec.Command(binary, "serve", "--config", configPath, "--admin-listen", "127.0.0.1:0", "--data", dataDir)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	g := &gatewatch{cmd: cmd, out: &syncBuffer{}}
-	cmd.Stderr = g.out
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		g.stop()
-		if tb.Failed() {
-			tb.Logf("gatewatch log (last 8 KB):\n%s", tail(g.out.String(), 8<<10))
-		}
-	})
-	found := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			line := sc.Text()
-			g.out.Write([]byte(line + "\n"))
-			if m := bannerRE.FindStringSubmatch(line); m != nil {
-				if m[1] == "admin" {
-					g.admin = m[2]
-				} else {
-					g.public = m[2]
-				}
-				if g.admin != "" && g.public != "" {
-					close(found)
-				}
-			}
-		}
-	}()
-	select {
-	case <-found:
-	case <-time.After(20 * time.Second):
-		tb.Fatalf("gatewatch did not print its URLs; output:\n%s", g.out.String())
-	}
-	waitHTTP(tb, g.admin+"/healthz", 200)
-	return g
+	return startGatewatchArgs(tb, "serve", "--config", configPath, "--admin-listen", "127.0.0.1:0", "--data", dataDir)
 }
 
 func tail(s string, n int) string {
