@@ -248,11 +248,3 @@ func buildLangSwitch(q *request, action, hiddenHTML string) pages.LangSwitch {
 	}
 	return ls
 }
-
-// pageURL is the address the visitor asked for, for the support e-mail.
-func pageURL(p proxied) string {
-	if p.Host == "" {
-		return p.URI
-	}
-	return p.Proto + "://" + p.Host + p.URI
-}
