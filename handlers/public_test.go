@@ -623,14 +623,6 @@ func TestPageBudget(t *testing.T) {
 	}
 }
 
-func gz(b []byte) int {
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	zw.Write(b)
-	zw.Close()
-	return buf.Len()
-}
-
 var nonceRE = regexp.MustCompile(`nonce="[A-Za-z0-9_-]+"`)
 
 // TestGolden502 pins the whole 502 page in two languages; run with

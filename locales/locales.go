@@ -144,9 +144,6 @@ func (c *Catalog) codes() string {
 // Languages lists the supported languages, the source language first.
 func (c *Catalog) Languages() []Language { return c.languages }
 
-// Bundle is the go-i18n bundle, for callers that build Localizers.
-func (c *Catalog) Bundle() *i18n.Bundle { return c.bundle }
-
 // Default is the language used when nothing else matches.
 func (c *Catalog) Default() Language { return c.languages[c.fallback] }
 

@@ -133,7 +133,8 @@ func TestTranslationsComplete(t *testing.T) {
 					if form == "description" || form == "hash" {
 						continue
 					}
-					if got := placeholders(text); got != want && !(plural && got == strings.ReplaceAll(want, "Count,", "")) {
+					// A plural form may spell its number out ("two minutes").
+					if got := placeholders(text); got != want && !(plural && got == withoutCount(want)) {
 						t.Errorf("%s: %q form %s has placeholders %q; want %q", l.Code, id, form, got, want)
 					}
 				}

@@ -119,15 +119,6 @@ func (s *Set) Lookup(name string) (*Asset, bool) {
 	return a, ok
 }
 
-// All returns every asset, for exports that serve them without gatewatch.
-func (s *Set) All() []*Asset {
-	out := make([]*Asset, 0, len(s.byName))
-	for _, a := range s.byName {
-		out = append(out, a)
-	}
-	return out
-}
-
 // Serve writes the asset for a GET or HEAD: immutable caching (the name
 // changes with the content), gzip when the client takes it.
 func (a *Asset) Serve(w http.ResponseWriter, r *http.Request) {

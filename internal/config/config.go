@@ -15,12 +15,6 @@ const DefaultSource = "(embedded default)"
 //go:embed default.toml
 var defaultTOML []byte
 
-// DefaultTOML returns the embedded default configuration file, so that
-// operators can start from a copy of it.
-func DefaultTOML() []byte {
-	return append([]byte(nil), defaultTOML...)
-}
-
 // Config is the whole of gatewatch's configuration.
 type Config struct {
 	Server  Server  `toml:"server"`
