@@ -137,7 +137,7 @@ var (
 	hdrNoRef     = []string{"no-referrer"}
 	hdrNoSniff   = []string{"nosniff"}
 	hdrDeny      = []string{"DENY"}
-	hdrVary      = []string{"Accept, Accept-Language, Cookie, X-Format"}
+	hdrVary      = []string{"Accept, Accept-Encoding, Accept-Language, Cookie, X-Format"}
 	hdrStrictCSP = []string{"default-src 'none'; frame-ancestors 'none'"}
 	hdrSeconds   = func() (s [301][]string) {
 		for i := range s {
@@ -226,7 +226,6 @@ func (d *publicDeps) writePage(w http.ResponseWriter, r *http.Request, q *reques
 	}
 	h["Content-Security-Policy"] = []string{pageCSP(nonce[:])}
 	h["Content-Type"] = htmlType
-	h["Vary"] = hdrVaryEncoding
 	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	w.WriteHeader(q.p.Code)
 	if r.Method != http.MethodHead {
@@ -242,10 +241,9 @@ type pageBufs struct {
 }
 
 var (
-	htmlType        = []string{"text/html; charset=utf-8"}
-	hdrGzip         = []string{"gzip"}
-	hdrVaryEncoding = []string{"Accept, Accept-Encoding, Accept-Language, Cookie, X-Format"}
-	pagePool        = sync.Pool{New: func() any { return &pageBufs{page: make([]byte, 0, 16<<10), scratch: make([]byte, 0, 1<<10)} }}
+	htmlType = []string{"text/html; charset=utf-8"}
+	hdrGzip  = []string{"gzip"}
+	pagePool = sync.Pool{New: func() any { return &pageBufs{page: make([]byte, 0, 16<<10), scratch: make([]byte, 0, 1<<10)} }}
 )
 
 // problem is an RFC 9457 problem details object.
