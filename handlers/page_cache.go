@@ -61,7 +61,7 @@ func (d *publicDeps) page(ctx context.Context, q *request) (*prepared, error) {
 		p: proxied{Code: q.p.Code, Method: marks[slotMethod], URI: marks[slotURI], RequestID: marks[slotRefID],
 			platform: q.p.platform, browser: q.p.browser},
 		site: q.site, lang: q.lang, tr: q.tr, langs: q.langs,
-		nonce: marks[slotNonce], timeText: marks[slotRefTime], isoText: marks[slotRefISO], mailURL: mailURLMark,
+		timeText: marks[slotRefTime], isoText: marks[slotRefISO], mailURL: mailURLMark,
 	}
 	var buf bytes.Buffer
 	m := buildPage(pq, d.assets, d.logos[q.site.Name], d.cfg.Server.AdminURL)

@@ -16,8 +16,7 @@ import (
 type slot uint8
 
 const (
-	slotNonce      slot = iota // CSP nonce
-	slotMethod                 // the failed request's method
+	slotMethod     slot = iota // the failed request's method
 	slotRetryAfter             // seconds, for the script
 	slotVerdict                // the "down for everyone?" section
 	slotURI                    // the failed URI, in an attribute
@@ -37,7 +36,7 @@ const (
 // text, and request values are not in the pre-rendered page. Inside the
 // mailto URL the markers come out percent-encoded.
 var marks = [numSlots]string{
-	slotNonce: "\x01a\x01", slotMethod: "\x01b\x01", slotRetryAfter: "\x01c\x01", slotVerdict: "\x01d\x01",
+	slotMethod: "\x01b\x01", slotRetryAfter: "\x01c\x01", slotVerdict: "\x01d\x01",
 	slotURI: "\x01e\x01", slotPath: "\x01f\x01", slotHidden: "\x01g\x01", slotRefID: "\x01h\x01",
 	slotRefTime: "\x01i\x01", slotRefISO: "\x01j\x01", slotMailRef: "%01h%01", slotMailTime: "%01i%01", slotMailURL: "%01k%01",
 }
@@ -88,7 +87,6 @@ func nextMark(page []byte) (int, slot) {
 
 // fill is one request's values for the slots.
 type fill struct {
-	nonce      []byte
 	method     string
 	retryAfter int
 	verdict    []byte
@@ -112,8 +110,6 @@ func (p *prepared) appendPage(b []byte, f *fill) []byte {
 // appendSlot appends the request's value for slot s.
 func (p *prepared) appendSlot(b []byte, s slot, f *fill) []byte {
 	switch s {
-	case slotNonce:
-		b = append(b, f.nonce...)
 	case slotMethod:
 		b = appendAttr(b, f.method)
 	case slotRetryAfter:

@@ -72,8 +72,10 @@ type publicDeps struct {
 	verdicts verdictCache
 	formats  formatCache
 	statuses statusCache
-	// langHeaders are the Content-Language values, built once.
+	// langHeaders are the Content-Language values, and pageCSP the HTML
+	// page's policy per site, built once.
 	langHeaders map[string][]string
+	pageCSP     map[string][]string
 }
 
 func (d *publicDeps) pagesServed(site string, code int, locale string, f format) {
@@ -89,12 +91,14 @@ func NewPublic(cfg *config.Config, catalog *locales.Catalog, assets *static.Set,
 		trust:       NewTrust(cfg.Server.TrustedProxies),
 		logos:       map[string]string{},
 		langHeaders: map[string][]string{},
+		pageCSP:     map[string][]string{},
 	}
 	for _, l := range catalog.Languages() {
 		d.langHeaders[l.Code] = []string{l.Code}
 	}
 	for _, s := range cfg.Sites {
 		d.logos[s.Name] = assets.URL(LogoAsset(s.Name, cfg.LogoPath(&s)))
+		d.pageCSP[s.Name] = []string{pageCSP(&s)}
 	}
 	errorPage := handleErrorPage(d)
 

@@ -32,7 +32,6 @@ type request struct {
 	tr     locales.Translator
 	now    time.Time
 	status monitor.SiteStatus
-	nonce  string
 	langs  []locales.Language
 	// timeText and mailURL are the reference time and the page's address
 	// as the page shows them; marks when preparing a page.
@@ -75,7 +74,6 @@ func buildPage(q *request, assets *static.Set, logo string, adminURL string) *pa
 	m := &pages.ErrorPage{
 		Lang:      q.lang.Code,
 		Dir:       q.lang.Dir,
-		Nonce:     q.nonce,
 		Code:      code,
 		Method:    q.p.Method,
 		Badge:     c.Badge,

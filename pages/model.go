@@ -2,10 +2,9 @@ package pages
 
 // ErrorPage is the view model of the public error page.
 type ErrorPage struct {
-	Lang  string // BCP 47 tag for <html lang>
-	Dir   string // "ltr" or "rtl"
-	Nonce string // CSP nonce for the inline style
-	Code  int
+	Lang string // BCP 47 tag for <html lang>
+	Dir  string // "ltr" or "rtl"
+	Code int
 	// Method is the failed request's method: the page reloads itself
 	// only for GET, and never resubmits anything else.
 	Method string
