@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatewatch/gatewatch/internal/config"
@@ -223,13 +224,38 @@ func (d *publicDeps) writePage(w http.ResponseWriter, r *http.Request, q *reques
 	}
 	h["Content-Security-Policy"] = d.pageCSP[q.site.Name]
 	h["Content-Type"] = htmlType
-	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	h["Content-Length"] = d.lengths.header(len(b))
 	w.WriteHeader(q.p.Code)
 	if r.Method != http.MethodHead {
 		w.Write(b)
 	}
 	bufs.page = b
 	pagePool.Put(bufs)
+}
+
+// lengthHeaders caches Content-Length values: a page's length varies
+// with the request only by its escaped values, so the few lengths a storm
+// sees are formatted once instead of once per response.
+type lengthHeaders struct {
+	v [maxCachedLength]atomic.Pointer[[]string]
+}
+
+// maxCachedLength bounds the cache (8 bytes a length until used); longer
+// bodies, pages with a long query, format their length each time.
+const maxCachedLength = 32 << 10
+
+// header returns the Content-Length value for n bytes. Callers must not
+// modify it: it is shared by every response of that length.
+func (c *lengthHeaders) header(n int) []string {
+	if n < 0 || n >= maxCachedLength {
+		return []string{strconv.Itoa(n)}
+	}
+	if p := c.v[n].Load(); p != nil {
+		return *p
+	}
+	v := []string{strconv.Itoa(n)}
+	c.v[n].Store(&v)
+	return v
 }
 
 // pageBufs are one response's buffers, reused across requests.

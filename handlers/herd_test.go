@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/gatewatch/gatewatch/handlers"
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/internal/monitor"
@@ -102,7 +104,7 @@ addrs = ["%s"]
 	if err != nil {
 		tb.Fatal(err)
 	}
-	h := handlers.NewPublic(cfg, cat, assets, mon, &fakeRecorder{}, fixedClock{testTime}, &countMetrics{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := handlers.NewPublic(cfg, cat, assets, mon, &fakeRecorder{}, fixedClock{testTime}, handlers.NewMetrics(prometheus.NewRegistry()), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	return h, mon
 }
 

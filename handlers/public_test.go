@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gatewatch/gatewatch/handlers"
 	"github.com/gatewatch/gatewatch/internal/config"
@@ -101,27 +102,13 @@ type fixedClock struct{ t time.Time }
 
 func (c fixedClock) Now() time.Time { return c.t }
 
-type countMetrics struct {
-	mu sync.Mutex
-	n  map[string]int
-}
-
-func (m *countMetrics) PageServed(site string, code int, locale, format string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.n == nil {
-		m.n = map[string]int{}
-	}
-	m.n[site+"/"+locale+"/"+format]++
-}
-
 var testTime = time.Date(2026, 11, 22, 9, 30, 15, 0, time.UTC)
 
 type testServer struct {
 	h       http.Handler
 	status  *fakeStatus
 	events  *fakeRecorder
-	metrics *countMetrics
+	metrics *handlers.PromMetrics
 	cfg     *config.Config
 	catalog *locales.Catalog
 }
@@ -151,7 +138,7 @@ func mustServer(tb testing.TB, mutate ...func(*config.Config)) *testServer {
 		Verdict: monitor.VerdictDownForEveryone, Origin: monitor.HopDown, Affected: 37,
 		Window: 5 * time.Minute, RetryAfter: 10 * time.Second, CheckedAt: testTime.Add(-3 * time.Second),
 	}}
-	m := &countMetrics{}
+	m := handlers.NewMetrics(prometheus.NewRegistry())
 	rec := &fakeRecorder{}
 	h := handlers.NewPublic(cfg, cat, assets, st, rec, fixedClock{testTime}, m, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	return &testServer{h: h, status: st, events: rec, metrics: m, cfg: cfg, catalog: cat}

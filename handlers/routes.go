@@ -72,6 +72,7 @@ type publicDeps struct {
 	verdicts verdictCache
 	formats  formatCache
 	statuses statusCache
+	lengths  lengthHeaders
 	// langHeaders are the Content-Language values, and pageCSP the HTML
 	// page's policy per site, built once.
 	langHeaders map[string][]string

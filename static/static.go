@@ -147,7 +147,9 @@ func (a *Asset) Serve(w http.ResponseWriter, r *http.Request) {
 // AcceptsGzip reports whether an Accept-Encoding header allows gzip,
 // honouring an explicit q=0.
 func AcceptsGzip(ae string) bool {
-	for _, part := range strings.Split(ae, ",") {
+	for ae != "" {
+		var part string
+		part, ae, _ = strings.Cut(ae, ",")
 		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		if !strings.EqualFold(strings.TrimSpace(name), "gzip") && strings.TrimSpace(name) != "*" {
 			continue
