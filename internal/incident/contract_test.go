@@ -59,6 +59,7 @@ func testStore(t *testing.T, newDB newDatabase) {
 	t.Run("CloseAfterQuietPeriod", func(t *testing.T) { testClose(t, newDB(t)(t)) })
 	t.Run("LookupEvents", func(t *testing.T) { testLookup(t, newDB(t)(t)) })
 	t.Run("Series", func(t *testing.T) { testSeries(t, newDB(t)(t)) })
+	t.Run("CountOnlyEvents", func(t *testing.T) { testCountOnly(t, newDB(t)(t)) })
 	t.Run("Prune", func(t *testing.T) { testPrune(t, newDB(t)(t)) })
 	t.Run("ListFilters", func(t *testing.T) { testList(t, newDB(t)(t)) })
 	t.Run("ConcurrentInstances", func(t *testing.T) { testConcurrent(t, newDB(t)) })
@@ -343,6 +344,90 @@ func testSeries(t *testing.T, s incident.Store) {
 	}
 }
 
+// testCountOnly checks that an event without a row of its own counts
+// everywhere counts are kept, and is found nowhere rows are read.
+func testCountOnly(t *testing.T, s incident.Store) {
+	ctx := ctxT(t)
+	row := ev("shop", "app", 0, "row")
+	row.Path, row.Locale, row.VisitorHash = "/cart", "de", "alice"
+	c1 := ev("shop", "app", time.Second, "count1")
+	c1.Path, c1.Code, c1.Locale, c1.VisitorHash, c1.CountOnly = "/login", 504, "fr", "bob", true
+	c2 := ev("shop", "app", 61*time.Second, "count2")
+	c2.Path, c2.Locale, c2.VisitorHash, c2.CountOnly = "/cart", "de", "alice", true
+	c2.Cause = incident.Cause{Source: incident.SourceProbe, Class: "connect_refused", Detail: "refused"}
+	// A caller on the request path hands over the visitor as bytes.
+	c3 := ev("shop", "app", 62*time.Second, "count3")
+	c3.VisitorHash, c3.VisitorKey, c3.CountOnly = "", [16]byte{0xca, 0xfe, 15: 0x01}, true
+	batch := mustAdd(t, s, row, c1, c2, c3)
+	id := batch[0].IncidentID
+	for i, e := range batch {
+		if e.IncidentID != id {
+			t.Errorf("batch[%d].IncidentID = %d; want %d, the incident of the batch's row", i, e.IncidentID, id)
+		}
+	}
+
+	got := mustIncident(t, s, id)
+	want := incident.Incident{
+		ID: id, Site: "shop", Upstream: "app",
+		OpenedAt: t0, LastSeen: t0.Add(62 * time.Second),
+		Requests: 4, Visitors: 3,
+		Codes:    map[int]int64{502: 3, 504: 1},
+		TopPaths: []incident.Count{{Key: "/cart", N: 2}, {Key: "/", N: 1}, {Key: "/login", N: 1}},
+		Locales:  []incident.Count{{Key: "de", N: 2}, {Key: "en", N: 1}, {Key: "fr", N: 1}},
+		Cause:    c2.Cause,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Incident(%d) with count-only events =\n%+v\nwant\n%+v", id, got, want)
+	}
+
+	// A later count-only batch of the same visitors and a new one, as
+	// bytes, counts each visitor once.
+	c4 := ev("shop", "app", 63*time.Second, "count4")
+	c4.VisitorHash, c4.VisitorKey, c4.CountOnly = "", c3.VisitorKey, true
+	c5 := ev("shop", "app", 64*time.Second, "count5")
+	c5.VisitorHash, c5.CountOnly = "carol", true
+	mustAdd(t, s, c4, c5)
+	if got := mustIncident(t, s, id); got.Requests != 6 || got.Visitors != 4 {
+		t.Errorf("after a second count-only batch, Requests, Visitors = %d, %d; want 6, 4", got.Requests, got.Visitors)
+	}
+
+	series, err := s.Series(ctx, "shop", t0, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []incident.Bucket{{Start: t0, N: 2}, {Start: t0.Add(time.Minute), N: 4}}; !reflect.DeepEqual(series, want) {
+		t.Errorf("Series(%q) with count-only events = %+v; want %+v", "shop", series, want)
+	}
+
+	for _, rid := range []string{"count1", "count2", "count3", "count4", "count5"} {
+		if e, err := s.Event(ctx, rid); !errors.Is(err, incident.ErrNotFound) {
+			t.Errorf("Event(%q) of a count-only event = %+v, %v; want ErrNotFound", rid, e, err)
+		}
+	}
+	if e, err := s.Event(ctx, "row"); err != nil || e.VisitorHash != "alice" {
+		t.Errorf("Event(%q) = %+v, %v; want the row", "row", e, err)
+	}
+	events, err := s.EventsForIncident(ctx, id, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rids []string
+	for _, e := range events {
+		rids = append(rids, e.RequestID)
+	}
+	if want := []string{"row"}; !reflect.DeepEqual(rids, want) {
+		t.Errorf("EventsForIncident(%d) = %q; want %q: count-only events have no row", id, rids, want)
+	}
+
+	// A row event given only a VisitorKey is stored with the key's hex.
+	keyed := ev("shop", "app", 65*time.Second, "keyed")
+	keyed.VisitorHash, keyed.VisitorKey = "", [16]byte{0: 0xab, 15: 0xcd}
+	mustAdd(t, s, keyed)
+	if e, err := s.Event(ctx, "keyed"); err != nil || e.VisitorHash != "ab0000000000000000000000000000cd" {
+		t.Errorf("Event(%q).VisitorHash = %q, %v; want %q", "keyed", e.VisitorHash, err, "ab0000000000000000000000000000cd")
+	}
+}
+
 func testPrune(t *testing.T, s incident.Store) {
 	ctx := ctxT(t)
 	old := mustAdd(t, s, ev("shop", "app", 0, "p1"), ev("shop", "app", time.Hour, "p2"))[0].IncidentID
@@ -376,6 +461,14 @@ func testPrune(t *testing.T, s incident.Store) {
 	}
 	if n, err := s.Prune(ctx, t0.Add(24*time.Hour)); err != nil || n != 0 {
 		t.Errorf("Prune() again = %d, %v; want 0, nil", n, err)
+	}
+	// Series' counts are pruned with the events.
+	series, err := s.Series(ctx, "", t0.Add(-time.Hour), 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []incident.Bucket{{Start: t0.Add(47 * time.Hour), N: 1}}; !reflect.DeepEqual(series, want) {
+		t.Errorf("Series() after Prune = %+v; want %+v", series, want)
 	}
 }
 

@@ -1,6 +1,7 @@
 package incident
 
 import (
+	"encoding/hex"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -28,6 +29,19 @@ type Event struct {
 	VisitorHash          string
 	Browser              string // browser family, e.g. "Firefox"
 	NginxLog             string // the matching nginx error.log line, if any
+
+	// VisitorKey is VisitorHash's 16 bytes, for callers on the request
+	// path: the Recorder's writer goroutine sets VisitorHash to its 32
+	// lowercase hex digits when VisitorHash is empty and the key is
+	// non-zero, so that the page path does not allocate the string.
+	VisitorKey [16]byte
+
+	// CountOnly asks the store to count the event in its incident
+	// (requests, codes, paths, locales, visitors, cause) and in Series but
+	// to keep no row of its own, so that Event(RequestID) does not find it.
+	// The Recorder sets it on the events beyond
+	// [RecorderOptions.RowsPerSecond].
+	CountOnly bool
 
 	// Cause is what the caller already knows about this error, typically the
 	// monitor's probe class. When it is empty the store derives one from the
@@ -164,10 +178,19 @@ func clean(s string, max int) string {
 	return s[:cut]
 }
 
+// fillVisitorHash sets VisitorHash from VisitorKey when only the key is
+// set.
+func (e *Event) fillVisitorHash() {
+	if e.VisitorHash == "" && e.VisitorKey != ([16]byte{}) {
+		e.VisitorHash = hex.EncodeToString(e.VisitorKey[:])
+	}
+}
+
 // sanitized returns e ready to store: bounded, valid strings; time in UTC at
 // the microsecond precision both databases keep; the cause filled in.
 func (e Event) sanitized() Event {
 	e.Time = e.Time.UTC().Truncate(time.Microsecond)
+	e.fillVisitorHash()
 	e.Site = clean(e.Site, maxShort)
 	e.Upstream = clean(e.Upstream, maxShort)
 	e.Host = clean(e.Host, maxShort)

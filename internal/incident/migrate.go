@@ -63,6 +63,11 @@ func migrate(ctx context.Context, b backend) error {
 	if err != nil {
 		return err
 	}
+	return applyMigrations(ctx, b, ms)
+}
+
+// applyMigrations applies those of ms the database lacks; see migrate.
+func applyMigrations(ctx context.Context, b backend, ms []migration) error {
 	return b.write(ctx, func(c conn) error {
 		if err := b.lockMigrations(ctx, c); err != nil {
 			return fmt.Errorf("incident: lock migrations: %w", err)

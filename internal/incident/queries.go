@@ -219,8 +219,11 @@ func (s *sqlStore) Series(ctx context.Context, site string, since time.Time, buc
 		return nil, fmt.Errorf("incident: series bucket %v: want at least 1µs", bucket)
 	}
 	from := micro(since)
-	rs, err := s.b.reader().query(ctx, `SELECT (time - $2) / $3 AS bucket, COUNT(*) FROM events
-		WHERE ($1 = '' OR site = $1) AND time >= $2 GROUP BY bucket ORDER BY bucket`, site, from, width)
+	// A second counts in the interval that holds its last microsecond,
+	// and only if that is not before since.
+	rs, err := s.b.reader().query(ctx, `SELECT (time + $4 - $2) / $3 AS bucket, CAST(SUM(n) AS BIGINT)
+		FROM event_counts WHERE ($1 = '' OR site = $1) AND time >= $2 - $4 GROUP BY bucket ORDER BY bucket`,
+		site, from, width, secondMicros-1)
 	if err != nil {
 		return nil, fmt.Errorf("incident: series: %w", err)
 	}

@@ -79,6 +79,41 @@ func groupEvents(events []Event) []*group {
 	return out
 }
 
+// secondMicros is the granule of the event_counts table that Series reads.
+const secondMicros = int64(time.Second / time.Microsecond)
+
+// secondOf returns the start of the second that holds us, truncating like
+// the SQL of migration 0002 does.
+func secondOf(us int64) int64 { return us / secondMicros * secondMicros }
+
+// siteSecond is how many events of a batch a site had in one second.
+type siteSecond struct {
+	site string
+	at   int64 // start of the second, in microseconds
+	n    int64
+}
+
+// countSeconds counts a batch's events, rows or not, per site and second,
+// sorted by site and second.
+func countSeconds(events []Event) []siteSecond {
+	type key struct {
+		site string
+		at   int64
+	}
+	byKey := make(map[key]int64)
+	for _, e := range events {
+		byKey[key{e.Site, secondOf(micro(e.Time))}]++
+	}
+	out := make([]siteSecond, 0, len(byKey))
+	for k, n := range byKey {
+		out = append(out, siteSecond{k.site, k.at, n})
+	}
+	slices.SortFunc(out, func(a, b siteSecond) int {
+		return cmp.Or(cmp.Compare(a.site, b.site), cmp.Compare(a.at, b.at))
+	})
+	return out
+}
+
 const (
 	sqlUpsertIncident = `INSERT INTO incidents (site, upstream, opened_at, last_seen, requests)
 VALUES ($1, $2, $3, $4, $5)
@@ -99,6 +134,8 @@ ON CONFLICT (incident_id, path) DO UPDATE SET n = incident_paths.n + excluded.n`
 ON CONFLICT (incident_id, locale) DO UPDATE SET n = incident_locales.n + excluded.n`
 	sqlInsertVisitor = `INSERT INTO incident_visitors (incident_id, visitor_hash) VALUES ($1, $2)
 ON CONFLICT (incident_id, visitor_hash) DO NOTHING`
+	sqlUpsertCount = `INSERT INTO event_counts (site, time, n) VALUES ($1, $2, $3)
+ON CONFLICT (site, time) DO UPDATE SET n = event_counts.n + excluded.n`
 	sqlAddVisitors = `UPDATE incidents SET visitors = visitors + $2 WHERE id = $1`
 	sqlSetCause    = `UPDATE incidents SET cause_rank = $2, cause_source = $3, cause_class = $4, cause_detail = $5,
 	cause_evidence = $6 WHERE id = $1 AND cause_rank <= $2`
@@ -133,6 +170,9 @@ func (s *sqlStore) AddEvents(ctx context.Context, events []Event) error {
 			for _, i := range g.events {
 				batch[i].IncidentID = g.id
 				e := batch[i]
+				if e.CountOnly {
+					continue
+				}
 				add(sqlInsertEvent, micro(e.Time), e.Site, e.Upstream, e.Host, e.Path, e.Method, int64(e.Code),
 					e.RequestID, e.NginxConn, e.UpstreamAddr, e.UpstreamStatus, e.UpstreamConnectTime,
 					e.UpstreamResponseTime, e.Locale, e.VisitorHash, e.Browser, e.NginxLog, e.Cause.Source,
@@ -153,6 +193,11 @@ func (s *sqlStore) AddEvents(ctx context.Context, events []Event) error {
 			if r := g.cause.rank(); r > 0 {
 				add(sqlSetCause, g.id, int64(r), g.cause.Source, g.cause.Class, g.cause.Detail, g.cause.Evidence)
 			}
+		}
+		// Sorted, like the groups, so that concurrent writers take the
+		// rows' locks in one order.
+		for _, sc := range countSeconds(batch) {
+			add(sqlUpsertCount, sc.site, sc.at, sc.n)
 		}
 		affected, err := c.pipeline(ctx, stmts)
 		if err != nil {
@@ -231,24 +276,34 @@ const pruneChunk = 5000
 func (s *sqlStore) Prune(ctx context.Context, before time.Time) (int64, error) {
 	cut := micro(before)
 	var total int64
-	for _, q := range []string{
-		`DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < $1 LIMIT $2)`,
+	for _, p := range []struct {
+		q       string
+		cut     int64
+		counted bool // in the total Prune returns
+	}{
+		{q: `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < $1 LIMIT $2)`, cut: cut, counted: true},
+		// A second's count goes once all of the second is before the cut.
+		{q: `DELETE FROM event_counts WHERE (site, time) IN (SELECT site, time FROM event_counts WHERE time < $1 LIMIT $2)`,
+			cut: cut - secondMicros + 1},
 		// last_seen is checked again outside the subquery: on PostgreSQL,
 		// an incident a concurrent batch just revived is then rechecked
 		// and kept.
-		`DELETE FROM incidents WHERE id IN (SELECT id FROM incidents WHERE last_seen < $1 LIMIT $2) AND last_seen < $1`,
+		{q: `DELETE FROM incidents WHERE id IN (SELECT id FROM incidents WHERE last_seen < $1 LIMIT $2) AND last_seen < $1`,
+			cut: cut, counted: true},
 	} {
 		for {
 			var n int64
 			err := s.b.write(ctx, func(c conn) error {
 				var err error
-				n, err = c.exec(ctx, q, cut, int64(pruneChunk))
+				n, err = c.exec(ctx, p.q, p.cut, int64(pruneChunk))
 				return err
 			})
 			if err != nil {
 				return total, fmt.Errorf("incident: prune: %w", err)
 			}
-			total += n
+			if p.counted {
+				total += n
+			}
 			if n < pruneChunk {
 				break
 			}

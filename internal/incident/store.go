@@ -18,7 +18,8 @@ type EventWriter interface {
 	// upstream, or opens one, whose counters, codes, paths, locales,
 	// distinct visitors and cause it updates. It is safe to call from
 	// several instances sharing one database. It sets IncidentID on each
-	// element of events.
+	// element of events. A CountOnly event is counted like the others but
+	// gets no row of its own.
 	AddEvents(ctx context.Context, events []Event) error
 }
 
@@ -48,12 +49,15 @@ type Store interface {
 	EventsForIncident(ctx context.Context, id int64, limit int) ([]Event, error)
 	// Series counts the events of site ("" for all sites) since since, per
 	// interval of length bucket. Intervals without events are left out;
-	// [Fill] adds them.
+	// [Fill] adds them. It counts every event, CountOnly or not, from
+	// counts kept per second: an event counts in the interval that holds
+	// the end of its second, which is its own interval whenever since and
+	// bucket are whole seconds.
 	Series(ctx context.Context, site string, since time.Time, bucket time.Duration) ([]Bucket, error)
 
 	// Prune deletes events older than before and incidents last seen
 	// before it, and returns how many rows (events plus incidents) it
-	// deleted.
+	// deleted. Series' counts of the seconds before it go too, uncounted.
 	Prune(ctx context.Context, before time.Time) (int64, error)
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
