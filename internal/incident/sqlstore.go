@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -132,14 +133,34 @@ ON CONFLICT (incident_id, code) DO UPDATE SET n = incident_codes.n + excluded.n`
 ON CONFLICT (incident_id, path) DO UPDATE SET n = incident_paths.n + excluded.n`
 	sqlUpsertLocale = `INSERT INTO incident_locales (incident_id, locale, n) VALUES ($1, $2, $3)
 ON CONFLICT (incident_id, locale) DO UPDATE SET n = incident_locales.n + excluded.n`
-	sqlInsertVisitor = `INSERT INTO incident_visitors (incident_id, visitor_hash) VALUES ($1, $2)
-ON CONFLICT (incident_id, visitor_hash) DO NOTHING`
 	sqlUpsertCount = `INSERT INTO event_counts (site, time, n) VALUES ($1, $2, $3)
 ON CONFLICT (site, time) DO UPDATE SET n = event_counts.n + excluded.n`
 	sqlAddVisitors = `UPDATE incidents SET visitors = visitors + $2 WHERE id = $1`
 	sqlSetCause    = `UPDATE incidents SET cause_rank = $2, cause_source = $3, cause_class = $4, cause_detail = $5,
 	cause_evidence = $6 WHERE id = $1 AND cause_rank <= $2`
 )
+
+// visitorsPerInsert bounds the rows of one insert of visitors: one
+// statement per visitor was most of the cost of a storm's batch.
+const visitorsPerInsert = 64
+
+// sqlInsertVisitors[n] inserts n visitor hashes ($2…) of incident $1,
+// skipping those already there; it affects one row per new visitor.
+var sqlInsertVisitors = func() (qs [visitorsPerInsert + 1]string) {
+	for n := 1; n <= visitorsPerInsert; n++ {
+		var b strings.Builder
+		b.WriteString("INSERT INTO incident_visitors (incident_id, visitor_hash) VALUES ")
+		for i := range n {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "($1, $%d)", i+2)
+		}
+		b.WriteString("\nON CONFLICT (incident_id, visitor_hash) DO NOTHING")
+		qs[n] = b.String()
+	}
+	return qs
+}()
 
 func (s *sqlStore) AddEvents(ctx context.Context, events []Event) error {
 	if len(events) == 0 {
@@ -187,8 +208,14 @@ func (s *sqlStore) AddEvents(ctx context.Context, events []Event) error {
 			for _, l := range slices.Sorted(maps.Keys(g.locales)) {
 				add(sqlUpsertLocale, g.id, l, g.locales[l])
 			}
-			for _, v := range slices.Sorted(maps.Keys(g.visitors)) {
-				visitorStmts[gi] = append(visitorStmts[gi], add(sqlInsertVisitor, g.id, v))
+			visitors := slices.Sorted(maps.Keys(g.visitors))
+			for chunk := range slices.Chunk(visitors, visitorsPerInsert) {
+				args := make([]any, 0, len(chunk)+1)
+				args = append(args, g.id)
+				for _, v := range chunk {
+					args = append(args, v)
+				}
+				visitorStmts[gi] = append(visitorStmts[gi], add(sqlInsertVisitors[len(chunk)], args...))
 			}
 			if r := g.cause.rank(); r > 0 {
 				add(sqlSetCause, g.id, int64(r), g.cause.Source, g.cause.Class, g.cause.Detail, g.cause.Evidence)
