@@ -73,6 +73,55 @@ func BenchmarkAddEvents(b *testing.B) {
 	}
 }
 
+// BenchmarkRecorderStorm is the writer's throughput into SQLite during a
+// storm, from Record to the store: events come as fast as the writer takes
+// them (a full queue is retried, not dropped), each with one of 50 paths
+// and 1000 visitors. With no row limit every event is a row; with the
+// default limit of 1000 rows per second almost all are count-only and ride
+// along in larger writes.
+func BenchmarkRecorderStorm(b *testing.B) {
+	for _, tt := range []struct {
+		name          string
+		rowsPerSecond int
+	}{{"all-rows", 0}, {"rows-1000", 1000}} {
+		b.Run(tt.name, func(b *testing.B) {
+			s, err := incident.Open(context.Background(), "", b.TempDir())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			paths := make([]string, 50)
+			for i := range paths {
+				paths[i] = fmt.Sprintf("/p/%d", i)
+			}
+			r := incident.NewRecorder(s, incident.RecorderOptions{
+				RowsPerSecond: tt.rowsPerSecond, Logger: slog.New(slog.DiscardHandler)})
+			go func() { _ = r.Run(context.Background()) }()
+			e := incident.Event{Site: "shop", Upstream: "app", Host: "shop.example", Method: "GET", Code: 502,
+				RequestID: "storm", Locale: "en", UpstreamAddr: "10.0.0.1:80", UpstreamStatus: "502", UpstreamConnectTime: "-"}
+			n := 0
+			for b.Loop() {
+				e.Path = paths[n%len(paths)]
+				e.VisitorKey[0], e.VisitorKey[1] = byte(n%1000), byte(n%1000>>8)
+				e.Time = time.Time{}
+				for !r.Record(e) {
+					time.Sleep(50 * time.Microsecond)
+				}
+				n++
+			}
+			if err := r.Close(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			st := r.Stats()
+			if st.Written != int64(n) {
+				b.Fatalf("written %d of %d events: %+v", st.Written, n, st)
+			}
+			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+			b.ReportMetric(float64(st.CountOnly)/float64(n), "count-only/event")
+		})
+	}
+}
+
 // BenchmarkRecord is the cost a page pays to record its event.
 func BenchmarkRecord(b *testing.B) {
 	r := incident.NewRecorder(discard{}, incident.RecorderOptions{Logger: slog.New(slog.DiscardHandler)})

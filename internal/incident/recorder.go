@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // RecorderOptions tune a Recorder. Zero values take the defaults.
@@ -17,12 +19,20 @@ type RecorderOptions struct {
 	WriteTimeout  time.Duration // bound on one batch write; default 5s
 	LogEvery      time.Duration // at most one warning per interval; default 10s
 	Logger        *slog.Logger  // default slog.Default()
+
+	// RowsPerSecond is how many events per second are written with a row
+	// of their own, first come first served, with a burst of one second's
+	// worth; the events beyond it are marked CountOnly, so that a storm
+	// neither fills the disk nor eats the CPU while every count stays
+	// exact. 0 is no limit.
+	RowsPerSecond int
 }
 
 // RecorderStats are a Recorder's counters since it was made, for metrics.
 type RecorderStats struct {
 	Recorded         int64         // accepted into the queue
 	Written          int64         // stored
+	CountOnly        int64         // stored without a row of their own (part of Written)
 	Dropped          int64         // refused: queue full, or recorded after Close
 	Failed           int64         // lost to store errors (each batch is tried once)
 	Queued           int           // waiting in the queue now
@@ -44,6 +54,9 @@ type Recorder struct {
 	log   *slog.Logger
 	queue chan Event
 	stop  chan struct{}
+	// rows hands out RowsPerSecond; nil for no limit. Only the writer
+	// (Run, then Close) takes from it, never Record.
+	rows *rate.Limiter
 
 	mu      sync.Mutex // guards running, and the hand-over of pending
 	running bool
@@ -51,7 +64,7 @@ type Recorder struct {
 	pending []Event // Run's unwritten batch, for Close to write
 	closed  atomic.Bool
 
-	recorded, written, dropped, failed, latency atomic.Int64
+	recorded, written, countOnly, dropped, failed, latency atomic.Int64
 
 	logMu       sync.Mutex // guards the fields below; the writer and Close may both log
 	lastLog     time.Time
@@ -82,7 +95,7 @@ func NewRecorder(w EventWriter, opts RecorderOptions) *Recorder {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Recorder{
+	r := &Recorder{
 		w:       w,
 		opts:    opts,
 		log:     log,
@@ -90,10 +103,20 @@ func NewRecorder(w EventWriter, opts RecorderOptions) *Recorder {
 		stop:    make(chan struct{}),
 		runDone: make(chan struct{}),
 	}
+	if opts.RowsPerSecond > 0 {
+		r.rows = rate.NewLimiter(rate.Limit(opts.RowsPerSecond), opts.RowsPerSecond)
+	}
+	return r
 }
 
+// heldPerRowBatch is how many events the writer holds, count-only ones
+// included, per BatchSize events with rows: count-only events are cheap to
+// store, so they ride along with the next batch of rows or the next flush
+// instead of making batches of their own, up to this bound on memory.
+const heldPerRowBatch = 16
+
 // Record queues e for writing and reports whether it was accepted. It never
-// blocks. A zero e.Time is set to now.
+// blocks and does not allocate. A zero e.Time is set to now.
 func (r *Recorder) Record(e Event) bool {
 	if r.closed.Load() {
 		r.dropped.Add(1)
@@ -117,6 +140,7 @@ func (r *Recorder) Stats() RecorderStats {
 	return RecorderStats{
 		Recorded:         r.recorded.Load(),
 		Written:          r.written.Load(),
+		CountOnly:        r.countOnly.Load(),
 		Dropped:          r.dropped.Load(),
 		Failed:           r.failed.Load(),
 		Queued:           len(r.queue),
@@ -124,8 +148,10 @@ func (r *Recorder) Stats() RecorderStats {
 	}
 }
 
-// Run writes queued events in batches, a batch when it is full or
-// FlushInterval after the last write, until ctx is done or Close is called.
+// Run writes queued events in batches, a batch when it holds BatchSize
+// events with rows (or heldPerRowBatch times that, count-only ones
+// included) or FlushInterval after the last write, until ctx is done or
+// Close is called.
 // What is left then is written by Close. A write in progress when ctx ends
 // is allowed to finish, within WriteTimeout.
 func (r *Recorder) Run(ctx context.Context) error {
@@ -142,18 +168,25 @@ func (r *Recorder) Run(ctx context.Context) error {
 	tick := time.NewTicker(r.opts.FlushInterval)
 	defer tick.Stop()
 	batch := make([]Event, 0, r.opts.BatchSize)
+	rows := 0 // in batch
 	for {
 		select {
 		case e := <-r.queue:
+			r.take(&e)
 			batch = append(batch, e)
-			if len(batch) >= r.opts.BatchSize {
+			if !e.CountOnly {
+				rows++
+			}
+			if r.full(batch, rows) {
 				r.write(wctx, batch)
-				batch = batch[:0]
+				clear(batch) // let the strings go while the slice waits
+				batch, rows = batch[:0], 0
 			}
 		case <-tick.C:
 			if len(batch) > 0 {
 				r.write(wctx, batch)
-				batch = batch[:0]
+				clear(batch)
+				batch, rows = batch[:0], 0
 			}
 			r.logDrops()
 		case <-r.stop:
@@ -208,12 +241,37 @@ func (r *Recorder) Close(ctx context.Context) error {
 	return nil
 }
 
+// take prepares an event the writer took off the queue: the work that
+// Record leaves out of the request path.
+func (r *Recorder) take(e *Event) {
+	e.fillVisitorHash()
+	if !e.CountOnly && r.rows != nil && !r.rows.Allow() {
+		e.CountOnly = true
+	}
+}
+
+// full reports whether batch, holding rows events with rows, is to be
+// written now.
+func (r *Recorder) full(batch []Event, rows int) bool {
+	return rows >= r.opts.BatchSize || len(batch) >= heldPerRowBatch*r.opts.BatchSize
+}
+
 // fill adds queued events to batch, without waiting, up to a full batch.
 func (r *Recorder) fill(batch []Event) []Event {
-	for len(batch) < r.opts.BatchSize {
+	rows := 0
+	for _, e := range batch {
+		if !e.CountOnly {
+			rows++
+		}
+	}
+	for !r.full(batch, rows) {
 		select {
 		case e := <-r.queue:
+			r.take(&e)
 			batch = append(batch, e)
+			if !e.CountOnly {
+				rows++
+			}
 		default:
 			return batch
 		}
@@ -235,6 +293,13 @@ func (r *Recorder) write(ctx context.Context, batch []Event) {
 		return
 	}
 	r.written.Add(n)
+	var countOnly int64
+	for _, e := range batch {
+		if e.CountOnly {
+			countOnly++
+		}
+	}
+	r.countOnly.Add(countOnly)
 	r.logMu.Lock()
 	defer r.logMu.Unlock()
 	if r.failing {

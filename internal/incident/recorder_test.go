@@ -309,3 +309,100 @@ func TestRecordSetsMissingTime(t *testing.T) {
 		t.Errorf("Time of an event recorded without one = %v; want the time of Record", got)
 	}
 }
+
+// rowsAndCountOnly counts the written events with and without rows.
+func (f *fakeWriter) rowsAndCountOnly() (rows, countOnly int, first []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, b := range f.batches {
+		for _, e := range b {
+			if e.CountOnly {
+				countOnly++
+				continue
+			}
+			rows++
+			first = append(first, e.RequestID)
+		}
+	}
+	return rows, countOnly, first
+}
+
+func TestRecorderRowsPerSecond(t *testing.T) {
+	const rate, total = 10, 1000
+	w := &fakeWriter{}
+	start := time.Now()
+	r := startRecorder(t, w, incident.RecorderOptions{RowsPerSecond: rate, BatchSize: 10, FlushInterval: time.Hour})
+	recordN(t, r, "s", total)
+	waitFor(t, "Run to take the events", func() bool { return r.Stats().Queued == 0 })
+	if err := r.Close(ctxT(t)); err != nil {
+		t.Fatalf("Close() = %v", err)
+	}
+	elapsed := time.Since(start)
+
+	rows, countOnly, rowIDs := w.rowsAndCountOnly()
+	// The burst, one second's worth, is there from the start; beyond it
+	// only what the rate earned while the test ran, however slow the
+	// machine was.
+	maxRows := rate + int(rate*elapsed.Seconds()) + 1
+	if rows < rate || rows > maxRows {
+		t.Errorf("events written with rows = %d after %v; want %d to %d", rows, elapsed, rate, maxRows)
+	}
+	if rows+countOnly != total {
+		t.Errorf("events written = %d with rows + %d count-only; want %d in all", rows, countOnly, total)
+	}
+	// First come, first served.
+	for i := range rate {
+		if want := fmt.Sprintf("s%d", i); rowIDs[i] != want {
+			t.Errorf("row %d is %q; want %q", i, rowIDs[i], want)
+		}
+	}
+	st := r.Stats()
+	if st.CountOnly != int64(countOnly) || st.Written != total || st.Recorded != total || st.Dropped != 0 || st.Failed != 0 {
+		t.Errorf("Stats() = %+v; want %d count-only of %d recorded and written, none dropped or failed", st, countOnly, total)
+	}
+	// Count-only events ride along instead of making batches of their
+	// own: one write per BatchSize events would be 100 writes.
+	if calls, most := w.calls.Load(), int64(rows/10+total/(16*10)+2); calls > most {
+		t.Errorf("store writes = %d for %d rows and %d count-only events; want at most %d", calls, rows, countOnly, most)
+	}
+}
+
+func TestRecorderNoRowLimit(t *testing.T) {
+	w := &fakeWriter{}
+	r := startRecorder(t, w, incident.RecorderOptions{FlushInterval: time.Hour})
+	recordN(t, r, "n", 1000)
+	waitFor(t, "Run to take the events", func() bool { return r.Stats().Queued == 0 })
+	if err := r.Close(ctxT(t)); err != nil {
+		t.Fatalf("Close() = %v", err)
+	}
+	if rows, countOnly, _ := w.rowsAndCountOnly(); rows != 1000 || countOnly != 0 {
+		t.Errorf("with RowsPerSecond 0: %d rows, %d count-only; want 1000, 0", rows, countOnly)
+	}
+	if st := r.Stats(); st.CountOnly != 0 {
+		t.Errorf("Stats().CountOnly = %d; want 0", st.CountOnly)
+	}
+}
+
+func TestRecorderFillsVisitorHashFromKey(t *testing.T) {
+	w := &fakeWriter{}
+	r := startRecorder(t, w, incident.RecorderOptions{FlushInterval: time.Hour})
+	key := [16]byte{0: 0x0f, 1: 0xa0, 15: 0xff}
+	keyOnly := incident.Event{RequestID: "key", VisitorKey: key}
+	both := incident.Event{RequestID: "both", VisitorKey: key, VisitorHash: "given"}
+	neither := incident.Event{RequestID: "neither"}
+	for _, e := range []incident.Event{keyOnly, both, neither} {
+		r.Record(e)
+	}
+	waitFor(t, "Run to take the events", func() bool { return r.Stats().Queued == 0 })
+	if err := r.Close(ctxT(t)); err != nil {
+		t.Fatalf("Close() = %v", err)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	want := map[string]string{"key": "0fa0" + strings.Repeat("0", 26) + "ff", "both": "given", "neither": ""}
+	for _, e := range w.batches[0] {
+		if e.VisitorHash != want[e.RequestID] {
+			t.Errorf("VisitorHash of %q = %q; want %q", e.RequestID, e.VisitorHash, want[e.RequestID])
+		}
+	}
+}
