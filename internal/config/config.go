@@ -56,6 +56,11 @@ type Store struct {
 	DSN string `toml:"dsn"`
 	// Retention is how long events and closed incidents are kept.
 	Retention Duration `toml:"retention"`
+	// EventRowsPerSecond caps the events stored with a row of their own;
+	// the rest are counted in their incident and in the error series
+	// without one, so that a storm neither fills the disk nor eats the CPU
+	// while the counts stay exact. 0 keeps a row for every event.
+	EventRowsPerSecond int `toml:"event_rows_per_second"`
 }
 
 // Nginx configures the integration with nginx.

@@ -30,6 +30,9 @@ func TestDefaultIsValid(t *testing.T) {
 	if got, want := cfg.Server.AdminListen, "127.0.0.1:8081"; got != want {
 		t.Errorf("Server.AdminListen = %q; want %q", got, want)
 	}
+	if got, want := cfg.Store.EventRowsPerSecond, 1000; got != want {
+		t.Errorf("Store.EventRowsPerSecond = %d; want %d", got, want)
+	}
 	if len(cfg.Sites) == 0 || len(cfg.Admin.Users) == 0 {
 		t.Fatalf("default has %d sites and %d users; want at least one of each", len(cfg.Sites), len(cfg.Admin.Users))
 	}
@@ -70,6 +73,14 @@ func TestLoadOverridesDefault(t *testing.T) {
 	}
 	if got := len(cfg.Admin.Users); got != 1 {
 		t.Errorf("len(Admin.Users) = %d; want the default's 1 (the file lists none)", got)
+	}
+	// 0 turns the cap on event rows off.
+	cfg, err = config.Load(writeConfig(t, "[store]\nevent_rows_per_second = 0\n"+goodSite))
+	if err != nil {
+		t.Fatalf("Load(event_rows_per_second = 0) = %v", err)
+	}
+	if got := cfg.Store.EventRowsPerSecond; got != 0 {
+		t.Errorf("Store.EventRowsPerSecond = %d; want 0 from the file", got)
 	}
 	// A file without sites keeps the default's.
 	cfg, err = config.Load(writeConfig(t, "[server]\nlisten = \"127.0.0.1:9999\"\n"))
@@ -121,6 +132,8 @@ func TestLoadReportsFileAndLine(t *testing.T) {
 		{"bad password hash", goodSite + "[[admin.user]]\nname = \"a\"\npassword_hash = \"hunter2\"\n", []string{":19: admin.user[0].password_hash: is not a bcrypt hash"}},
 		{"missing logo", strings.Replace(goodSite, `title = "Shop"`, "title = \"Shop\"\nlogo = \"nope.svg\"", 1), []string{":7: site[0].brand.logo: cannot read logo"}},
 		{"postgres dsn", "[store]\ndsn = \"mysql://x\"\n" + goodSite, []string{":2: store.dsn: "}},
+		{"negative event rows", "[store]\nretention = \"1h\"\nevent_rows_per_second = -1\n" + goodSite, []string{":3: store.event_rows_per_second: must not be negative"}},
+		{"event rows not a number", "[store]\nevent_rows_per_second = \"many\"\n" + goodSite, []string{":2: "}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := writeConfig(t, tc.body)

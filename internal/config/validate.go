@@ -76,6 +76,9 @@ func (c *Config) validate() []problem {
 	if c.Store.Retention.Duration <= 0 {
 		add("store.retention", "must be positive")
 	}
+	if c.Store.EventRowsPerSecond < 0 {
+		add("store.event_rows_per_second", "must not be negative (0 keeps a row for every event)")
+	}
 	if c.Nginx.Pass != "" {
 		if err := checkHTTPURL(c.Nginx.Pass); err != nil {
 			add("nginx.pass", "%v", err)
