@@ -12,8 +12,9 @@ import (
 // may be: nginx logs whole seconds and reuses connection numbers.
 const evidenceWindow = 5 * time.Second
 
-// evidenceWriter attaches nginx's own error.log line to each event as the
-// recorder writes a batch. By then (the batch waits up to the recorder's
+// evidenceWriter attaches nginx's own error.log line to each event with a
+// row as the recorder writes a batch; a count-only event keeps no row to
+// show it in, so it is not looked up. By then (the batch waits up to the recorder's
 // flush interval) the follower has read the line that nginx wrote before
 // it handed the request to gatewatch.
 type evidenceWriter struct {
@@ -24,7 +25,7 @@ type evidenceWriter struct {
 func (w evidenceWriter) AddEvents(ctx context.Context, events []incident.Event) error {
 	for i := range events {
 		e := &events[i]
-		if e.NginxConn == 0 || e.NginxLog != "" {
+		if e.CountOnly || e.NginxConn == 0 || e.NginxLog != "" {
 			continue
 		}
 		entries := nginxlog.ForRequest(w.index.LookupNear(e.NginxConn, e.Time, evidenceWindow), e.Method, e.Path)

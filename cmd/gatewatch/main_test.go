@@ -234,7 +234,7 @@ func TestMetricsNeedLoginAndNameEverything(t *testing.T) {
 		`gatewatch_pages_served_total{code="502",format="html",locale="en",site="example"} 1`,
 		`gatewatch_upstream_up{site="example",upstream="app"}`,
 		"gatewatch_probes_total", "gatewatch_probes_suppressed_total", `gatewatch_probe_failures_total{class="refused"}`,
-		"gatewatch_events_dropped_total", "gatewatch_store_write_duration_seconds",
+		"gatewatch_events_dropped_total", "gatewatch_events_count_only_total", "gatewatch_store_write_duration_seconds",
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %s", want)

@@ -11,8 +11,8 @@ import (
 type stateCollector struct {
 	app *app
 
-	up, checkSeconds, probesRun, probesSuppressed, probeFailures *prometheus.Desc
-	recorded, written, dropped, failed, queued, writeSeconds     *prometheus.Desc
+	up, checkSeconds, probesRun, probesSuppressed, probeFailures        *prometheus.Desc
+	recorded, written, countOnly, dropped, failed, queued, writeSeconds *prometheus.Desc
 }
 
 func newStateCollector(a *app) *stateCollector {
@@ -28,6 +28,7 @@ func newStateCollector(a *app) *stateCollector {
 		probeFailures:    d("probe_failures_total", "Completed checks that failed, by class.", "class"),
 		recorded:         d("events_recorded_total", "Error-page events accepted into the queue."),
 		written:          d("events_written_total", "Events stored."),
+		countOnly:        d("events_count_only_total", "Events counted in their incident without a row of their own (event_rows_per_second)."),
 		dropped:          d("events_dropped_total", "Events dropped because the queue was full."),
 		failed:           d("events_failed_total", "Events lost to store errors."),
 		queued:           d("events_queued", "Events waiting to be written."),
@@ -37,7 +38,7 @@ func newStateCollector(a *app) *stateCollector {
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.up, c.checkSeconds, c.probesRun, c.probesSuppressed, c.probeFailures,
-		c.recorded, c.written, c.dropped, c.failed, c.queued, c.writeSeconds} {
+		c.recorded, c.written, c.countOnly, c.dropped, c.failed, c.queued, c.writeSeconds} {
 		ch <- d
 	}
 }
@@ -68,6 +69,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	rs := c.app.recorder.Stats()
 	ch <- prometheus.MustNewConstMetric(c.recorded, prometheus.CounterValue, float64(rs.Recorded))
 	ch <- prometheus.MustNewConstMetric(c.written, prometheus.CounterValue, float64(rs.Written))
+	ch <- prometheus.MustNewConstMetric(c.countOnly, prometheus.CounterValue, float64(rs.CountOnly))
 	ch <- prometheus.MustNewConstMetric(c.dropped, prometheus.CounterValue, float64(rs.Dropped))
 	ch <- prometheus.MustNewConstMetric(c.failed, prometheus.CounterValue, float64(rs.Failed))
 	ch <- prometheus.MustNewConstMetric(c.queued, prometheus.GaugeValue, float64(rs.Queued))

@@ -80,7 +80,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer store.Close()
 	index := nginxlog.NewIndex(0)
-	recorder := incident.NewRecorder(evidenceWriter{next: store, index: index}, incident.RecorderOptions{Logger: logger})
+	recorder := incident.NewRecorder(evidenceWriter{next: store, index: index},
+		incident.RecorderOptions{RowsPerSecond: cfg.Store.EventRowsPerSecond, Logger: logger})
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
