@@ -84,7 +84,7 @@ func (d *publicDeps) record(q *request) {
 		UpstreamStatus:      p.Upstream.Status,
 		UpstreamConnectTime: p.Upstream.ConnectTime,
 		Locale:              q.lang.Code,
-		VisitorHash:         d.status.VisitorHash(p.ClientIP, p.UserAgent),
+		VisitorKey:          d.status.VisitorKey(p.ClientIP, p.UserAgent),
 		Browser:             p.browser,
 	}
 	for _, u := range q.status.Upstreams {

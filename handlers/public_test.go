@@ -81,7 +81,15 @@ func (f *fakeStatus) Observe(site string, v monitor.Visit) {
 	f.visits = append(f.visits, v)
 }
 
-func (f *fakeStatus) VisitorHash(ip, ua string) string { return "v:" + ip + "|" + ua }
+func (f *fakeStatus) VisitorKey(ip, ua string) [16]byte { return fakeVisitorKey(ip, ua) }
+
+// fakeVisitorKey is a visitor key tests can predict: the address, then
+// the user agent, cut to 16 bytes.
+func fakeVisitorKey(ip, ua string) (k [16]byte) {
+	n := copy(k[:], ip)
+	copy(k[n:], ua)
+	return k
+}
 
 // fakeRecorder keeps the events it is given.
 type fakeRecorder struct {
@@ -644,7 +652,7 @@ func TestEventRecorded(t *testing.T) {
 	want := incident.Event{
 		Time: testTime, Site: "shop", Upstream: "app", Host: "shop.example", Path: "/checkout", Method: "POST",
 		Code: 504, RequestID: "req-9", NginxConn: 4242, UpstreamAddr: "127.0.0.8:80, 127.0.0.1:9", UpstreamStatus: "504",
-		UpstreamConnectTime: "0.001", Locale: "de", VisitorHash: "v:203.0.113.9|Mozilla/5.0 Firefox/130.0", Browser: "firefox",
+		UpstreamConnectTime: "0.001", Locale: "de", VisitorKey: fakeVisitorKey("203.0.113.9", "Mozilla/5.0 Firefox/130.0"), Browser: "firefox",
 	}
 	if e != want {
 		t.Errorf("event = %+v\nwant    %+v", e, want)

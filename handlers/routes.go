@@ -21,7 +21,7 @@ import (
 type StatusSource interface {
 	Status(site string) monitor.SiteStatus
 	Observe(site string, v monitor.Visit)
-	VisitorHash(ip, userAgent string) string
+	VisitorKey(ip, userAgent string) [16]byte
 }
 
 // Recorder takes the event of one error response. It must not block: a

@@ -3,7 +3,6 @@ package monitor
 import (
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/hex"
 	"net/netip"
 	"strings"
 	"sync"
@@ -178,13 +177,14 @@ func clipIP(ip string) string {
 	return ip
 }
 
-// VisitorHash returns the visitor's salted hash as 32 hex digits: the same
-// key the affected count uses, for event records that must tell visitors
-// apart without keeping IPs. It changes when the salt rotates at midnight
-// UTC.
-func (m *Monitor) VisitorHash(ip, ua string) string {
+// VisitorKey returns the visitor's salted hash: the same key the affected
+// count uses, for event records that must tell visitors apart without
+// keeping IPs. It changes when the salt rotates at midnight UTC. It is an
+// array, not hex, so that the page path does not allocate; the event
+// recorder spells it out off that path.
+func (m *Monitor) VisitorKey(ip, ua string) [16]byte {
 	vk, _ := m.keys(ip, ua, m.clock.Now())
-	return hex.EncodeToString(vk[:])
+	return vk
 }
 
 // canonIP folds the spellings of one address (IPv4-mapped IPv6, zero
