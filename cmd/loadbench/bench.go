@@ -55,6 +55,8 @@ func (st *stack) targets() []target {
 			headers: fetchHeaders, wantCode: http.StatusOK},
 		{key: "d", name: "nginx → gatewatch, as deployed", url: st.nginxBase + "/dead/cart",
 			headers: browserHeaders, wantCode: http.StatusBadGateway},
+		{key: "e", name: "nginx → gatewatch, keep-alive upstream", url: st.nginxKA + "/dead/cart",
+			headers: browserHeaders, wantCode: http.StatusBadGateway},
 	}
 }
 

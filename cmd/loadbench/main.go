@@ -1,7 +1,7 @@
 // Command loadbench is gatewatch's loopback load harness: in one run it
 // builds gatewatch, starts it with a dead upstream, exports its pages with
 // `gatewatch render`, starts Debian's nginx with the include `gatewatch
-// nginx` generates, and drives wrk against four targets with the same
+// nginx` generates, and drives wrk against five targets with the same
 // connections, threads and duration:
 //
 //	(a) gatewatch's 502 page on its own listener, for a browser's request
@@ -9,7 +9,12 @@
 //	    with gzip_static on, as its fallback location does
 //	(c) gatewatch's status API
 //	(d) gatewatch behind nginx as deployed: nginx fails to reach a dead
-//	    upstream and its error_page hands the request to gatewatch
+//	    upstream and its error_page hands the request to gatewatch, on a
+//	    new connection each time
+//	(e) (d) as the README recommends under heavy traffic: an http-level
+//	    `upstream { keepalive }` block, and the include generated from a
+//	    config whose [nginx] pass names it, so nginx reuses its connections
+//	    to the same gatewatch
 //
 // It prints a markdown table of req/s, p50/p99 latency, the server's peak
 // RSS and CPU, and the ratios gatewatch/nginx, for BENCHMARKS.md.

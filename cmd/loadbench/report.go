@@ -188,13 +188,16 @@ func writeTable(w io.Writer, m machine, o options, rs []result, allocs string) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| gatewatch / nginx | req/s | p50 | p99 | RSS peak |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|")
-	a, b, d := by["a"], by["b"], by["d"]
+	a, b, d, e := by["a"], by["b"], by["d"], by["e"]
 	fmt.Fprintf(w, "| (a) / (b): own listener vs nginx's static page | %s | %s | %s | %s |\n",
 		ratio(a.wrk.reqPerSec, b.wrk.reqPerSec), ratio(float64(a.wrk.p50), float64(b.wrk.p50)),
 		ratio(float64(a.wrk.p99), float64(b.wrk.p99)), ratio(float64(a.gw.peakKB), float64(b.nginx.peakKB)))
 	fmt.Fprintf(w, "| (d) / (b): behind nginx vs nginx's static page | %s | %s | %s | %s |\n",
 		ratio(d.wrk.reqPerSec, b.wrk.reqPerSec), ratio(float64(d.wrk.p50), float64(b.wrk.p50)),
 		ratio(float64(d.wrk.p99), float64(b.wrk.p99)), ratio(float64(d.gw.peakKB+d.nginx.peakKB), float64(b.nginx.peakKB)))
+	fmt.Fprintf(w, "| (e) / (b): behind nginx with keep-alive vs nginx's static page | %s | %s | %s | %s |\n",
+		ratio(e.wrk.reqPerSec, b.wrk.reqPerSec), ratio(float64(e.wrk.p50), float64(b.wrk.p50)),
+		ratio(float64(e.wrk.p99), float64(b.wrk.p99)), ratio(float64(e.gw.peakKB+e.nginx.peakKB), float64(b.nginx.peakKB)))
 	fmt.Fprintln(w)
 
 	fmt.Fprintln(w, "Targets:")
@@ -205,7 +208,7 @@ func writeTable(w io.Writer, m machine, o options, rs []result, allocs string) {
 	fmt.Fprintf(w, "- (a) ≥ %.1f× (b) in req/s: %.2f× — %s\n", targetRatio, rr, check(rr >= targetRatio))
 	var p99s []string
 	p99ok := true
-	for _, k := range []string{"a", "c", "d"} {
+	for _, k := range []string{"a", "c", "d", "e"} {
 		r := by[k]
 		p99s = append(p99s, fmt.Sprintf("(%s) %s", k, ms(r.wrk.p99)))
 		p99ok = p99ok && r.wrk.p99 <= targetP99

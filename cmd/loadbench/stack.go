@@ -59,8 +59,15 @@ name = "` + adminUser + `"
 password_hash = %q
 `
 
+// keepAliveUpstream is the http-level upstream {} block the README
+// recommends under heavy traffic; the (e) include's proxy_pass names it
+// through [nginx] pass.
+const keepAliveUpstream = "gatewatch_ka"
+
 // nginxConf is nginx as an operator runs it (one worker per core) around
-// the generated include, plus the location that serves the rendered page.
+// the generated include, plus the location that serves the rendered page,
+// and a second server whose include reaches gatewatch through an upstream
+// {} block with keepalive, as the README recommends under heavy traffic.
 var nginxConf = template.Must(template.New("nginx").Parse(`# written by loadbench
 {{if .Root}}user root;{{end}}
 worker_processes auto;
@@ -77,6 +84,14 @@ http {
     fastcgi_temp_path {{.Dir}}/fastcgi;
     uwsgi_temp_path {{.Dir}}/uwsgi;
     scgi_temp_path {{.Dir}}/scgi;
+
+    # (e) nginx keeps idle connections to gatewatch open for reuse; the
+    # second include's proxy_pass is http://{{.Upstream}}.
+    upstream {{.Upstream}} {
+        server 127.0.0.1:{{.GWPort}};
+        keepalive 64;
+    }
+
     server {
         listen 127.0.0.1:{{.Port}} backlog=4096;
         server_name {{.Host}};
@@ -105,6 +120,17 @@ http {
 
         include {{.Dir}}/gatewatch.conf;
     }
+
+    # (e) (d) again, through the include generated with
+    # [nginx] pass = "http://{{.Upstream}}".
+    server {
+        listen 127.0.0.1:{{.KAPort}} backlog=4096;
+        server_name {{.Host}};
+
+        location /dead/ { proxy_pass http://127.0.0.1:{{.DeadPort}}; }
+
+        include {{.Dir}}/gatewatch-ka.conf;
+    }
 }
 `))
 
@@ -120,6 +146,7 @@ type stack struct {
 	gwPublic  string // http://127.0.0.1:PORT
 	gwAdmin   string
 	nginxBase string
+	nginxKA   string // the server whose include uses the keep-alive upstream
 	errorLog  string
 	adminPass string // adminUser's password for this run
 	gw, nginx *process
@@ -154,15 +181,16 @@ func startStack(ctx context.Context, o options, log func(string, ...any)) (st *s
 	if st.origin, err = newCountingOrigin(); err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(4)
+	ports, err := freePorts(5)
 	if err != nil {
 		return nil, err
 	}
-	gwPort, adminPort, nginxPort := ports[0], ports[1], ports[2]
+	gwPort, adminPort, nginxPort, kaPort := ports[0], ports[1], ports[2], ports[4]
 	st.deadPort = ports[3]
 	st.gwPublic = fmt.Sprintf("http://127.0.0.1:%d", gwPort)
 	st.gwAdmin = fmt.Sprintf("http://127.0.0.1:%d", adminPort)
 	st.nginxBase = fmt.Sprintf("http://127.0.0.1:%d", nginxPort)
+	st.nginxKA = fmt.Sprintf("http://127.0.0.1:%d", kaPort)
 	st.errorLog = filepath.Join(dir, "error.log")
 
 	pages := filepath.Join(dir, "pages")
@@ -181,17 +209,36 @@ func startStack(ctx context.Context, o options, log func(string, ...any)) (st *s
 	if err := runCmd(ctx, bin, "render", "--config", cfgPath, "--out", pages); err != nil {
 		return nil, fmt.Errorf("gatewatch render: %w", err)
 	}
-	include, err := output(ctx, bin, "nginx", "--config", cfgPath)
-	if err != nil {
-		return nil, fmt.Errorf("gatewatch nginx: %w", err)
+	// (e)'s config differs only by [nginx] pass; the include generated
+	// from it is what an operator following the README would deploy.
+	kaCfg := strings.Replace(cfg, "[nginx]\n", "[nginx]\npass = \"http://"+keepAliveUpstream+"\"\n", 1)
+	if kaCfg == cfg {
+		return nil, errors.New("the bench config has no [nginx] section for pass")
 	}
-	if err := os.WriteFile(filepath.Join(dir, "gatewatch.conf"), include, 0o644); err != nil {
+	kaCfgPath := filepath.Join(dir, "gatewatch-ka.toml")
+	if err := os.WriteFile(kaCfgPath, []byte(kaCfg), 0o644); err != nil {
 		return nil, err
+	}
+	for _, inc := range []struct{ cfg, out string }{
+		{cfgPath, "gatewatch.conf"},
+		{kaCfgPath, "gatewatch-ka.conf"},
+	} {
+		include, err := output(ctx, bin, "nginx", "--config", inc.cfg)
+		if err != nil {
+			return nil, fmt.Errorf("gatewatch nginx: %w", err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, inc.out), include, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	if ka, err := os.ReadFile(filepath.Join(dir, "gatewatch-ka.conf")); err != nil || !bytes.Contains(ka, []byte("proxy_pass http://"+keepAliveUpstream+";")) {
+		return nil, fmt.Errorf("gatewatch nginx --config %s: the include does not proxy_pass to http://%s (%v)", kaCfgPath, keepAliveUpstream, err)
 	}
 	var conf bytes.Buffer
 	if err := nginxConf.Execute(&conf, map[string]any{
 		"Root": os.Geteuid() == 0, "Dir": dir, "Port": nginxPort, "Host": siteHost,
 		"DeadPort": st.deadPort, "Pages": pages, "Site": siteName, "Lang": pageLang,
+		"Upstream": keepAliveUpstream, "GWPort": gwPort, "KAPort": kaPort,
 	}); err != nil {
 		return nil, err
 	}
@@ -202,7 +249,7 @@ func startStack(ctx context.Context, o options, log func(string, ...any)) (st *s
 	if err := runCmd(ctx, nginxBin, "-t", "-q", "-p", dir, "-c", confPath); err != nil {
 		return nil, fmt.Errorf("nginx -t: %w", err)
 	}
-	log("starting nginx on %s and gatewatch on %s (work dir %s)", st.nginxBase, st.gwPublic, dir)
+	log("starting nginx on %s and %s (keep-alive upstream) and gatewatch on %s (work dir %s)", st.nginxBase, st.nginxKA, st.gwPublic, dir)
 	if st.nginx, err = startProcess("nginx", filepath.Join(dir, "nginx.out"), nginxBin, "-p", dir, "-c", confPath); err != nil {
 		return nil, err
 	}
@@ -213,8 +260,10 @@ func startStack(ctx context.Context, o options, log func(string, ...any)) (st *s
 	if err := waitHTTP(ctx, st.gwAdmin+"/healthz", 20*time.Second); err != nil {
 		return nil, fmt.Errorf("gatewatch: %w; log in %s", err, st.gw.logPath)
 	}
-	if err := waitDial(ctx, st.nginxBase[len("http://"):], 10*time.Second); err != nil {
-		return nil, fmt.Errorf("nginx: %w; output in %s", err, st.nginx.logPath)
+	for _, base := range []string{st.nginxBase, st.nginxKA} {
+		if err := waitDial(ctx, base[len("http://"):], 10*time.Second); err != nil {
+			return nil, fmt.Errorf("nginx: %w; output in %s", err, st.nginx.logPath)
+		}
 	}
 	return st, nil
 }
