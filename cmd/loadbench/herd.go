@@ -128,54 +128,77 @@ type genOptions struct {
 	headers  [][2]string
 	rate     int
 	duration time.Duration
-	workers  int
+	// warmup is sent on the same schedule and connections before duration
+	// but left out of the result.
+	warmup  time.Duration
+	workers int
 }
 
-// genResult is what the generator saw.
+// genResult is what the generator saw over the measured duration.
 type genResult struct {
 	scheduled, sent, missed int64 // missed: no worker free within a second
 	codes                   map[int]int64
 	errors                  int64
 	firstErr                string
-	latencies               []time.Duration // sorted
-	elapsed                 time.Duration
+	// latencies run from each request's scheduled send time to the end of
+	// its response, so that waiting for a free worker counts.
+	latencies []time.Duration // sorted
+	// sendLags run from the scheduled time to when a worker began the
+	// request: the generator's own delay (timer, CPU), plus any wait for
+	// a free worker.
+	sendLags []time.Duration // sorted
+	elapsed  time.Duration   // from the first measured send to the last answer
 }
 
-func (g genResult) percentile(p float64) time.Duration {
-	if len(g.latencies) == 0 {
+func (g genResult) percentile(p float64) time.Duration { return percentile(g.latencies, p) }
+
+// percentile of sorted durations; 0 for none.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
 		return 0
 	}
-	i := int(float64(len(g.latencies)-1) * p / 100)
-	return g.latencies[i]
+	i := int(float64(len(sorted)-1) * p / 100)
+	return sorted[i]
 }
 
-// generate sends o.rate requests a second for o.duration from o.workers
-// keep-alive connections. A request that finds every worker busy waits
-// at most a second's worth of schedule, then counts as missed, so the
-// generator stops on time however slow the server is.
+// generate sends o.rate requests a second for o.warmup+o.duration, each
+// worker on its own keep-alive connection, and reports on the requests
+// scheduled after the warm-up. A request that finds every worker busy
+// waits at most a second's worth of schedule, then counts as missed, so
+// the generator stops on time however slow the server is.
 func generate(ctx context.Context, o genOptions) genResult {
-	tr := &http.Transport{
-		MaxIdleConns: o.workers, MaxIdleConnsPerHost: o.workers, MaxConnsPerHost: o.workers,
-		DisableCompression: true, IdleConnTimeout: time.Minute,
-	}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
 	tokens := make(chan time.Time, o.rate)
+	start := time.Now()
+	measureFrom := start.Add(o.warmup)
 
 	var (
 		mu   sync.Mutex
 		res  = genResult{codes: map[int]int64{}}
 		sent atomic.Int64
 		wg   sync.WaitGroup
-		lat  = make([][]time.Duration, o.workers) // per worker: no lock
+		// per worker: no lock
+		lat  = make([][]time.Duration, o.workers)
+		lags = make([][]time.Duration, o.workers)
 	)
 	for i := range o.workers {
 		wg.Go(func() {
+			// One connection per worker, so that the load is spread over
+			// o.workers connections as over that many visitors.
+			tr := &http.Transport{
+				MaxIdleConns: 1, MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1,
+				DisableCompression: true, IdleConnTimeout: time.Minute,
+			}
+			defer tr.CloseIdleConnections()
+			client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
 			for due := range tokens {
 				if ctx.Err() != nil {
 					continue
 				}
+				began := time.Now()
 				code, err := getOnce(ctx, client, o.url, o.headers)
+				if due.Before(measureFrom) {
+					continue
+				}
 				sent.Add(1)
 				mu.Lock()
 				if err != nil {
@@ -188,43 +211,54 @@ func generate(ctx context.Context, o genOptions) genResult {
 				}
 				mu.Unlock()
 				lat[i] = append(lat[i], time.Since(due))
+				lags[i] = append(lags[i], began.Sub(due))
 			}
 		})
 	}
 
-	start := time.Now()
-	tick := time.NewTicker(time.Millisecond)
-	var scheduled, missed int64
-loop:
-	for {
-		elapsed := time.Since(start)
-		if elapsed >= o.duration || ctx.Err() != nil {
-			break
-		}
-		due := int64(elapsed.Seconds() * float64(o.rate))
+	// The dispatcher sleeps until the next request is due (a millisecond
+	// at most, to notice cancellation) rather than ticking every
+	// millisecond, so that requests leave close to their scheduled time;
+	// the send lags in the result show how close. (A blocking nanosleep
+	// is no better: the goroutine keeps its P while in the syscall, and
+	// the workers it has just woken wait for it.)
+	total := int64((o.warmup + o.duration).Seconds() * float64(o.rate))
+	var scheduled int64
+	for scheduled < total && ctx.Err() == nil {
+		now := time.Since(start)
+		// Request k is due at k/rate: release every one due by now.
+		due := min(total, int64(now.Seconds()*float64(o.rate))+1)
 		for ; scheduled < due; scheduled++ {
 			at := start.Add(time.Duration(float64(scheduled) / float64(o.rate) * float64(time.Second)))
+			measured := !at.Before(measureFrom)
+			if measured {
+				res.scheduled++
+			}
 			select {
 			case tokens <- at:
 			default:
-				missed++
+				if measured {
+					res.missed++
+				}
 			}
 		}
-		select {
-		case <-ctx.Done():
-			break loop
-		case <-tick.C:
+		if scheduled < total {
+			next := time.Duration(float64(scheduled) / float64(o.rate) * float64(time.Second))
+			if d := min(next-time.Since(start), time.Millisecond); d > 0 {
+				time.Sleep(d)
+			}
 		}
 	}
-	tick.Stop()
 	close(tokens)
 	wg.Wait()
-	res.elapsed = time.Since(start)
-	res.scheduled, res.sent, res.missed = scheduled, sent.Load(), missed
-	for _, l := range lat {
-		res.latencies = append(res.latencies, l...)
+	res.elapsed = time.Since(measureFrom)
+	res.sent = sent.Load()
+	for i := range lat {
+		res.latencies = append(res.latencies, lat[i]...)
+		res.sendLags = append(res.sendLags, lags[i]...)
 	}
 	slices.Sort(res.latencies)
+	slices.Sort(res.sendLags)
 	return res
 }
 
