@@ -1,15 +1,18 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gorilla/mux"
 
+	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/internal/incident"
 	"github.com/gatewatch/gatewatch/pages"
 )
@@ -37,6 +40,12 @@ func handleRequestRef(d *adminDeps) http.Handler {
 		ctx, cancel := d.storeCtx(r)
 		defer cancel()
 		e, data, err := d.loadEvent(ctx, rid)
+		if errors.Is(err, incident.ErrNotFound) && validRequestID(rid) {
+			if data, at, ok := d.incidentAt(ctx, r.URL.Query()); ok {
+				v.countedRequest(w, r, rid, at, data)
+				return
+			}
+		}
 		if err != nil {
 			v.storeFailed(w, r, err, v.tr.T("admin.search.not_found", map[string]any{"Query": clip(rid, 100)}))
 			return
@@ -55,6 +64,53 @@ func handleRequestRef(d *adminDeps) http.Handler {
 		}
 		d.render(w, r, http.StatusOK, v.lang.Code, pages.AdminIncidentView(m))
 	})
+}
+
+// incidentAt finds the incident a request without a record of its own
+// belongs to, from the site and time the public page's staff link
+// carries (?site=&at=, RFC 3339): past store.event_rows_per_second a
+// request is only counted in its incident. The time has whole seconds,
+// so the incident must have been open during that second.
+func (d *adminDeps) incidentAt(ctx context.Context, q url.Values) (*incidentData, time.Time, bool) {
+	site := q.Get("site")
+	at, err := time.Parse(time.RFC3339, q.Get("at"))
+	if err != nil || !slices.ContainsFunc(d.Config.Sites, func(s config.Site) bool { return s.Name == site }) {
+		return nil, time.Time{}, false
+	}
+	incs, err := d.Store.Incidents(ctx, incident.Filter{Site: site, Limit: 1000})
+	if err != nil {
+		return nil, time.Time{}, false
+	}
+	for _, in := range incs {
+		if in.OpenedAt.Before(at.Add(time.Second)) && !in.LastSeen.Before(at) {
+			data, err := d.loadIncident(ctx, in.ID)
+			if err != nil {
+				return nil, time.Time{}, false
+			}
+			return &data, at, true
+		}
+	}
+	return nil, time.Time{}, false
+}
+
+// countedRequest is the reference page of a request that was counted in
+// its incident without a record of its own: what the link said about it,
+// why there is no more, and the incident.
+func (v *adminView) countedRequest(w http.ResponseWriter, r *http.Request, rid string, at time.Time, data *incidentData) {
+	title := v.tr.T("admin.event.title", map[string]any{"Reference": rid})
+	m := &pages.AdminIncident{Frame: v.frame(title, rid), Heading: title, Event: &pages.AdminEvent{
+		Heading: v.tr.T("admin.event.heading", map[string]any{"Reference": rid}),
+		Notice:  v.tr.T("admin.event.count_only", map[string]any{"Rate": v.d.Config.Store.EventRowsPerSecond}),
+		Facts: []pages.Fact{
+			{Label: v.tr.T("admin.col.time", nil), Value: v.time(at)},
+			{Label: v.tr.T("admin.col.reference", nil), Value: rid, Code: true},
+			{Label: v.tr.T("admin.col.site", nil), Value: data.inc.Site},
+			{Label: v.tr.T("admin.col.incident", nil), Value: v.tr.T("admin.incident.title", map[string]any{"ID": data.inc.ID}),
+				URL: incidentPath(data.inc.ID)},
+		},
+	}}
+	m.Incident = v.incidentDetail(*data, "")
+	v.d.render(w, r, http.StatusOK, v.lang.Code, pages.AdminIncidentView(m))
 }
 
 // handleSearch serves GET /admin/search?q=: the dashboard's reference box.

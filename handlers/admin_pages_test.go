@@ -1,12 +1,14 @@
 package handlers_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -372,5 +374,43 @@ func TestAdminStoreDown(t *testing.T) {
 	}
 	if w := e.get(t, "/healthz", nil); w.Code != http.StatusOK {
 		t.Errorf("GET /healthz with the store down = %d; want 200: the process is alive", w.Code)
+	}
+}
+
+// TestAdminCountedReference: a request past store.event_rows_per_second
+// has no record of its own; the staff link's site and time still lead to
+// its incident.
+func TestAdminCountedReference(t *testing.T) {
+	e := mustAdmin(t)
+	session := e.login(t)
+	const rid = "c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0"
+	at := adminNow.Add(-90 * time.Second)
+	if err := e.store.AddEvents(context.Background(), []incident.Event{{Time: at.Add(300 * time.Millisecond), Site: "shop",
+		Upstream: "app", Host: "shop.example", Path: "/cart", Method: "GET", Code: 502, RequestID: rid, CountOnly: true}}); err != nil {
+		t.Fatal(err)
+	}
+	stamp := url.QueryEscape(at.UTC().Format(time.RFC3339))
+	w := e.get(t, "/admin/r/"+rid+"?site=shop&at="+stamp, session)
+	if w.Code != http.StatusOK {
+		t.Fatalf("GET /admin/r/%s?site=shop&at=… = %d; want 200", rid, w.Code)
+	}
+	checkEscaped(t, w.Body.String())
+	d := parseDoc(t, w.Body.String())
+	if got := d.Find(`[data-testid=event-notice]`).Text(); !strings.Contains(got, "1000") {
+		t.Errorf("notice = %q; want it to explain the row cap (1000/s)", got)
+	}
+	if got := d.Find(`[data-testid=permalink]`).Text(); got != "/admin/incidents/"+strconv.FormatInt(e.incID, 10) {
+		t.Errorf("incident shown = %q; want shop/app's incident %d", got, e.incID)
+	}
+	for _, q := range []string{
+		"",                                   // no site and time: not found, as before
+		"?site=shop",                         // no time
+		"?site=nope&at=" + stamp,             // a site the config does not name
+		"?site=shop&at=2020-01-01T00:00:00Z", // no incident then
+		"?site=shop&at=yesterday",
+	} {
+		if w := e.get(t, "/admin/r/"+rid+q, session); w.Code != http.StatusNotFound {
+			t.Errorf("GET /admin/r/%s%s = %d; want 404", rid, q, w.Code)
+		}
 	}
 }

@@ -531,8 +531,10 @@ func TestPageContent(t *testing.T) {
 func TestStaffLinkWhenAdminURLSet(t *testing.T) {
 	s := mustServer(t, func(c *config.Config) { c.Server.AdminURL = "https://admin.shop.example/" })
 	d := doc(t, s.do(nginxReq("GET", "/", map[string]string{"X-Request-ID": "r-1"})))
-	if got := d.Find("[data-testid=staff-link]").AttrOr("href", ""); got != "https://admin.shop.example/admin/r/r-1" {
-		t.Errorf("staff link = %q", got)
+	// Site and time find the incident of a request that was only counted.
+	want := "https://admin.shop.example/admin/r/r-1?site=shop&at=" + testTime.Format(time.RFC3339)
+	if got := d.Find("[data-testid=staff-link]").AttrOr("href", ""); got != want {
+		t.Errorf("staff link = %q; want %q", got, want)
 	}
 }
 

@@ -217,8 +217,11 @@ func buildReference(q *request, adminURL string) pages.Reference {
 	}
 	r.CopyText = r.Label + ": " + r.ID + "\n" + r.TimeLabel + ": " + r.Time
 	if adminURL != "" {
-		// References are [A-Za-z0-9._-] (validRequestID): path-safe as they are.
-		r.StaffURL = strings.TrimSuffix(adminURL, "/") + "/admin/r/" + q.p.RequestID
+		// References are [A-Za-z0-9._-] (validRequestID): path-safe as
+		// they are. Site and time find the request's incident when the
+		// request was only counted (past store.event_rows_per_second).
+		r.StaffURL = strings.TrimSuffix(adminURL, "/") + "/admin/r/" + q.p.RequestID +
+			"?site=" + url.QueryEscape(q.site.Name) + "&at=" + q.isoText
 		r.StaffText = tr.T("ref.staff", nil)
 	}
 	return r

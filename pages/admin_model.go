@@ -226,9 +226,12 @@ type AdminIncident struct {
 // AdminEvent is one request as gatewatch recorded it.
 type AdminEvent struct {
 	Heading string
-	Facts   []Fact
-	Vars    Facts
-	Log     LogLines
+	// Notice explains what is shown when the request itself was not
+	// stored (counted only, during a storm).
+	Notice string
+	Facts  []Fact
+	Vars   Facts
+	Log    LogLines
 }
 
 // Fact is a labelled value. Code marks values shown verbatim in a
