@@ -157,7 +157,11 @@ func (d *adminDeps) gatherDashboard(ctx context.Context, now time.Time) (dashboa
 			tallies[k].add(e, since, now)
 			siteVisitors[in.Site].add(e, since, now)
 		}
-		if len(events) == scanEvents && !events[len(events)-1].Time.Before(since) {
+		// Figures from rows are lower bounds when the scan stopped inside
+		// the window, or when the incident counted requests it kept no
+		// row for (past store.event_rows_per_second, or pruned).
+		scanCut := len(events) == scanEvents && !events[len(events)-1].Time.Before(since)
+		if scanCut || (len(events) < scanEvents && in.Requests > int64(len(events))) {
 			cut[in.Site+"\x00"+in.Upstream], cut[in.Site] = true, true
 		}
 	}

@@ -414,3 +414,22 @@ func TestAdminCountedReference(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminDashboardCountedRequests: errors counted without a row (past
+// store.event_rows_per_second) still count exactly, and the visitor
+// figures, which come from rows, say they are lower bounds.
+func TestAdminDashboardCountedRequests(t *testing.T) {
+	e := mustAdmin(t)
+	if err := e.store.AddEvents(context.Background(), []incident.Event{{Time: adminNow.Add(-30 * time.Second), Site: "shop",
+		Upstream: "app", Host: "shop.example", Path: "/cart", Method: "GET", Code: 502, RequestID: "counted",
+		VisitorHash: "v-new", CountOnly: true}}); err != nil {
+		t.Fatal(err)
+	}
+	shop := parseDoc(t, e.get(t, "/admin/", e.login(t)).Body.String()).Find(`[data-testid=site][data-site=shop]`)
+	if got := strings.TrimSpace(shop.Find(`[data-testid=site-errors]`).Text()); got != "3 / 4" {
+		t.Errorf("shop errors 5m / 1h = %q; want 3 / 4, the counted request included", got)
+	}
+	if got := strings.TrimSpace(shop.Find(`[data-testid=site-visitors]`).Text()); got != "≥2 / ≥3" {
+		t.Errorf("shop visitors 5m / 1h = %q; want ≥2 / ≥3 (rows undercount)", got)
+	}
+}
