@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -167,13 +166,18 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 // waits at most a second's worth of schedule, then counts as missed, so
 // the generator stops on time however slow the server is.
 func generate(ctx context.Context, o genOptions) genResult {
+	res := genResult{codes: map[int]int64{}}
+	req, err := newRequest(o.url, o.headers)
+	if err != nil {
+		res.firstErr = err.Error()
+		return res
+	}
 	tokens := make(chan time.Time, o.rate)
 	start := time.Now()
 	measureFrom := start.Add(o.warmup)
 
 	var (
 		mu   sync.Mutex
-		res  = genResult{codes: map[int]int64{}}
 		sent atomic.Int64
 		wg   sync.WaitGroup
 		// per worker: no lock
@@ -184,18 +188,14 @@ func generate(ctx context.Context, o genOptions) genResult {
 		wg.Go(func() {
 			// One connection per worker, so that the load is spread over
 			// o.workers connections as over that many visitors.
-			tr := &http.Transport{
-				MaxIdleConns: 1, MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1,
-				DisableCompression: true, IdleConnTimeout: time.Minute,
-			}
-			defer tr.CloseIdleConnections()
-			client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+			conn := &rawConn{r: req}
+			defer conn.close()
 			for due := range tokens {
 				if ctx.Err() != nil {
 					continue
 				}
 				began := time.Now()
-				code, err := getOnce(ctx, client, o.url, o.headers)
+				code, err := conn.get()
 				if due.Before(measureFrom) {
 					continue
 				}
@@ -260,27 +260,4 @@ func generate(ctx context.Context, o genOptions) genResult {
 	slices.Sort(res.latencies)
 	slices.Sort(res.sendLags)
 	return res
-}
-
-func getOnce(ctx context.Context, c *http.Client, url string, headers [][2]string) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return 0, err
-	}
-	for _, h := range headers {
-		if h[0] == "Host" {
-			req.Host = h[1]
-			continue
-		}
-		req.Header.Set(h[0], h[1])
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-		return 0, err
-	}
-	return resp.StatusCode, nil
 }
