@@ -25,9 +25,11 @@ const maxStored = 0xffff
 // deflate compresses each chunk on its own, ending with a sync flush.
 func (p *prepared) deflate() {
 	p.deflated = make([][]byte, len(p.chunks))
+	// One compressor for all chunks: each costs about a megabyte.
+	zw, _ := flate.NewWriter(nil, flate.BestCompression)
 	for i, c := range p.chunks {
 		var buf bytes.Buffer
-		zw, _ := flate.NewWriter(&buf, flate.BestCompression)
+		zw.Reset(&buf)
 		zw.Write(c)
 		zw.Flush() // byte-aligns with an empty stored block; not final
 		p.deflated[i] = buf.Bytes()

@@ -27,50 +27,76 @@ type variantKey struct {
 	browser  string
 }
 
-// pageCache holds prepared pages by variant.
+// pageCache holds prepared pages by variant. A variant is prepared once
+// even when a burst of requests misses it together, as every visitor of a
+// fresh outage does: the first prepares it, the others wait for it.
 type pageCache struct {
 	mu sync.RWMutex
-	m  map[variantKey]*prepared
+	m  map[variantKey]*pageEntry
 }
 
-func (c *pageCache) get(k variantKey) *prepared {
+// pageEntry is a page being prepared (ready open) or prepared.
+type pageEntry struct {
+	ready chan struct{}
+	p     *prepared
+	err   error
+}
+
+// get returns the variant's page, running prepare for it on a miss.
+// Past maxPrepared variants, a page is prepared per request and not kept.
+func (c *pageCache) get(k variantKey, prepare func() (*prepared, error)) (*prepared, error) {
 	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.m[k]
-}
-
-func (c *pageCache) put(k variantKey, p *prepared) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = map[variantKey]*prepared{}
+	e := c.m[k]
+	c.mu.RUnlock()
+	if e == nil {
+		c.mu.Lock()
+		if e = c.m[k]; e == nil {
+			if len(c.m) >= maxPrepared {
+				c.mu.Unlock()
+				return prepare()
+			}
+			if c.m == nil {
+				c.m = map[variantKey]*pageEntry{}
+			}
+			e = &pageEntry{ready: make(chan struct{})}
+			c.m[k] = e
+			c.mu.Unlock()
+			e.p, e.err = prepare()
+			if e.err != nil {
+				// Let a later request try again.
+				c.mu.Lock()
+				delete(c.m, k)
+				c.mu.Unlock()
+			}
+			close(e.ready)
+			return e.p, e.err
+		}
+		c.mu.Unlock()
 	}
-	if len(c.m) < maxPrepared {
-		c.m[k] = p
-	}
+	<-e.ready
+	return e.p, e.err
 }
 
 // page returns the prepared page for the request's variant, preparing it
 // on first use.
 func (d *publicDeps) page(ctx context.Context, q *request) (*prepared, error) {
 	k := variantKey{site: q.site, lang: q.lang.Code, code: q.p.Code, platform: q.p.platform, browser: q.p.browser}
-	if p := d.pages.get(k); p != nil {
-		return p, nil
-	}
-	pq := &request{
-		p: proxied{Code: q.p.Code, Method: marks[slotMethod], URI: marks[slotURI], RequestID: marks[slotRefID],
-			platform: q.p.platform, browser: q.p.browser},
-		site: q.site, lang: q.lang, tr: q.tr, langs: q.langs,
-		timeText: marks[slotRefTime], isoText: marks[slotRefISO], mailURL: mailURLMark,
-	}
-	var buf bytes.Buffer
-	m := buildPage(pq, d.assets, d.logos[q.site.Name], d.cfg.Server.AdminURL)
-	if err := pages.ErrorPageView(m).Render(ctx, &buf); err != nil {
-		return nil, err
-	}
-	p := prepare(buf.Bytes())
-	d.pages.put(k, p)
-	return p, nil
+	return d.pages.get(k, func() (*prepared, error) {
+		pq := &request{
+			p: proxied{Code: q.p.Code, Method: marks[slotMethod], URI: marks[slotURI], RequestID: marks[slotRefID],
+				platform: q.p.platform, browser: q.p.browser},
+			site: q.site, lang: q.lang, tr: q.tr, langs: q.langs,
+			timeText: marks[slotRefTime], isoText: marks[slotRefISO], mailURL: mailURLMark,
+		}
+		var buf bytes.Buffer
+		m := buildPage(pq, d.assets, d.logos[q.site.Name], d.cfg.Server.AdminURL)
+		// Others may wait for this page: one visitor leaving must not
+		// fail it for them.
+		if err := pages.ErrorPageView(m).Render(context.WithoutCancel(ctx), &buf); err != nil {
+			return nil, err
+		}
+		return prepare(buf.Bytes()), nil
+	})
 }
 
 // verdictKey names one site's verdict section in one language.
