@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 )
 
@@ -121,6 +122,72 @@ func measure(ctx context.Context, st *stack, t target, o options, log func(strin
 	return r, pause(ctx, 2*time.Second)
 }
 
+// fixedRateTargets are the targets whose latency is also measured at a
+// fixed rate: gatewatch's page, nginx's, and gatewatch behind nginx with
+// keep-alive.
+var fixedRateTargets = map[string]bool{"a": true, "b": true, "e": true}
+
+// rateResult is one target's latency at a fixed rate.
+type rateResult struct {
+	target
+	rate      int
+	gen       genResult
+	gw, nginx memTrace
+	// client is loadbench's own CPU time (the generator, mostly) and
+	// otherCPU the share of the machine's CPU that went to none of the
+	// three, as for wrk's runs.
+	client   time.Duration
+	otherCPU float64
+}
+
+// sustained reports whether every request of the schedule was sent and
+// answered with the expected code.
+func (r rateResult) sustained() bool {
+	return r.gen.missed == 0 && r.gen.errors == 0 && r.gen.codes[r.wantCode] == r.gen.sent && r.gen.sent > 0
+}
+
+// measureRate sends o.latencyRate requests a second to the target for
+// o.duration (after o.warmup on the same connections) from
+// o.connections workers with the open-loop generator, timing each from
+// its scheduled send.
+func measureRate(ctx context.Context, st *stack, t target, o options, log func(string, ...any)) (rateResult, error) {
+	r := rateResult{target: t, rate: o.latencyRate}
+	log("(%s) %s: %d req/s for %s (after %s warm-up) over %d connections", t.key, t.name, o.latencyRate, o.duration, o.warmup, o.connections)
+	g := genOptions{url: t.url, headers: t.headers, rate: o.latencyRate, duration: o.duration, warmup: o.warmup, workers: o.connections}
+	// CPU and memory are sampled over the measured part of the schedule.
+	type samples struct {
+		gw, nginx  *sampler
+		self, busy time.Duration
+	}
+	measuring := make(chan samples, 1)
+	warm := time.AfterFunc(o.warmup, func() {
+		measuring <- samples{startSampler(ctx, st.gw.pid()), startSampler(ctx, st.nginx.pid()), selfCPU(), machineBusy()}
+	})
+	r.gen = generate(ctx, g)
+	if !warm.Stop() {
+		s := <-measuring
+		r.gw, r.nginx = s.gw.stop(), s.nginx.stop()
+		r.client = selfCPU() - s.self
+		other := machineBusy() - s.busy - r.gw.cpu - r.nginx.cpu - r.client
+		r.otherCPU = max(0, 100*other.Seconds()/r.gw.wall.Seconds())
+		if r.otherCPU > quietCPU {
+			log("(%s) warning: %.0f%% CPU went to other processes or the kernel during the run; is the machine quiet?", t.key, r.otherCPU)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return r, err
+	}
+	for _, p := range []*process{st.gw, st.nginx} {
+		if gone, perr := p.exited(); gone {
+			return r, fmt.Errorf("%s exited during the run (%v); see %s", p.name, perr, p.logPath)
+		}
+	}
+	if r.gen.sent == 0 {
+		return r, fmt.Errorf("no request completed (%d not sent, first error: %s)", r.gen.missed, r.gen.firstErr)
+	}
+	return r, pause(ctx, 2*time.Second)
+}
+
 // preflight sends the target's request once and checks the status code,
 // and for (b) that the page is the rendered file, byte for byte.
 func preflight(ctx context.Context, r *result) error {
@@ -172,6 +239,15 @@ func preflight(ctx context.Context, r *result) error {
 	}
 	r.identicalTo = r.sameAs
 	return nil
+}
+
+// selfCPU is loadbench's own user and system time so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func pause(ctx context.Context, d time.Duration) error {

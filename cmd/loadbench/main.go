@@ -19,13 +19,21 @@
 // It prints a markdown table of req/s, p50/p99 latency, the server's peak
 // RSS and CPU, and the ratios gatewatch/nginx, for BENCHMARKS.md.
 //
+// wrk is a closed loop: each connection sends again as soon as it is
+// answered, so its latencies are about connections ÷ req/s whatever the
+// server. Then, unless -latency-rate is 0, loadbench sends (a), (b) and
+// (e) a fixed rate (5,000/s by default) on a schedule over the same
+// number of connections, timing each request from its scheduled send so
+// that a stall is counted rather than hidden, and prints a second table
+// of p50/p99/max and the rate achieved.
+//
 // With -herd it instead sends a steady rate of page views (10,000/s for
 // 30 s by default) through nginx against the down upstream and counts the
 // checks that reach the origin: the "never amplify" figure.
 //
 // Everything listens on 127.0.0.1 and is stopped when loadbench ends.
 //
-//	go run ./cmd/loadbench [-duration 10s] [-connections 256] [-threads 2]
+//	go run ./cmd/loadbench [-duration 10s] [-connections 256] [-threads 2] [-latency-rate 5000]
 //	go run ./cmd/loadbench -herd [-rate 10000] [-herd-duration 30s]
 package main
 
@@ -57,6 +65,7 @@ type options struct {
 	connections int
 	threads     int
 	timeout     time.Duration
+	latencyRate int
 
 	herd         bool
 	rate         int
@@ -80,6 +89,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.connections, "connections", 256, "wrk connections per target")
 	fs.IntVar(&o.threads, "threads", 2, "wrk threads")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Second, "wrk's per-request timeout")
+	fs.IntVar(&o.latencyRate, "latency-rate", 5000, "requests per second for the fixed-rate latency of (a), (b) and (e) over -connections (0 skips it)")
 	fs.BoolVar(&o.herd, "herd", false, "run the herd measurement instead of the table")
 	fs.IntVar(&o.rate, "rate", 10000, "herd: page views per second")
 	fs.DurationVar(&o.herdDuration, "herd-duration", 30*time.Second, "herd: how long to send page views")
@@ -105,6 +115,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("-connections %d: want 1 to 10000", o.connections)
 	case o.threads < 1 || o.threads > o.connections:
 		return o, fmt.Errorf("-threads %d: want 1 to -connections", o.threads)
+	case o.latencyRate < 0 || o.latencyRate > 200000:
+		return o, fmt.Errorf("-latency-rate %d: want 0 to 200000", o.latencyRate)
 	case o.rate < 1 || o.rate > 200000:
 		return o, fmt.Errorf("-rate %d: want 1 to 200000", o.rate)
 	case o.herdDuration < time.Second || o.herdDuration > time.Hour:
@@ -150,10 +162,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		results = append(results, r)
 	}
+	var rates []rateResult
+	if o.latencyRate > 0 {
+		for _, t := range st.targets() {
+			if !fixedRateTargets[t.key] {
+				continue
+			}
+			r, err := measureRate(ctx, st, t, o, log)
+			if err != nil {
+				return fmt.Errorf("%s at a fixed rate: %w", t.key, err)
+			}
+			rates = append(rates, r)
+		}
+	}
 	var allocs string
 	if o.allocs {
 		allocs = handlerAllocs(ctx, log)
 	}
-	writeTable(stdout, describeMachine(ctx, st.nginxBin, o.wrk), o, results, allocs)
+	writeTable(stdout, describeMachine(ctx, st.nginxBin, o.wrk), o, results, rates, allocs)
 	return nil
 }

@@ -164,15 +164,15 @@ func check(ok bool) string {
 
 // writeTable prints the side-by-side table, the ratios and the targets
 // as markdown.
-func writeTable(w io.Writer, m machine, o options, rs []result, allocs string) {
+func writeTable(w io.Writer, m machine, o options, rs []result, rates []rateResult, allocs string) {
 	by := map[string]result{}
 	for _, r := range rs {
 		by[r.key] = r
 	}
 	fmt.Fprintf(w, "### gatewatch and nginx side by side\n\n")
 	m.write(w)
-	fmt.Fprintf(w, "Command: `go run ./cmd/loadbench -duration %s -connections %d -threads %d` (wrk, %s warm-up per target).\n\n",
-		o.duration, o.connections, o.threads, o.warmup)
+	fmt.Fprintf(w, "Command: `go run ./cmd/loadbench -duration %s -connections %d -threads %d -latency-rate %d` (wrk, %s warm-up per target).\n\n",
+		o.duration, o.connections, o.threads, o.latencyRate, o.warmup)
 	fmt.Fprintln(w, "| | target | req/s | p50 | p99 | max | gatewatch RSS start → peak → end | nginx RSS peak | CPU gatewatch / nginx / wrk | reply | socket errors |")
 	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rs {
@@ -199,6 +199,9 @@ func writeTable(w io.Writer, m machine, o options, rs []result, allocs string) {
 		ratio(e.wrk.reqPerSec, b.wrk.reqPerSec), ratio(float64(e.wrk.p50), float64(b.wrk.p50)),
 		ratio(float64(e.wrk.p99), float64(b.wrk.p99)), ratio(float64(e.gw.peakKB+e.nginx.peakKB), float64(b.nginx.peakKB)))
 	fmt.Fprintln(w)
+	if len(rates) > 0 {
+		writeRates(w, o, rates)
+	}
 
 	fmt.Fprintln(w, "Targets:")
 	rr := 0.0
@@ -217,7 +220,20 @@ func writeTable(w io.Writer, m machine, o options, rs []result, allocs string) {
 	if o.connections != p99Conns {
 		note = fmt.Sprintf(" (measured at %d connections, not %d)", o.connections, p99Conns)
 	}
-	fmt.Fprintf(w, "- p99 ≤ %s at %d connections: %s — %s%s\n", ms(targetP99), p99Conns, strings.Join(p99s, ", "), check(p99ok), note)
+	fixed := ""
+	for _, r := range rates {
+		if r.key != "a" {
+			continue
+		}
+		p := r.gen.percentile(99)
+		fixed = fmt.Sprintf("; open loop at a fixed %s req/s (from each request's scheduled send): (a) %s — %s",
+			thousands(int64(r.rate)), ms(p), check(p <= targetP99 && r.sustained()))
+		if !r.sustained() {
+			fixed += " (the rate was not sustained)"
+		}
+	}
+	fmt.Fprintf(w, "- p99 ≤ %s at %d connections%s: closed loop (wrk, each connection sends again as soon as answered): %s — %s%s\n",
+		ms(targetP99), p99Conns, note, strings.Join(p99s, ", "), check(p99ok), fixed)
 	var peak int64
 	for _, r := range rs {
 		peak = max(peak, r.gw.peakKB)
@@ -244,6 +260,50 @@ func writeTable(w io.Writer, m machine, o options, rs []result, allocs string) {
 	if b.identicalTo != "" {
 		fmt.Fprintln(w, "\n(b) was checked to serve the rendered file byte for byte (after gunzip); every target's status code was checked before its run.")
 	}
+}
+
+// writeRates prints the fixed-rate latencies as markdown.
+func writeRates(w io.Writer, o options, rs []rateResult) {
+	fmt.Fprintf(w, "#### Latency at a fixed rate\n\n")
+	fmt.Fprintf(w, "wrk's closed loop sends again as soon as each answer arrives, so its p50 is about connections ÷ req/s (Little's law) whatever the server. "+
+		"Here loadbench sends %s req/s on a schedule (open loop) over %d connections for %s after a %s warm-up and times each request from its scheduled send, "+
+		"so a stall or a wait for a free connection counts; send lag is the part before the request left: the generator's own delay, or the wait for a free connection when all %d are busy.\n\n",
+		thousands(int64(o.latencyRate)), o.connections, o.duration, o.warmup, o.connections)
+	fmt.Fprintln(w, "| | target | rate asked | achieved | answers | p50 | p99 | max | send lag p50 / p99 | CPU gatewatch / nginx / client / other |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---|---:|---:|---:|---:|---:|")
+	for _, r := range rs {
+		g := r.gen
+		fmt.Fprintf(w, "| (%s) | %s | %s/s | %s/s | %s | %s | %s | %s | %s / %s | %.0f%% / %.0f%% / %.0f%% / %.0f%% |\n",
+			r.key, r.name, thousands(int64(r.rate)), thousands(int64(float64(g.sent)/g.elapsed.Seconds())), answers(g, r.wantCode),
+			ms(g.percentile(50)), ms(g.percentile(99)), ms(g.percentile(100)),
+			ms(percentile(g.sendLags, 50)), ms(percentile(g.sendLags, 99)), r.gw.cpuPercent(), r.nginx.cpuPercent(),
+			100*r.client.Seconds()/r.gw.wall.Seconds(), r.otherCPU)
+	}
+	fmt.Fprintln(w)
+}
+
+// answers summarises a generator's status codes, errors and unsent
+// requests: "all 502" when every request got want.
+func answers(g genResult, want int) string {
+	if g.errors == 0 && g.missed == 0 && len(g.codes) == 1 && g.codes[want] == g.sent {
+		return fmt.Sprintf("all %d", want)
+	}
+	var parts []string
+	keys := make([]int, 0, len(g.codes))
+	for k := range g.codes {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s × %d", thousands(g.codes[k]), k))
+	}
+	if g.errors > 0 {
+		parts = append(parts, fmt.Sprintf("%s errors (%s)", thousands(g.errors), g.firstErr))
+	}
+	if g.missed > 0 {
+		parts = append(parts, fmt.Sprintf("%s not sent: no connection free", thousands(g.missed)))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // writeHerd prints the herd figures as markdown.
