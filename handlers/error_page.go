@@ -211,7 +211,7 @@ func (d *publicDeps) writePage(w http.ResponseWriter, r *http.Request, q *reques
 		f.mailURL = [4]string{3: q.p.URI}
 	}
 	if siteDown(q.p.Code) {
-		f.verdict = d.verdict(r.Context(), q)
+		f.verdict, f.verdictZ = d.verdict(r.Context(), q)
 	}
 	bufs := pagePool.Get().(*pageBufs)
 	h := w.Header()

@@ -23,17 +23,22 @@ var finalBlock = []byte{1, 0, 0, 0xff, 0xff}
 const maxStored = 0xffff
 
 // deflate compresses each chunk on its own, ending with a sync flush.
-func (p *prepared) deflate() {
-	p.deflated = make([][]byte, len(p.chunks))
+func (p *prepared) deflate() { p.deflated = deflateChunks(p.chunks...) }
+
+// deflateChunks compresses each chunk on its own, each ended with a sync
+// flush: byte-aligned, not final, so that they splice.
+func deflateChunks(chunks ...[]byte) [][]byte {
+	out := make([][]byte, len(chunks))
 	// One compressor for all chunks: each costs about a megabyte.
 	zw, _ := flate.NewWriter(nil, flate.BestCompression)
-	for i, c := range p.chunks {
+	for i, c := range chunks {
 		var buf bytes.Buffer
 		zw.Reset(&buf)
 		zw.Write(c)
 		zw.Flush() // byte-aligns with an empty stored block; not final
-		p.deflated[i] = buf.Bytes()
+		out[i] = buf.Bytes()
 	}
+	return out
 }
 
 // appendGzip appends the page for f to b as a gzip member. scratch is a
@@ -46,6 +51,12 @@ func (p *prepared) appendGzip(b, scratch []byte, f *fill) (out, scratchOut []byt
 		b = append(b, p.deflated[i]...)
 		crc = crc32.Update(crc, crc32.IEEETable, p.chunks[i])
 		size += len(p.chunks[i])
+		if s == slotVerdict && f.verdictZ != nil {
+			crc = crc32.Update(crc, crc32.IEEETable, f.verdict)
+			size += len(f.verdict)
+			b = append(b, f.verdictZ...)
+			continue
+		}
 		scratch = p.appendSlot(scratch[:0], s, f)
 		crc = crc32.Update(crc, crc32.IEEETable, scratch)
 		size += len(scratch)

@@ -116,6 +116,10 @@ type fingerprint struct {
 type verdictHTML struct {
 	fp   fingerprint
 	html []byte
+	// deflated is html compressed on its own and sync-flushed, for the
+	// gzip form of the page: the section is a kilobyte and more of text
+	// that would otherwise go out as a stored block.
+	deflated []byte
 }
 
 // latest keeps, per key, the latest value made for it, so that readers
@@ -149,22 +153,23 @@ func (c *latest[K, V]) slot(k K) *atomic.Pointer[V] {
 // language; a status change renders it once, not once per page view.
 type verdictCache = latest[verdictKey, verdictHTML]
 
-// verdict returns the section for the request's status and language.
-func (d *publicDeps) verdict(ctx context.Context, q *request) []byte {
+// verdict returns the section for the request's status and language,
+// and its deflated form (see verdictHTML).
+func (d *publicDeps) verdict(ctx context.Context, q *request) (html, deflated []byte) {
 	fp := fingerprint{q.status.Verdict, q.status.Origin, q.status.Affected, q.status.Window}
 	ptr := d.verdicts.slot(verdictKey{q.site.Name, q.lang.Code})
 	if v := ptr.Load(); v != nil && v.fp == fp {
-		return v.html
+		return v.html, v.deflated
 	}
 	live := buildLive(q.tr, q)
 	var buf bytes.Buffer
 	if err := pages.VerdictSection(buildVerdict(q.tr, q.status), &live).Render(ctx, &buf); err != nil {
 		d.logger.Error("render verdict", "err", err)
-		return nil
+		return nil, nil
 	}
-	v := &verdictHTML{fp: fp, html: buf.Bytes()}
+	v := &verdictHTML{fp: fp, html: buf.Bytes(), deflated: deflateChunks(buf.Bytes())[0]}
 	ptr.Store(v)
-	return v.html
+	return v.html, v.deflated
 }
 
 // unescapeQuery decodes a query component, keeping it as it is when it is

@@ -90,6 +90,7 @@ type fill struct {
 	method     string
 	retryAfter int
 	verdict    []byte
+	verdictZ   []byte // verdict deflated on its own (see verdictHTML)
 	uri        string
 	path       string
 	query      string
