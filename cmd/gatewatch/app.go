@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"reflect"
+	"strconv"
 	"sync/atomic"
 	"syscall"
 
@@ -193,6 +194,8 @@ func restartOnly(old, cur *config.Config) []string {
 		{"server.data_dir", old.Server.DataDir, cur.Server.DataDir},
 		{"store.dsn", old.Store.DSN, cur.Store.DSN},
 		{"store.retention", old.Store.Retention.String(), cur.Store.Retention.String()},
+		{"store.event_rows_per_second", strconv.Itoa(old.Store.EventRowsPerSecond), strconv.Itoa(cur.Store.EventRowsPerSecond)},
+		{"server.memory_limit", strconv.FormatInt(old.Server.MemoryLimit.Bytes, 10), strconv.FormatInt(cur.Server.MemoryLimit.Bytes, 10)},
 		{"nginx.error_log", old.Nginx.ErrorLog, cur.Nginx.ErrorLog},
 	} {
 		if f.old != f.cur {

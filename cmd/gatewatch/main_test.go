@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -239,5 +240,20 @@ func TestMetricsNeedLoginAndNameEverything(t *testing.T) {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
+	}
+}
+
+// TestServeSetsMemoryLimit: server.memory_limit (40MiB by default) is the
+// runtime's soft limit while serving, and the previous one after.
+func TestServeSetsMemoryLimit(t *testing.T) {
+	before := debug.SetMemoryLimit(-1)
+	t.Run("serving", func(t *testing.T) {
+		mustStartServer(t)
+		if got := debug.SetMemoryLimit(-1); got != 40<<20 {
+			t.Errorf("memory limit while serving = %d; want 40 MiB from the embedded default", got)
+		}
+	})
+	if got := debug.SetMemoryLimit(-1); got != before {
+		t.Errorf("memory limit after serve = %d; want the previous %d back", got, before)
 	}
 }

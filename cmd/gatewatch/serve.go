@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -70,6 +71,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return configError(err)
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	// GOMEMLIMIT, read by the runtime at start, wins over the config.
+	if n := cfg.Server.MemoryLimit.Bytes; n > 0 && getenv("GOMEMLIMIT") == "" {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(n))
+	}
 
 	if err := os.MkdirAll(cfg.Server.DataDir, 0o750); err != nil {
 		return fmt.Errorf("data dir: %w", err)

@@ -3,7 +3,9 @@ package config
 import (
 	_ "embed"
 	"fmt"
+	"math"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -48,6 +50,10 @@ type Server struct {
 	// DefaultLocale is the language used when nothing the visitor sends
 	// matches a supported one.
 	DefaultLocale string `toml:"default_locale"`
+	// MemoryLimit is the Go runtime's soft memory limit (GOMEMLIMIT, which
+	// wins when set): the collector works harder as the heap nears it, so
+	// that a storm of requests does not grow the process. 0 means none.
+	MemoryLimit Size `toml:"memory_limit"`
 }
 
 // Store configures where events and incidents are kept.
@@ -157,6 +163,43 @@ func (d *Duration) UnmarshalText(b []byte) error {
 // MarshalText writes the duration as Go does.
 func (d Duration) MarshalText() ([]byte, error) {
 	return []byte(d.Duration.String()), nil
+}
+
+// Size is a byte count written as GOMEMLIMIT is: "40MiB", "512KiB",
+// "1GiB" or plain bytes.
+type Size struct{ Bytes int64 }
+
+var sizeUnits = []struct {
+	suffix string
+	n      int64
+}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"B", 1}}
+
+// UnmarshalText parses a size.
+func (s *Size) UnmarshalText(b []byte) error {
+	text := strings.TrimSpace(string(b))
+	num, unit := text, int64(1)
+	for _, u := range sizeUnits {
+		if strings.HasSuffix(text, u.suffix) {
+			num, unit = strings.TrimSpace(strings.TrimSuffix(text, u.suffix)), u.n
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64/unit {
+		return fmt.Errorf("%q is not a size such as \"40MiB\" or \"0\"", b)
+	}
+	s.Bytes = n * unit
+	return nil
+}
+
+// MarshalText writes the size in the largest unit that divides it.
+func (s Size) MarshalText() ([]byte, error) {
+	for i := len(sizeUnits) - 2; i >= 0; i-- { // TiB down to KiB
+		if u := sizeUnits[i]; s.Bytes != 0 && s.Bytes%u.n == 0 {
+			return []byte(strconv.FormatInt(s.Bytes/u.n, 10) + u.suffix), nil
+		}
+	}
+	return []byte(strconv.FormatInt(s.Bytes, 10)), nil
 }
 
 // SiteFor returns the site serving host (a Host header, port allowed):

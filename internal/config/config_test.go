@@ -134,6 +134,8 @@ func TestLoadReportsFileAndLine(t *testing.T) {
 		{"postgres dsn", "[store]\ndsn = \"mysql://x\"\n" + goodSite, []string{":2: store.dsn: "}},
 		{"negative event rows", "[store]\nretention = \"1h\"\nevent_rows_per_second = -1\n" + goodSite, []string{":3: store.event_rows_per_second: must not be negative"}},
 		{"event rows not a number", "[store]\nevent_rows_per_second = \"many\"\n" + goodSite, []string{":2: "}},
+		{"bad memory limit", "[server]\nlisten = \"127.0.0.1:1\"\nmemory_limit = \"lots\"\n" + goodSite, []string{":3: ", `"lots" is not a size`}},
+		{"negative memory limit", "[server]\nmemory_limit = \"-1MiB\"\n" + goodSite, []string{":2: ", "is not a size"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := writeConfig(t, tc.body)
@@ -152,6 +154,37 @@ func TestLoadReportsFileAndLine(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestSize(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+		out  string
+	}{
+		{"0", 0, "0"},
+		{"40MiB", 40 << 20, "40MiB"},
+		{"512 KiB", 512 << 10, "512KiB"},
+		{"2GiB", 2 << 30, "2GiB"},
+		{"1536MiB", 1536 << 20, "1536MiB"},
+		{"1000B", 1000, "1000"},
+		{"4096", 4096, "4KiB"},
+	} {
+		var s config.Size
+		if err := s.UnmarshalText([]byte(tc.in)); err != nil || s.Bytes != tc.want {
+			t.Errorf("Size(%q) = %d, %v; want %d", tc.in, s.Bytes, err, tc.want)
+			continue
+		}
+		if out, _ := s.MarshalText(); string(out) != tc.out {
+			t.Errorf("Size(%q).MarshalText() = %q; want %q", tc.in, out, tc.out)
+		}
+	}
+	for _, in := range []string{"", "MiB", "40MB", "-1", "1.5GiB", "9999999999TiB"} {
+		var s config.Size
+		if err := s.UnmarshalText([]byte(in)); err == nil {
+			t.Errorf("Size(%q) = %d; want an error", in, s.Bytes)
+		}
 	}
 }
 
