@@ -26,6 +26,10 @@ const (
 	nginxIDLen = 32
 )
 
+// recordSettle bounds how long an event takes from the page to the store:
+// the recorder's flush interval (500 ms) and a batch write, with room.
+const recordSettle = 10 * time.Second
+
 func refPath(rid string) string {
 	return adminRefPrefix + url.PathEscape(rid)
 }
@@ -41,7 +45,7 @@ func handleRequestRef(d *adminDeps) http.Handler {
 		defer cancel()
 		e, data, err := d.loadEvent(ctx, rid)
 		if errors.Is(err, incident.ErrNotFound) && validRequestID(rid) {
-			if data, at, ok := d.incidentAt(ctx, r.URL.Query()); ok {
+			if data, at, ok := d.incidentAt(ctx, r.URL.Query(), v.now); ok {
 				v.countedRequest(w, r, rid, at, data)
 				return
 			}
@@ -70,11 +74,14 @@ func handleRequestRef(d *adminDeps) http.Handler {
 // belongs to, from the site and time the public page's staff link
 // carries (?site=&at=, RFC 3339): past store.event_rows_per_second a
 // request is only counted in its incident. The time has whole seconds,
-// so the incident must have been open during that second.
-func (d *adminDeps) incidentAt(ctx context.Context, q url.Values) (*incidentData, time.Time, bool) {
+// so the incident must have been open during that second. A request of
+// the last recordSettle may still be on its way to the store: it is not
+// claimed to be counted only.
+func (d *adminDeps) incidentAt(ctx context.Context, q url.Values, now time.Time) (*incidentData, time.Time, bool) {
 	site := q.Get("site")
 	at, err := time.Parse(time.RFC3339, q.Get("at"))
-	if err != nil || !slices.ContainsFunc(d.Config.Sites, func(s config.Site) bool { return s.Name == site }) {
+	if err != nil || !slices.ContainsFunc(d.Config.Sites, func(s config.Site) bool { return s.Name == site }) ||
+		now.Sub(at) < recordSettle {
 		return nil, time.Time{}, false
 	}
 	incs, err := d.Store.Incidents(ctx, incident.Filter{Site: site, Limit: 1000})
