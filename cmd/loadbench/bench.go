@@ -43,6 +43,11 @@ type target struct {
 	wantCode  int
 	// sameAs, when set, is a file the decoded body must equal.
 	sameAs string
+	// fixed marks (f): its server is the fixed-response process, sampled
+	// in gatewatch's place, and it must answer with the response captured
+	// in sameResponse.
+	fixed        bool
+	sameResponse string
 }
 
 func (st *stack) targets() []target {
@@ -58,13 +63,18 @@ func (st *stack) targets() []target {
 			headers: browserHeaders, wantCode: http.StatusBadGateway},
 		{key: "e", name: "nginx → gatewatch, keep-alive upstream", url: st.nginxKA + "/dead/cart",
 			headers: browserHeaders, wantCode: http.StatusBadGateway},
+		{key: "f", name: "net/http, fixed response (ceiling)", url: st.fixedBase + "/cart",
+			headers: browserHeaders, wantCode: http.StatusBadGateway,
+			fixed: true, sameResponse: st.fixedFile},
 	}
 }
 
 // result is one measured target.
 type result struct {
 	target
-	wrk         wrkResult
+	wrk wrkResult
+	// gw is gatewatch's process tree, or for (f) the fixed-response
+	// server's, which takes gatewatch's columns.
 	gw, nginx   memTrace
 	encoding    string // Content-Encoding of the checked response
 	replyBytes  int    // its body size on the wire
@@ -79,6 +89,11 @@ type result struct {
 // wrk while sampling gatewatch's and nginx's memory and CPU.
 func measure(ctx context.Context, st *stack, t target, o options, log func(string, ...any)) (result, error) {
 	r := result{target: t}
+	if t.fixed {
+		if err := st.startFixed(ctx); err != nil {
+			return r, err
+		}
+	}
 	if err := preflight(ctx, &r); err != nil {
 		return r, err
 	}
@@ -96,8 +111,12 @@ func measure(ctx context.Context, st *stack, t target, o options, log func(strin
 		}
 	}
 	log("(%s) %s: %d connections, %d threads, %s", t.key, t.name, o.connections, o.threads, o.duration)
+	server := st.gw
+	if t.fixed {
+		server = st.fixed
+	}
 	busy := machineBusy()
-	gw := startSampler(ctx, st.gw.pid())
+	gw := startSampler(ctx, server.pid())
 	ng := startSampler(ctx, st.nginx.pid())
 	r.wrk, err = runWrk(ctx, o, script, t.url, o.duration)
 	r.gw, r.nginx = gw.stop(), ng.stop()
@@ -109,7 +128,7 @@ func measure(ctx context.Context, st *stack, t target, o options, log func(strin
 	if r.otherCPU > quietCPU {
 		log("(%s) warning: %.0f%% CPU went to other processes or the kernel during the run; is the machine quiet?", t.key, r.otherCPU)
 	}
-	for _, p := range []*process{st.gw, st.nginx} {
+	for _, p := range []*process{st.gw, st.nginx, server} {
 		if gone, perr := p.exited(); gone {
 			return r, fmt.Errorf("%s exited during the run (%v); see %s", p.name, perr, p.logPath)
 		}
@@ -188,36 +207,59 @@ func measureRate(ctx context.Context, st *stack, t target, o options, log func(s
 	return r, pause(ctx, 2*time.Second)
 }
 
-// preflight sends the target's request once and checks the status code,
-// and for (b) that the page is the rendered file, byte for byte.
-func preflight(ctx context.Context, r *result) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url, nil)
+// fetch sends one GET with headers ("Host" sets the request's Host) and
+// returns the response as sent: no transparent decompression.
+func fetch(ctx context.Context, url string, headers [][2]string) (int, http.Header, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return err
+		return 0, nil, nil, err
 	}
-	for _, h := range r.headers {
+	for _, h := range headers {
 		if h[0] == "Host" {
 			req.Host = h[1]
 			continue
 		}
 		req.Header.Set(h[0], h[1])
 	}
-	// The body is checked as sent: no transparent decompression.
-	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableCompression: true}}
+	tr := &http.Transport{DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Timeout: 10 * time.Second, Transport: tr}
 	resp, err := c.Do(req)
 	if err != nil {
-		return err
+		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	if err != nil {
+		return 0, nil, nil, err
+	}
+	return resp.StatusCode, resp.Header, body, nil
+}
+
+// preflight sends the target's request once and checks the status code,
+// for (b) that the page is the rendered file, byte for byte, and for (f)
+// that the answer is the captured one.
+func preflight(ctx context.Context, r *result) error {
+	status, header, body, err := fetch(ctx, r.url, r.headers)
+	if err != nil {
 		return err
 	}
-	if resp.StatusCode != r.wantCode {
-		return fmt.Errorf("GET %s answered %d; want %d", r.url, resp.StatusCode, r.wantCode)
+	if status != r.wantCode {
+		return fmt.Errorf("GET %s answered %d; want %d", r.url, status, r.wantCode)
 	}
-	r.encoding = resp.Header.Get("Content-Encoding")
+	r.encoding = header.Get("Content-Encoding")
 	r.replyBytes = len(body)
+	if r.sameResponse != "" {
+		fr, err := readFixed(r.sameResponse)
+		if err != nil {
+			return err
+		}
+		if diff := fr.sameResponse(status, header, body); diff != "" {
+			return fmt.Errorf("GET %s is not the captured response: %s", r.url, diff)
+		}
+		r.identicalTo = r.sameResponse
+		return nil
+	}
 	if r.sameAs == "" {
 		return nil
 	}

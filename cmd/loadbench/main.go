@@ -1,7 +1,7 @@
 // Command loadbench is gatewatch's loopback load harness: in one run it
 // builds gatewatch, starts it with a dead upstream, exports its pages with
 // `gatewatch render`, starts Debian's nginx with the include `gatewatch
-// nginx` generates, and drives wrk against five targets with the same
+// nginx` generates, and drives wrk against six targets with the same
 // connections, threads and duration:
 //
 //	(a) gatewatch's 502 page on its own listener, for a browser's request
@@ -15,9 +15,18 @@
 //	    `upstream { keepalive }` block, and the include generated from a
 //	    config whose [nginx] pass names it, so nginx reuses its connections
 //	    to the same gatewatch
+//	(f) the ceiling for (a): a trivial net/http server (a plain
+//	    http.Server{Handler: h}, no timeouts) that answers every request
+//	    with the status, headers (Date aside, which net/http adds) and body
+//	    gatewatch sends for (a)'s request, captured just before (f)'s run,
+//	    and does no other work. It is loadbench itself, started again in
+//	    its own process with the hidden flags -fixed-server ADDR
+//	    -fixed-response FILE, so its RSS and CPU are sampled as gatewatch's
+//	    are; the table shows them in gatewatch's columns, marked net/http.
 //
 // It prints a markdown table of req/s, p50/p99 latency, the server's peak
-// RSS and CPU, and the ratios gatewatch/nginx, for BENCHMARKS.md.
+// RSS and CPU, the ratios gatewatch/nginx and gatewatch/net/http ceiling,
+// for BENCHMARKS.md.
 //
 // wrk is a closed loop: each connection sends again as soon as it is
 // answered, so its latencies are about connections ÷ req/s whatever the
@@ -130,6 +139,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	// loadbench started again as target (f)'s server.
+	if len(args) > 0 && (args[0] == fixedServerFlag || args[0] == "-"+fixedServerFlag) {
+		return serveFixed(ctx, args, stderr)
+	}
 	o, err := parseFlags(args, stderr)
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"regexp"
@@ -175,20 +176,30 @@ func writeTable(w io.Writer, m machine, o options, rs []result, rates []rateResu
 		o.duration, o.connections, o.threads, o.latencyRate, o.warmup)
 	fmt.Fprintln(w, "| | target | req/s | p50 | p99 | max | gatewatch RSS start → peak → end | nginx RSS peak | CPU gatewatch / nginx / wrk | reply | socket errors |")
 	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fixedRow := false
 	for _, r := range rs {
 		enc := r.encoding
 		if enc == "" {
 			enc = "identity"
 		}
-		fmt.Fprintf(w, "| (%s) | %s | %s | %s | %s | %s | %s → %s → %s | %s | %.0f%% / %.0f%% / %.0f%% | %d B %s, %d | %d |\n",
+		// (f)'s server takes gatewatch's columns, and says so.
+		server := ""
+		if r.fixed {
+			server, fixedRow = "net/http: ", true
+		}
+		fmt.Fprintf(w, "| (%s) | %s | %s | %s | %s | %s | %s%s → %s → %s | %s | %s%.0f%% / %.0f%% / %.0f%% | %d B %s, %d | %d |\n",
 			r.key, r.name, thousands(int64(r.wrk.reqPerSec)), ms(r.wrk.p50), ms(r.wrk.p99), ms(r.wrk.max),
-			mb(r.gw.startKB), mb(r.gw.peakKB), mb(r.gw.endKB), mb(r.nginx.peakKB),
-			r.gw.cpuPercent(), r.nginx.cpuPercent(), 100*r.wrk.cpu.Seconds()/r.gw.wall.Seconds(), r.replyBytes, enc, r.wantCode, r.wrk.socketErrors())
+			server, mb(r.gw.startKB), mb(r.gw.peakKB), mb(r.gw.endKB), mb(r.nginx.peakKB),
+			server, r.gw.cpuPercent(), r.nginx.cpuPercent(), 100*r.wrk.cpu.Seconds()/r.gw.wall.Seconds(), r.replyBytes, enc, r.wantCode, r.wrk.socketErrors())
+	}
+	if fixedRow {
+		fmt.Fprintln(w, "\nIn row (f) the gatewatch columns (\"net/http:\") are the fixed-response server's own process, sampled the same way; gatewatch and nginx sit idle meanwhile. "+
+			"It is a plain `http.Server{Handler: h}` (no timeouts, Go's default GC and memory limit) writing (a)'s captured status, headers and body from a map built once.")
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| gatewatch / nginx | req/s | p50 | p99 | RSS peak |")
+	fmt.Fprintln(w, "| gatewatch / reference | req/s | p50 | p99 | RSS peak |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|")
-	a, b, d, e := by["a"], by["b"], by["d"], by["e"]
+	a, b, d, e, f := by["a"], by["b"], by["d"], by["e"], by["f"]
 	fmt.Fprintf(w, "| (a) / (b): own listener vs nginx's static page | %s | %s | %s | %s |\n",
 		ratio(a.wrk.reqPerSec, b.wrk.reqPerSec), ratio(float64(a.wrk.p50), float64(b.wrk.p50)),
 		ratio(float64(a.wrk.p99), float64(b.wrk.p99)), ratio(float64(a.gw.peakKB), float64(b.nginx.peakKB)))
@@ -198,6 +209,11 @@ func writeTable(w io.Writer, m machine, o options, rs []result, rates []rateResu
 	fmt.Fprintf(w, "| (e) / (b): behind nginx with keep-alive vs nginx's static page | %s | %s | %s | %s |\n",
 		ratio(e.wrk.reqPerSec, b.wrk.reqPerSec), ratio(float64(e.wrk.p50), float64(b.wrk.p50)),
 		ratio(float64(e.wrk.p99), float64(b.wrk.p99)), ratio(float64(e.gw.peakKB+e.nginx.peakKB), float64(b.nginx.peakKB)))
+	if fixedRow {
+		fmt.Fprintf(w, "| (a) / (f): gatewatch vs a net/http server doing nothing | %s | %s | %s | %s |\n",
+			ratio(a.wrk.reqPerSec, f.wrk.reqPerSec), ratio(float64(a.wrk.p50), float64(f.wrk.p50)),
+			ratio(float64(a.wrk.p99), float64(f.wrk.p99)), ratio(float64(a.gw.peakKB), float64(f.gw.peakKB)))
+	}
 	fmt.Fprintln(w)
 	if len(rates) > 0 {
 		writeRates(w, o, rates)
@@ -209,6 +225,9 @@ func writeTable(w io.Writer, m machine, o options, rs []result, rates []rateResu
 		rr = a.wrk.reqPerSec / b.wrk.reqPerSec
 	}
 	fmt.Fprintf(w, "- (a) ≥ %.1f× (b) in req/s: %.2f× — %s\n", targetRatio, rr, check(rr >= targetRatio))
+	if fixedRow {
+		fmt.Fprintf(w, "- net/http ceiling: (f) %s req/s; (a) is %s of it\n", thousands(int64(f.wrk.reqPerSec)), ratio(a.wrk.reqPerSec, f.wrk.reqPerSec))
+	}
 	var p99s []string
 	p99ok := true
 	for _, k := range []string{"a", "c", "d", "e"} {
@@ -236,7 +255,9 @@ func writeTable(w io.Writer, m machine, o options, rs []result, rates []rateResu
 		ms(targetP99), p99Conns, note, strings.Join(p99s, ", "), check(p99ok), fixed)
 	var peak int64
 	for _, r := range rs {
-		peak = max(peak, r.gw.peakKB)
+		if !r.fixed {
+			peak = max(peak, r.gw.peakKB)
+		}
 	}
 	fmt.Fprintf(w, "- gatewatch RSS ≤ 64 MB under load: peak %s — %s\n", mb(peak), check(peak <= targetRSSKB))
 	if allocs != "" {
@@ -256,9 +277,31 @@ func writeTable(w io.Writer, m machine, o options, rs []result, rates []rateResu
 	for _, r := range rs {
 		others = append(others, fmt.Sprintf("(%s) %.0f%%", r.key, r.otherCPU))
 	}
-	fmt.Fprintf(w, "- CPU not charged to gatewatch, nginx or wrk (kernel softirqs, loadbench, other processes; of %d00%%): %s\n", m.cpus, strings.Join(others, ", "))
+	fixedCPU := ""
+	if fixedRow {
+		fixedCPU = " (for (f), the fixed-response server)"
+	}
+	fmt.Fprintf(w, "- CPU not charged to gatewatch%s, nginx or wrk (kernel softirqs, loadbench, other processes; of %d00%%): %s\n", fixedCPU, m.cpus, strings.Join(others, ", "))
+	var checked []string
 	if b.identicalTo != "" {
-		fmt.Fprintln(w, "\n(b) was checked to serve the rendered file byte for byte (after gunzip); every target's status code was checked before its run.")
+		checked = append(checked, "(b) was checked to serve the rendered file byte for byte (after gunzip)")
+	}
+	if f.identicalTo != "" {
+		verb := "was checked to answer"
+		if len(checked) > 0 {
+			verb = "to answer"
+		}
+		// Date and X-Request-Id keep their length, so the same answer is
+		// the same number of bytes.
+		same := "the same"
+		if math.Abs(a.wrk.bytesPerReply-f.wrk.bytesPerReply) >= 0.5 {
+			same = "**not the same: gatewatch's page changed between (a)'s run and the capture**"
+		}
+		checked = append(checked, fmt.Sprintf("(f) %s with (a)'s status, headers and body as captured just before its run (Date aside; wrk read %.0f bytes a reply from (a), %.0f from (f): %s)",
+			verb, a.wrk.bytesPerReply, f.wrk.bytesPerReply, same))
+	}
+	if len(checked) > 0 {
+		fmt.Fprintf(w, "\n%s; every target's status code was checked before its run.\n", strings.Join(checked, ", and "))
 	}
 }
 

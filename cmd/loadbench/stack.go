@@ -150,6 +150,11 @@ type stack struct {
 	errorLog  string
 	adminPass string // adminUser's password for this run
 	gw, nginx *process
+	// fixed serves (a)'s captured response for (f), from fixedFile on
+	// fixedBase; nil until (f)'s run.
+	fixed     *process
+	fixedBase string
+	fixedFile string
 	closeOnce sync.Once
 }
 
@@ -265,14 +270,23 @@ func startStack(ctx context.Context, o options, log func(string, ...any)) (st *s
 			return nil, fmt.Errorf("nginx: %w; output in %s", err, st.nginx.logPath)
 		}
 	}
+	if !o.herd {
+		// (f)'s server starts just before its run, on this port.
+		fp, err := freePorts(1)
+		if err != nil {
+			return nil, err
+		}
+		st.fixedBase = fmt.Sprintf("http://127.0.0.1:%d", fp[0])
+		st.fixedFile = filepath.Join(dir, "fixed-response.json")
+	}
 	return st, nil
 }
 
-// close stops gatewatch (SIGTERM, as systemd would) and nginx, then
-// removes the work directory unless -keep.
+// close stops gatewatch (SIGTERM, as systemd would), nginx and the
+// fixed-response server, then removes the work directory unless -keep.
 func (st *stack) close() {
 	st.closeOnce.Do(func() {
-		for _, p := range []*process{st.gw, st.nginx} {
+		for _, p := range []*process{st.gw, st.nginx, st.fixed} {
 			if p != nil {
 				p.stop(15 * time.Second)
 			}
