@@ -14,10 +14,13 @@ import (
 	"github.com/gatewatch/gatewatch/pages"
 )
 
-// maxPrepared bounds the prepared pages kept (about 12 KB each): enough
-// for every site × language × common code × platform a real outage sees;
-// rarer variants are prepared per request.
-const maxPrepared = 2048
+// maxPrepared bounds the prepared pages kept (13–25 KB each, the page and
+// its deflated chunks, by language): more than the site × language × code
+// × platform × browser variants an outage sees at once, and at most about
+// 12 MB, well inside the default memory_limit. Past it, a new variant
+// takes the place of a random one, so that a client cycling through
+// variants costs preparations, never memory.
+const maxPrepared = 512
 
 type variantKey struct {
 	site     *config.Site
@@ -43,7 +46,6 @@ type pageEntry struct {
 }
 
 // get returns the variant's page, running prepare for it on a miss.
-// Past maxPrepared variants, a page is prepared per request and not kept.
 func (c *pageCache) get(k variantKey, prepare func() (*prepared, error)) (*prepared, error) {
 	c.mu.RLock()
 	e := c.m[k]
@@ -51,13 +53,10 @@ func (c *pageCache) get(k variantKey, prepare func() (*prepared, error)) (*prepa
 	if e == nil {
 		c.mu.Lock()
 		if e = c.m[k]; e == nil {
-			if len(c.m) >= maxPrepared {
-				c.mu.Unlock()
-				return prepare()
-			}
 			if c.m == nil {
 				c.m = map[variantKey]*pageEntry{}
 			}
+			c.evict()
 			e = &pageEntry{ready: make(chan struct{})}
 			c.m[k] = e
 			c.mu.Unlock()
@@ -75,6 +74,22 @@ func (c *pageCache) get(k variantKey, prepare func() (*prepared, error)) (*prepa
 	}
 	<-e.ready
 	return e.p, e.err
+}
+
+// evict makes room for one more page when the cache is full, dropping a
+// random one (map order) among those already prepared. Callers hold mu.
+func (c *pageCache) evict() {
+	if len(c.m) < maxPrepared {
+		return
+	}
+	for k, e := range c.m {
+		select {
+		case <-e.ready:
+			delete(c.m, k)
+			return
+		default: // still being prepared: others wait for it
+		}
+	}
 }
 
 // page returns the prepared page for the request's variant, preparing it

@@ -57,3 +57,26 @@ func TestPageCacheRetriesAfterError(t *testing.T) {
 		t.Errorf("get after a failure = %p, %v; want a fresh prepare", p, err)
 	}
 }
+
+// TestPageCacheBounded: past maxPrepared variants, new ones replace old
+// ones; the cache does not grow, and a new variant is still kept.
+func TestPageCacheBounded(t *testing.T) {
+	var c pageCache
+	var calls int
+	prepare := func() (*prepared, error) { calls++; return &prepared{}, nil }
+	for i := range maxPrepared + 100 {
+		if _, err := c.get(variantKey{lang: "en", code: i}, prepare); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(c.m); n != maxPrepared {
+		t.Errorf("cache holds %d pages after %d variants; want %d", n, maxPrepared+100, maxPrepared)
+	}
+	k := variantKey{lang: "de", code: 502}
+	c.get(k, prepare)
+	before := calls
+	c.get(k, prepare)
+	if calls != before {
+		t.Error("a variant added to the full cache was prepared again on its next request")
+	}
+}
