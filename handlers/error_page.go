@@ -2,8 +2,6 @@ package handlers
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -180,8 +178,7 @@ func (d *publicDeps) commonHeaders(h http.Header, p proxied, q *request) {
 func pageCSP(site *config.Site) string {
 	style := "'self'"
 	if vars := pages.BrandVars(site.Brand.Colors.Primary, site.Brand.Colors.PrimaryDark); vars != "" {
-		sum := sha256.Sum256([]byte(vars))
-		style += " 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+		style += " " + hashSource(vars)
 	}
 	return "default-src 'none'; script-src 'self'; style-src " + style +
 		"; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"

@@ -43,7 +43,13 @@ func (s *Static) InlineStyle(site *config.Site) string {
 
 // StyleHash is the CSP source ('sha256-…') that allows site's inline style.
 func (s *Static) StyleHash(site *config.Site) string {
-	sum := sha256.Sum256([]byte(s.InlineStyle(site)))
+	return hashSource(s.InlineStyle(site))
+}
+
+// hashSource is the CSP hash source that allows an inline element whose
+// content is text.
+func hashSource(text string) string {
+	sum := sha256.Sum256([]byte(text))
 	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
 }
 
