@@ -1,5 +1,7 @@
 # gatewatch — `make run` serves the embedded default; `make test` runs everything.
 SHELL := /bin/bash
+# The approved toolchain: the go command fetches it when the local one is older.
+export GOTOOLCHAIN := go1.27.3
 GO ?= go
 TEMPL_VERSION := $(shell awk '$$1=="github.com/a-h/templ"{print $$2}' go.mod)
 GOBIN := $(shell $(GO) env GOPATH)/bin
@@ -36,6 +38,7 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) mod tidy -diff
 
 tools: $(TEMPL)
 $(TEMPL):
