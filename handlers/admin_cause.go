@@ -3,9 +3,9 @@ package handlers
 import (
 	"time"
 
+	"github.com/gatewatch/gatewatch/internal/cause"
 	"github.com/gatewatch/gatewatch/internal/incident"
 	"github.com/gatewatch/gatewatch/internal/nginxlog"
-	"github.com/gatewatch/gatewatch/internal/probe"
 )
 
 // The admin steps of the seed documents, by stable id. Each has
@@ -49,59 +49,15 @@ func checklistFor(c nginxlog.Category) []string {
 	return []string{stepLogs, stepUpstream, stepNetwork, stepDNS, stepConfig, stepStatusPage}
 }
 
-// probeCategory maps a probe's class onto the admin causes, as the probe
-// package documents them.
-func probeCategory(c probe.Class) nginxlog.Category {
-	switch c {
-	case probe.ClassDNSFailure:
-		return nginxlog.CategoryDNS
-	case probe.ClassRefused:
-		return nginxlog.CategoryUpstreamDown
-	case probe.ClassConnectTimeout:
-		// No answer at all: usually the path (routing, a dropping
-		// firewall); the network step covers both.
-		return nginxlog.CategoryNetwork
-	case probe.ClassReset, probe.ClassHTTP5xx:
-		return nginxlog.CategoryAppError
-	case probe.ClassTLSError, probe.ClassBadResponse, probe.ClassInvalidTarget:
-		return nginxlog.CategoryMisconfiguration
-	case probe.ClassSlow:
-		return nginxlog.CategoryOverload
-	}
-	return nginxlog.CategoryUnknown
-}
-
-// nginxClassCategory maps the classes the incident package derives from
-// nginx's variables and log lines. They share some names with probe
-// classes but not meanings: nginx's bad_response is a connection the
-// upstream dropped mid-answer (a crash), the probe's is a protocol
-// mismatch.
-func nginxClassCategory(class string) nginxlog.Category {
-	switch class {
-	case incident.ClassNoUpstream, incident.ClassConnectFailed:
-		return nginxlog.CategoryUpstreamDown
-	case incident.ClassConnectTimeout:
-		return nginxlog.CategoryNetwork
-	case incident.ClassReadTimeout:
-		return nginxlog.CategoryOverload
-	case incident.ClassBadResponse, incident.ClassUpstreamError:
-		return nginxlog.CategoryAppError
-	case incident.ClassDNS:
-		return nginxlog.CategoryDNS
-	case incident.ClassTLS:
-		return nginxlog.CategoryMisconfiguration
-	}
-	return nginxlog.CategoryUnknown
-}
-
 // causeCategory picks the admin cause of an incident. A probe's class
 // decides when the probe saw the failure. Otherwise nginx's own log lines,
 // when any matched, decide: they tell apart what the variables cannot (a
 // refused connection from a firewall's permission denied, a reset from a
-// timeout). The stored class is the fallback.
+// timeout). The stored class is the fallback. All of them speak package
+// cause's one vocabulary.
 func causeCategory(c incident.Cause, logs []nginxlog.Entry) nginxlog.Category {
 	if c.Source == incident.SourceProbe {
-		return probeCategory(probe.Class(c.Class))
+		return cause.Parse(c.Class).Category()
 	}
 	for i := len(logs) - 1; i >= 0; i-- {
 		if cat := logs[i].Cause.Category(); cat != nginxlog.CategoryUnknown {
@@ -117,5 +73,5 @@ func causeCategory(c incident.Cause, logs []nginxlog.Entry) nginxlog.Category {
 			return cat
 		}
 	}
-	return nginxClassCategory(c.Class)
+	return cause.Parse(c.Class).Category()
 }

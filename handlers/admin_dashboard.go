@@ -73,7 +73,7 @@ func (u upstreamData) category() nginxlog.Category {
 	if !u.checked || u.st.Last.Class == "" {
 		return ""
 	}
-	return probeCategory(u.st.Last.Class)
+	return u.st.Last.Class.Category()
 }
 
 // dashboardData is everything the dashboard shows.

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatewatch/gatewatch/internal/cause"
 	"github.com/gatewatch/gatewatch/internal/incident"
 )
 
@@ -18,7 +19,8 @@ func TestNginxVarCause(t *testing.T) {
 		{"connect timeout", "10.0.0.1:80", "504", "-", incident.ClassConnectTimeout},
 		{"read timeout", "10.0.0.1:80", "504", "0.002", incident.ClassReadTimeout},
 		{"bad response", "10.0.0.1:80", "502", "0.002", incident.ClassBadResponse},
-		{"upstream 503", "10.0.0.1:80", "503", "0.002", incident.ClassUpstreamError},
+		{"upstream 503", "10.0.0.1:80", "503", "0.002", string(cause.Unavailable)},
+		{"upstream 500", "10.0.0.1:80", "500", "0.002", incident.ClassUpstreamError},
 		{"no live upstreams", "backend", "", "", incident.ClassNoUpstream},
 		{"retries: the last one counts", "10.0.0.1:80, 10.0.0.2:80", "502, 504", "-, 0.001", incident.ClassReadTimeout},
 		{"internal redirect", "10.0.0.1:80 : 10.0.0.2:80", "504 : 502", "0.001 : -", incident.ClassConnectFailed},

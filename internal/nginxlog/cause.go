@@ -1,11 +1,14 @@
 package nginxlog
 
-import "strings"
+import (
+	"strings"
 
-// Cause is what an error.log message says went wrong, one level finer than
-// the admin view's Category. The string values are stable ids, safe to store
-// and to use as message keys.
-type Cause string
+	"github.com/gatewatch/gatewatch/internal/cause"
+)
+
+// Cause is what an error.log message says went wrong, in the one
+// vocabulary of package cause (its Category is the admin view's cause).
+type Cause = cause.Class
 
 // The causes Classify recognises. Each names a family of nginx messages, not
 // one exact text, because nginx varies the verb (recv, readv, writev) and the
@@ -14,106 +17,73 @@ type Cause string
 const (
 	// CauseRefused means nothing listens at the upstream address ("connect()
 	// failed (111: Connection refused)", or a missing unix socket).
-	CauseRefused Cause = "refused"
+	CauseRefused = cause.Refused
 	// CauseConnectTimeout means the upstream did not accept the connection or
 	// finish the TLS handshake in proxy_connect_timeout.
-	CauseConnectTimeout Cause = "connect_timeout"
+	CauseConnectTimeout = cause.ConnectTimeout
 	// CauseReadTimeout means the upstream accepted the request but did not answer
 	// (or stopped answering) within proxy_read_timeout / proxy_send_timeout.
-	CauseReadTimeout Cause = "read_timeout"
+	CauseReadTimeout = cause.ReadTimeout
 	// CauseNoLiveUpstreams means every server of the upstream group is marked
 	// failed, so nginx did not even try.
-	CauseNoLiveUpstreams Cause = "no_live_upstreams"
+	CauseNoLiveUpstreams = cause.NoLiveUpstreams
 	// CausePrematureClose means the upstream closed the connection before sending
 	// a complete response, typically because the application process died.
-	CausePrematureClose Cause = "premature_close"
+	CausePrematureClose = cause.PrematureClose
 	// CauseReset means the upstream reset the connection (104: Connection reset
 	// by peer).
-	CauseReset Cause = "reset"
+	CauseReset = cause.Reset
 	// CauseUnreachable means the network has no route to the upstream (113, 101,
 	// 112).
-	CauseUnreachable Cause = "unreachable"
+	CauseUnreachable = cause.NoRoute
 	// CausePermissionDenied means the kernel refused nginx's connect() (13:
 	// Permission denied), which is SELinux or a local firewall rule.
-	CausePermissionDenied Cause = "permission_denied"
+	CausePermissionDenied = cause.PermissionDenied
 	// CauseDNSFailure means nginx's resolver could not resolve the upstream name.
-	CauseDNSFailure Cause = "dns_failure"
+	CauseDNSFailure = cause.DNSFailure
 	// CauseTLSError means the TLS handshake with the upstream failed, e.g. nginx
 	// speaks TLS to a plain-HTTP port ("wrong version number").
-	CauseTLSError Cause = "tls_error"
+	CauseTLSError = cause.TLSError
 	// CauseTLSVerify means the upstream's certificate did not verify or did not
 	// match its name (proxy_ssl_verify on).
-	CauseTLSVerify Cause = "tls_verify"
+	CauseTLSVerify = cause.TLSVerify
 	// CauseHeaderTooBig means the upstream's response header did not fit
 	// proxy_buffer_size.
-	CauseHeaderTooBig Cause = "header_too_big"
+	CauseHeaderTooBig = cause.HeaderTooBig
 	// CauseBadResponse means the upstream answered something that is not valid
 	// for the protocol nginx speaks to it (not HTTP, bad chunking, ...).
-	CauseBadResponse Cause = "bad_response"
+	CauseBadResponse = cause.BadResponse
 	// CauseResourceLimit means nginx or the host ran out of descriptors,
 	// connections, local ports or a unix socket backlog.
-	CauseResourceLimit Cause = "resource_limit"
+	CauseResourceLimit = cause.ResourceLimit
 	// CauseRateLimited means nginx's own limit_req / limit_conn rejected the
 	// request.
-	CauseRateLimited Cause = "rate_limited"
+	CauseRateLimited = cause.RateLimited
 	// CauseAppStderr means a FastCGI/uwsgi/SCGI application wrote to its stderr,
 	// which is where PHP and friends report fatal errors.
-	CauseAppStderr Cause = "app_stderr"
+	CauseAppStderr = cause.AppStderr
 	// CauseOther means none of the above; the raw line is still the evidence.
-	CauseOther Cause = "other"
+	CauseOther = cause.Unknown
 )
 
-// Category is one of the design's seven causes in the admin view, each of
-// which carries its own "what to check" text. The string values are stable
-// ids.
-type Category string
+// Category is the admin view's cause (see package cause).
+type Category = cause.Category
 
 // The design's cause list, plus CategoryUnknown for messages Classify does
 // not recognise.
 const (
-	CategoryOverload         Category = "overload"         // server overload
-	CategoryNetwork          Category = "network"          // network issues between proxy and upstream
-	CategoryUpstreamDown     Category = "upstream_down"    // upstream down or in maintenance
-	CategoryFirewall         Category = "firewall"         // firewall or security software blocking
-	CategoryMisconfiguration Category = "misconfiguration" // ports, protocol, TLS
-	CategoryDNS              Category = "dns"              // DNS resolution
-	CategoryAppError         Category = "app_error"        // application errors or crashes
-	CategoryUnknown          Category = "unknown"          // not one of the seven
+	CategoryOverload         = cause.CategoryOverload
+	CategoryNetwork          = cause.CategoryNetwork
+	CategoryUpstreamDown     = cause.CategoryUpstreamDown
+	CategoryFirewall         = cause.CategoryFirewall
+	CategoryMisconfiguration = cause.CategoryMisconfiguration
+	CategoryDNS              = cause.CategoryDNS
+	CategoryAppError         = cause.CategoryAppError
+	CategoryUnknown          = cause.CategoryUnknown
 )
 
-// Categories returns the design's seven categories in the design's order,
-// without CategoryUnknown, for views that list them all.
-func Categories() []Category {
-	return []Category{
-		CategoryOverload, CategoryNetwork, CategoryUpstreamDown, CategoryFirewall,
-		CategoryMisconfiguration, CategoryDNS, CategoryAppError,
-	}
-}
-
-// Category maps c onto the admin view's cause list. The mapping follows what
-// staff should check first: a read timeout means the upstream is alive but
-// too slow (overload), a premature close or reset means the process behind it
-// died (application), a handshake or protocol mismatch means nginx and the
-// upstream disagree (misconfiguration).
-func (c Cause) Category() Category {
-	switch c {
-	case CauseReadTimeout, CauseResourceLimit, CauseRateLimited:
-		return CategoryOverload
-	case CauseConnectTimeout, CauseUnreachable:
-		return CategoryNetwork
-	case CauseRefused, CauseNoLiveUpstreams:
-		return CategoryUpstreamDown
-	case CausePermissionDenied:
-		return CategoryFirewall
-	case CauseTLSError, CauseTLSVerify, CauseHeaderTooBig, CauseBadResponse:
-		return CategoryMisconfiguration
-	case CauseDNSFailure:
-		return CategoryDNS
-	case CausePrematureClose, CauseReset, CauseAppStderr:
-		return CategoryAppError
-	}
-	return CategoryUnknown
-}
+// Categories returns the design's seven categories in the design's order.
+func Categories() []Category { return cause.Categories() }
 
 // Classify returns the Cause of an error.log message: the text after "*N "
 // and before ", client: ", as in Entry.Message.

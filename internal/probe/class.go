@@ -1,30 +1,32 @@
 package probe
 
+import "github.com/gatewatch/gatewatch/internal/cause"
+
 // Class is the classified outcome of a check: ok, or the cause of the first
-// failing stage. The string values are stable; they appear in metrics, stored
-// events and the status API.
-type Class string
+// failing stage, in the one vocabulary of package cause. The string values
+// are stable; they appear in metrics, stored events and the status API.
+type Class = cause.Class
 
 // The classes a check can end in. See the package documentation for the cause
 // each one points to.
 const (
-	ClassOK             Class = "ok"
-	ClassDNSFailure     Class = "dns_failure"
-	ClassRefused        Class = "refused"
-	ClassConnectTimeout Class = "connect_timeout"
-	ClassReset          Class = "reset"
-	ClassTLSError       Class = "tls_error"
-	ClassBadResponse    Class = "bad_response"
-	ClassHTTP5xx        Class = "http_5xx"
-	ClassSlow           Class = "slow"
+	ClassOK             = cause.OK
+	ClassDNSFailure     = cause.DNSFailure
+	ClassRefused        = cause.Refused
+	ClassConnectTimeout = cause.ConnectTimeout
+	ClassReset          = cause.Reset
+	ClassTLSError       = cause.TLSError
+	ClassBadResponse    = cause.BadResponse
+	ClassHTTP5xx        = cause.HTTP5xx
+	ClassSlow           = cause.Slow
 	// ClassInvalidTarget means the target itself is unusable (unparsable URL,
 	// unsupported scheme, missing host). Configuration validation should make
 	// it unreachable; it exists so that Check never has to guess.
-	ClassInvalidTarget Class = "invalid_target"
+	ClassInvalidTarget = cause.InvalidTarget
 )
 
-// Classes lists every Class, in a stable order, so that metrics can publish a
-// zero for causes that have not happened yet.
+// Classes lists every Class a check can end in, in a stable order, so that
+// metrics can publish a zero for causes that have not happened yet.
 func Classes() []Class {
 	return []Class{
 		ClassOK, ClassDNSFailure, ClassRefused, ClassConnectTimeout, ClassReset,
