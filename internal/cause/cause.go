@@ -232,3 +232,13 @@ func LastAddr(v string) string {
 	}
 	return strings.TrimSpace(v)
 }
+
+// ParseKind reads a kind as the page's poll URL carries it; anything else
+// is KindUnknown.
+func ParseKind(s string) Kind {
+	switch k := Kind(s); k {
+	case KindUnreachable, KindOverloaded, KindAppError, KindMaintenance, KindClient:
+		return k
+	}
+	return KindUnknown
+}

@@ -65,7 +65,7 @@ const (
 // Evidence is everything a verdict is decided from: the request's own
 // evidence first, then its upstream's check, then the crowd.
 type Evidence struct {
-	Own     Class      // from the request itself (FromRequest); Unknown when there is none
+	Own     Kind       // from the request itself (FromRequest(...).Kind()); KindUnknown when there is none
 	Probe   ProbeState // the latest check of the upstream the request failed on
 	Fresh   bool       // that check started after the request failed
 	Failed  bool       // the upstream failed a check recently (within the recovery period) before passing again
@@ -194,7 +194,7 @@ func (r row) matches(k Kind, e Evidence) bool {
 // Decide applies the verdict table to e. Every input matches a row (a test
 // enumerates them all); VerdictUnknown is the safe answer if none did.
 func Decide(e Evidence) Decision {
-	k := e.Own.Kind()
+	k := e.Own
 	for i, r := range table {
 		if r.matches(k, e) {
 			return Decision{Verdict: r.verdict, Origin: r.origin, Reload: r.reload, Many: e.Many, Row: i + 1}

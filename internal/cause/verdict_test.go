@@ -14,28 +14,28 @@ func TestDecideScenarios(t *testing.T) {
 		reload bool
 		row    int
 	}{
-		{"cookies too large", Evidence{Own: HeaderTooBig, Probe: ProbeUp, Fresh: true}, VerdictJustYou, false, 1},
-		{"maintenance over and a fresh check passes", Evidence{Own: Maintenance, Probe: ProbeUp, Fresh: true, Over: true}, VerdictRecovering, true, 2},
-		{"maintenance not over", Evidence{Own: Maintenance, Probe: ProbeUp, Fresh: true}, VerdictMaintenance, false, 3},
-		{"maintenance over but no check since", Evidence{Own: Maintenance, Probe: ProbeUp, Over: true}, VerdictMaintenance, false, 3},
-		{"app 500 while the health check passes", Evidence{Own: HTTP5xx, Probe: ProbeUp, Fresh: true}, VerdictAppError, false, 4},
-		{"app 500 with many affected", Evidence{Own: HTTP5xx, Probe: ProbeUp, Fresh: true, Many: true}, VerdictAppError, false, 4},
-		{"process died mid-answer, check down", Evidence{Own: PrematureClose, Probe: ProbeDown}, VerdictAppError, false, 4},
-		{"refused and the check agrees", Evidence{Own: Refused, Probe: ProbeDown, Fresh: true}, VerdictDown, false, 5},
-		{"504 and the check cannot connect", Evidence{Own: ReadTimeout, Probe: ProbeDown, Fresh: true}, VerdictDown, false, 5},
-		{"no own evidence, check down", Evidence{Own: Unknown, Probe: ProbeDown}, VerdictDown, false, 5},
-		{"back after an outage", Evidence{Own: Refused, Probe: ProbeUp, Fresh: true, Failed: true}, VerdictRecovering, true, 6},
-		{"a 504 during an outage that ended", Evidence{Own: ReadTimeout, Probe: ProbeUp, Fresh: true, Failed: true}, VerdictRecovering, true, 6},
-		{"refused once, fresh check passes", Evidence{Own: Refused, Probe: ProbeUp, Fresh: true}, VerdictRecovering, true, 7},
-		{"slow page, health check fine", Evidence{Own: ReadTimeout, Probe: ProbeUp, Fresh: true}, VerdictOverloaded, false, 8},
-		{"no own evidence, fresh check passes, few", Evidence{Own: Unknown, Probe: ProbeUp, Fresh: true}, VerdictNotEveryone, false, 9},
-		{"no own evidence, fresh check passes, many", Evidence{Own: Unknown, Probe: ProbeUp, Fresh: true, Many: true}, VerdictDown, false, 10},
-		{"refused, stale check, many affected", Evidence{Own: Refused, Probe: ProbeUp, Many: true}, VerdictDown, false, 10},
-		{"504 and no check at all", Evidence{Own: ReadTimeout, Probe: ProbeNone}, VerdictOverloaded, false, 11},
-		{"first seconds of an outage: cache says up", Evidence{Own: Refused, Probe: ProbeUp, Pending: true}, VerdictChecking, false, 12},
-		{"never checked, check pending", Evidence{Own: Refused, Probe: ProbeNone, Pending: true}, VerdictChecking, false, 13},
-		{"refused, nothing to check", Evidence{Own: Refused, Probe: ProbeNone}, VerdictUnknown, false, 14},
-		{"nothing at all", Evidence{Own: Unknown, Probe: ProbeNone}, VerdictUnknown, false, 15},
+		{"cookies too large", Evidence{Own: HeaderTooBig.Kind(), Probe: ProbeUp, Fresh: true}, VerdictJustYou, false, 1},
+		{"maintenance over and a fresh check passes", Evidence{Own: Maintenance.Kind(), Probe: ProbeUp, Fresh: true, Over: true}, VerdictRecovering, true, 2},
+		{"maintenance not over", Evidence{Own: Maintenance.Kind(), Probe: ProbeUp, Fresh: true}, VerdictMaintenance, false, 3},
+		{"maintenance over but no check since", Evidence{Own: Maintenance.Kind(), Probe: ProbeUp, Over: true}, VerdictMaintenance, false, 3},
+		{"app 500 while the health check passes", Evidence{Own: HTTP5xx.Kind(), Probe: ProbeUp, Fresh: true}, VerdictAppError, false, 4},
+		{"app 500 with many affected", Evidence{Own: HTTP5xx.Kind(), Probe: ProbeUp, Fresh: true, Many: true}, VerdictAppError, false, 4},
+		{"process died mid-answer, check down", Evidence{Own: PrematureClose.Kind(), Probe: ProbeDown}, VerdictAppError, false, 4},
+		{"refused and the check agrees", Evidence{Own: Refused.Kind(), Probe: ProbeDown, Fresh: true}, VerdictDown, false, 5},
+		{"504 and the check cannot connect", Evidence{Own: ReadTimeout.Kind(), Probe: ProbeDown, Fresh: true}, VerdictDown, false, 5},
+		{"no own evidence, check down", Evidence{Own: Unknown.Kind(), Probe: ProbeDown}, VerdictDown, false, 5},
+		{"back after an outage", Evidence{Own: Refused.Kind(), Probe: ProbeUp, Fresh: true, Failed: true}, VerdictRecovering, true, 6},
+		{"a 504 during an outage that ended", Evidence{Own: ReadTimeout.Kind(), Probe: ProbeUp, Fresh: true, Failed: true}, VerdictRecovering, true, 6},
+		{"refused once, fresh check passes", Evidence{Own: Refused.Kind(), Probe: ProbeUp, Fresh: true}, VerdictRecovering, true, 7},
+		{"slow page, health check fine", Evidence{Own: ReadTimeout.Kind(), Probe: ProbeUp, Fresh: true}, VerdictOverloaded, false, 8},
+		{"no own evidence, fresh check passes, few", Evidence{Own: Unknown.Kind(), Probe: ProbeUp, Fresh: true}, VerdictNotEveryone, false, 9},
+		{"no own evidence, fresh check passes, many", Evidence{Own: Unknown.Kind(), Probe: ProbeUp, Fresh: true, Many: true}, VerdictDown, false, 10},
+		{"refused, stale check, many affected", Evidence{Own: Refused.Kind(), Probe: ProbeUp, Many: true}, VerdictDown, false, 10},
+		{"504 and no check at all", Evidence{Own: ReadTimeout.Kind(), Probe: ProbeNone}, VerdictOverloaded, false, 11},
+		{"first seconds of an outage: cache says up", Evidence{Own: Refused.Kind(), Probe: ProbeUp, Pending: true}, VerdictChecking, false, 12},
+		{"never checked, check pending", Evidence{Own: Refused.Kind(), Probe: ProbeNone, Pending: true}, VerdictChecking, false, 13},
+		{"refused, nothing to check", Evidence{Own: Refused.Kind(), Probe: ProbeNone}, VerdictUnknown, false, 14},
+		{"nothing at all", Evidence{Own: Unknown.Kind(), Probe: ProbeNone}, VerdictUnknown, false, 15},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := Decide(tc.e)
@@ -51,7 +51,8 @@ func TestDecideScenarios(t *testing.T) {
 func TestDecideEveryInput(t *testing.T) {
 	hit := make([]bool, len(table)+1)
 	bools := []bool{false, true}
-	for _, own := range Classes() {
+	for _, c := range Classes() {
+		own := c.Kind()
 		for _, pr := range []ProbeState{ProbeNone, ProbeUp, ProbeDown} {
 			for _, fresh := range bools {
 				for _, failed := range bools {
@@ -81,7 +82,7 @@ func TestDecideEveryInput(t *testing.T) {
 
 func checkPromises(t *testing.T, e Evidence, d Decision) {
 	t.Helper()
-	k := e.Own.Kind()
+	k := e.Own
 	switch {
 	case d.Reload && k == KindAppError:
 		t.Errorf("%+v: reloads into an application error", e)
