@@ -11,9 +11,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gatewatch/gatewatch/internal/cause"
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/internal/incident"
-	"github.com/gatewatch/gatewatch/internal/monitor"
 	"github.com/gatewatch/gatewatch/locales"
 	"github.com/gatewatch/gatewatch/pages"
 	"github.com/gatewatch/gatewatch/static"
@@ -38,9 +38,9 @@ func handleErrorPage(d *publicDeps) http.Handler {
 		q := &request{p: p, site: site, now: d.clock.Now(), langs: langs}
 		q.lang = d.negotiate(r, site)
 		q.tr = d.catalog.Translator(q.lang)
+		q.unsafe = unsafeMethod(p.Method)
 		if siteDown(p.Code) {
-			q.status = d.status.Status(site.Name)
-			d.status.Observe(site.Name, monitor.Visit{IP: p.ClientIP, UserAgent: p.UserAgent, ReportedAddr: p.Upstream.Addr})
+			d.judge(r.Context(), q)
 		}
 		if l := queryValue(r.URL.RawQuery, "lang"); l != "" && l == q.lang.Code {
 			http.SetCookie(w, &http.Cookie{Name: langCookie, Value: q.lang.Code, Path: "/",
@@ -71,7 +71,7 @@ func (d *publicDeps) record(q *request) {
 	ev := incident.Event{
 		Time:                q.now.UTC(),
 		Site:                q.site.Name,
-		Upstream:            upstreamFor(q.site, p.Upstream.Addr),
+		Upstream:            q.upstream,
 		Host:                p.Host,
 		Path:                path,
 		Method:              p.Method,
@@ -85,10 +85,19 @@ func (d *publicDeps) record(q *request) {
 		VisitorKey:          d.status.VisitorKey(p.ClientIP, p.UserAgent),
 		Browser:             p.browser,
 	}
-	for _, u := range q.status.Upstreams {
-		if u.Name == ev.Upstream && !u.Up && u.Last.Class != "" {
-			ev.Cause = incident.Cause{Source: incident.SourceProbe, Class: string(u.Last.Class), Detail: u.Last.Detail}
-		}
+	if ev.Upstream == "" {
+		ev.Upstream = upstreamFor(q.site, p.Upstream.Addr)
+	}
+	// The request's own evidence first: the store derives the cause from
+	// nginx's variables, except maintenance, which needs the upstream's
+	// Retry-After it does not keep. Without any, the probe of its
+	// upstream, if that saw it down.
+	switch {
+	case q.own == cause.Maintenance:
+		ev.Cause = incident.Cause{Source: incident.SourceNginxVar, Class: string(q.own), Detail: incident.Detail(q.own),
+			Evidence: "upstream_status=" + p.Upstream.Status + " upstream_retry_after=" + p.Upstream.RetryAfter}
+	case q.own == cause.Unknown && q.view.Probe == cause.ProbeDown && q.view.Class != "":
+		ev.Cause = incident.Cause{Source: incident.SourceProbe, Class: string(q.view.Class), Detail: q.view.Detail}
 	}
 	d.events.Record(ev)
 }
@@ -147,6 +156,32 @@ var (
 	}()
 )
 
+// statusPrefix returns the request's poll URL prefix, built once per
+// site, upstream and language.
+func (d *publicDeps) statusPrefix(q *request) string {
+	k := statusKey{q.site.Name, q.upstream, q.lang.Code}
+	ptr := d.prefixes.slot(k)
+	if p := ptr.Load(); p != nil {
+		return *p
+	}
+	p := statusPrefix(k.site, k.upstream, k.lang)
+	ptr.Store(&p)
+	return p
+}
+
+// secondsHeader is a header value of n seconds, shared for small n.
+func secondsHeader(n int) []string {
+	if n >= 0 && n < len(hdrSeconds) {
+		return hdrSeconds[n]
+	}
+	return []string{strconv.Itoa(n)}
+}
+
+// retryAfter is when the visitor's page should ask again, in seconds.
+func (q *request) retryAfter() int {
+	return pollSeconds(q.dec, q.view, q.appRetry, q.now, q.now)
+}
+
 // commonHeaders sets the headers of every error response. Keys are in
 // canonical form, as Header.Set would store them.
 func (d *publicDeps) commonHeaders(h http.Header, p proxied, q *request) {
@@ -165,7 +200,7 @@ func (d *publicDeps) commonHeaders(h http.Header, p proxied, q *request) {
 	h["Content-Security-Policy"] = hdrStrictCSP
 	switch p.Code {
 	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		h["Retry-After"] = hdrSeconds[retryAfterSeconds(q.status)]
+		h["Retry-After"] = secondsHeader(q.retryAfter())
 	}
 }
 
@@ -196,7 +231,7 @@ func (d *publicDeps) writePage(w http.ResponseWriter, r *http.Request, q *reques
 	path, query, _ := strings.Cut(q.p.URI, "?")
 	f := fill{
 		method:     q.p.Method,
-		retryAfter: retryAfterSeconds(q.status),
+		retryAfter: q.retryAfter(),
 		uri:        q.p.URI,
 		path:       path,
 		query:      query,
@@ -209,6 +244,8 @@ func (d *publicDeps) writePage(w http.ResponseWriter, r *http.Request, q *reques
 	}
 	if siteDown(q.p.Code) {
 		f.verdict, f.verdictZ = d.verdict(r.Context(), q)
+		f.statusPrefix = d.statusPrefix(q)
+		f.kind, f.failedAt, f.appRetry = q.own.Kind(), q.now, q.appRetry
 	}
 	bufs := pagePool.Get().(*pageBufs)
 	h := w.Header()
@@ -294,8 +331,8 @@ func (d *publicDeps) writeProblem(w http.ResponseWriter, r *http.Request, q *req
 		pr.Title = c.Badge
 	}
 	if siteDown(q.p.Code) {
-		pr.RetryAfter = retryAfterSeconds(q.status)
-		pr.Verdict = string(q.status.Verdict)
+		pr.RetryAfter = q.retryAfter()
+		pr.Verdict = string(q.dec.Verdict)
 	}
 	b, err := json.Marshal(pr)
 	if err != nil {
@@ -319,7 +356,7 @@ func (d *publicDeps) writeText(w http.ResponseWriter, r *http.Request, q *reques
 	buf.WriteString(c.Badge + " · " + c.Headline + "\n\n" + c.Lead + "\n")
 	if siteDown(q.p.Code) {
 		// The detail speaks of the page's steps, which text does not have.
-		answer, _, affected := verdictText(q.tr, q.status)
+		answer, _, affected := verdictText(q.tr, q.dec, q.view.Affected, q.view.Window)
 		buf.WriteString("\n" + answer + "\n")
 		if affected != "" {
 			buf.WriteString(affected + "\n")

@@ -9,8 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gatewatch/gatewatch/internal/cause"
 	"github.com/gatewatch/gatewatch/internal/config"
-	"github.com/gatewatch/gatewatch/internal/monitor"
 	"github.com/gatewatch/gatewatch/pages"
 )
 
@@ -28,6 +28,8 @@ type variantKey struct {
 	code     int
 	platform string
 	browser  string
+	mode     string // stepMode of the verdict
+	unsafe   bool   // a form submission failed
 }
 
 // pageCache holds prepared pages by variant. A variant is prepared once
@@ -95,12 +97,13 @@ func (c *pageCache) evict() {
 // page returns the prepared page for the request's variant, preparing it
 // on first use.
 func (d *publicDeps) page(ctx context.Context, q *request) (*prepared, error) {
-	k := variantKey{site: q.site, lang: q.lang.Code, code: q.p.Code, platform: q.p.platform, browser: q.p.browser}
+	k := variantKey{site: q.site, lang: q.lang.Code, code: q.p.Code, platform: q.p.platform, browser: q.p.browser,
+		mode: stepMode(q.dec.Verdict), unsafe: q.unsafe}
 	return d.pages.get(k, func() (*prepared, error) {
 		pq := &request{
 			p: proxied{Code: q.p.Code, Method: marks[slotMethod], URI: marks[slotURI], RequestID: marks[slotRefID],
 				platform: q.p.platform, browser: q.p.browser},
-			site: q.site, lang: q.lang, tr: q.tr, langs: q.langs,
+			site: q.site, lang: q.lang, tr: q.tr, langs: q.langs, dec: q.dec, unsafe: q.unsafe,
 			timeText: marks[slotRefTime], isoText: marks[slotRefISO], mailURL: mailURLMark,
 		}
 		var buf bytes.Buffer
@@ -114,18 +117,25 @@ func (d *publicDeps) page(ctx context.Context, q *request) (*prepared, error) {
 	})
 }
 
-// verdictKey names one site's verdict section in one language.
+// verdictKey names the verdict section of one upstream of a site ("" for
+// the site as a whole) in one language.
 type verdictKey struct {
-	site string
-	lang string
+	site     string
+	upstream string
+	lang     string
 }
 
-// fingerprint is what the verdict section shows of a status.
+// fingerprint is what the verdict section shows of a decision.
 type fingerprint struct {
-	verdict  monitor.Verdict
-	origin   monitor.HopState
+	verdict  cause.Verdict
+	origin   cause.Hop
+	many     bool
 	affected int
 	window   time.Duration
+}
+
+func fingerprintOf(q *request) fingerprint {
+	return fingerprint{q.dec.Verdict, q.dec.Origin, q.dec.Many, q.view.Affected, q.view.Window}
 }
 
 type verdictHTML struct {
@@ -171,14 +181,14 @@ type verdictCache = latest[verdictKey, verdictHTML]
 // verdict returns the section for the request's status and language,
 // and its deflated form (see verdictHTML).
 func (d *publicDeps) verdict(ctx context.Context, q *request) (html, deflated []byte) {
-	fp := fingerprint{q.status.Verdict, q.status.Origin, q.status.Affected, q.status.Window}
-	ptr := d.verdicts.slot(verdictKey{q.site.Name, q.lang.Code})
+	fp := fingerprintOf(q)
+	ptr := d.verdicts.slot(verdictKey{q.site.Name, q.upstream, q.lang.Code})
 	if v := ptr.Load(); v != nil && v.fp == fp {
 		return v.html, v.deflated
 	}
 	live := buildLive(q.tr, q)
 	var buf bytes.Buffer
-	if err := pages.VerdictSection(buildVerdict(q.tr, q.status), &live).Render(ctx, &buf); err != nil {
+	if err := pages.VerdictSection(buildVerdict(q.tr, q), &live).Render(ctx, &buf); err != nil {
 		d.logger.Error("render verdict", "err", err)
 		return nil, nil
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strconv"
 	"time"
+
+	"github.com/gatewatch/gatewatch/internal/cause"
 )
 
 // A prepared page is the error page rendered once per variant (site,
@@ -28,6 +30,7 @@ const (
 	slotMailRef                // the reference inside the mailto URL
 	slotMailTime               // the time inside the mailto URL
 	slotMailURL                // the page's address inside the mailto URL
+	slotStatusURL              // the poll URL for the request's upstream, in an attribute
 	numSlots
 )
 
@@ -39,6 +42,7 @@ var marks = [numSlots]string{
 	slotMethod: "\x01b\x01", slotRetryAfter: "\x01c\x01", slotVerdict: "\x01d\x01",
 	slotURI: "\x01e\x01", slotPath: "\x01f\x01", slotHidden: "\x01g\x01", slotRefID: "\x01h\x01",
 	slotRefTime: "\x01i\x01", slotRefISO: "\x01j\x01", slotMailRef: "%01h%01", slotMailTime: "%01i%01", slotMailURL: "%01k%01",
+	slotStatusURL: "\x01l\x01",
 }
 
 // mailURLMark is the page address in the localized e-mail body before
@@ -97,6 +101,12 @@ type fill struct {
 	refID      string
 	now        time.Time
 	mailURL    [4]string // proto, "://", host, uri: written percent-encoded in turn
+	// The poll URL: its prefix for the site, upstream and language
+	// (escaped when built), then the request's evidence.
+	statusPrefix string
+	kind         cause.Kind
+	failedAt     time.Time
+	appRetry     int
 }
 
 // appendPage appends the page for f to b.
@@ -138,6 +148,34 @@ func (p *prepared) appendSlot(b []byte, s slot, f *fill) []byte {
 		for _, part := range f.mailURL {
 			b = appendMailEscaped(b, part)
 		}
+	case slotStatusURL:
+		b = appendAttr(b, f.statusPrefix)
+		// The rest is [a-z_0-9=&]: only & needs escaping in an attribute,
+		// and appendStatusQuery's output is escaped by writing it as &amp;.
+		start := len(b)
+		b = appendStatusQuery(b, f.kind, f.failedAt, f.appRetry)
+		b = ampEscape(b, start)
+	}
+	return b
+}
+
+// ampEscape rewrites each & in b[start:] as &amp;, in place.
+func ampEscape(b []byte, start int) []byte {
+	n := bytes.Count(b[start:], []byte("&"))
+	if n == 0 {
+		return b
+	}
+	old := len(b)
+	b = append(b, make([]byte, 4*n)...)
+	w := len(b)
+	for r := old - 1; r >= start; r-- {
+		if b[r] == '&' {
+			w -= 5
+			copy(b[w:], "&amp;")
+			continue
+		}
+		w--
+		b[w] = b[r]
 	}
 	return b
 }

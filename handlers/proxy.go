@@ -85,6 +85,7 @@ type upstreamInfo struct {
 	Addr        string
 	Status      string
 	ConnectTime string
+	RetryAfter  string // the upstream's own Retry-After, if its answer carried one
 }
 
 // Limits on header values we keep: anything longer is noise or hostile.
@@ -136,6 +137,7 @@ func readProxied(r *http.Request, trust Trust) proxied {
 			Addr:        clip(hv(h, "X-Upstream-Addr"), maxHeaderVal),
 			Status:      clip(hv(h, "X-Upstream-Status"), maxHeaderVal),
 			ConnectTime: clip(hv(h, "X-Upstream-Connect-Time"), maxHeaderVal),
+			RetryAfter:  clip(strings.TrimSpace(hv(h, "X-Upstream-Retry-After")), 64),
 		}
 		if c := hv(h, "X-Nginx-Connection"); c != "" {
 			if n, err := strconv.ParseInt(c, 10, 64); err == nil && n > 0 {

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"bytes"
+	"context"
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/base64"
@@ -23,9 +24,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gatewatch/gatewatch/handlers"
+	"github.com/gatewatch/gatewatch/internal/cause"
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/internal/incident"
 	"github.com/gatewatch/gatewatch/internal/monitor"
+	"github.com/gatewatch/gatewatch/internal/probe"
 	"github.com/gatewatch/gatewatch/locales"
 	"github.com/gatewatch/gatewatch/static"
 )
@@ -61,24 +64,48 @@ title = "Blog"
 `
 
 // fakeStatus is a StatusSource with a fixed answer that records visits.
+// Observe names upstream; Fresh returns fresh when set, else view.
 type fakeStatus struct {
-	mu     sync.Mutex
-	status monitor.SiteStatus
-	visits []monitor.Visit
+	mu       sync.Mutex
+	view     monitor.UpstreamView
+	fresh    *monitor.UpstreamView
+	upstream string
+	visits   []monitor.Visit
+	waited   int
 }
 
-func (f *fakeStatus) Status(site string) monitor.SiteStatus {
+func (f *fakeStatus) Upstream(site, name string) monitor.UpstreamView {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	s := f.status
-	s.Site = site
-	return s
+	v := f.view
+	v.Site, v.Name = site, name
+	return v
 }
 
-func (f *fakeStatus) Observe(site string, v monitor.Visit) {
+func (f *fakeStatus) Observe(site string, v monitor.Visit) string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.visits = append(f.visits, v)
+	return f.upstream
+}
+
+func (f *fakeStatus) Fresh(ctx context.Context, site, name string, since time.Time) monitor.UpstreamView {
+	f.mu.Lock()
+	f.waited++
+	fresh := f.fresh
+	f.mu.Unlock()
+	if fresh != nil {
+		v := *fresh
+		v.Site, v.Name = site, name
+		return v
+	}
+	return f.Upstream(site, name)
+}
+
+func (f *fakeStatus) set(v monitor.UpstreamView) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.view = v
 }
 
 func (f *fakeStatus) VisitorKey(ip, ua string) [16]byte { return fakeVisitorKey(ip, ua) }
@@ -142,9 +169,11 @@ func mustServer(tb testing.TB, mutate ...func(*config.Config)) *testServer {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	st := &fakeStatus{status: monitor.SiteStatus{
-		Verdict: monitor.VerdictDownForEveryone, Origin: monitor.HopDown, Affected: 37,
-		Window: 5 * time.Minute, RetryAfter: 10 * time.Second, CheckedAt: testTime.Add(-3 * time.Second),
+	// The upstream's check fails, and has for a while: pages say down.
+	st := &fakeStatus{view: monitor.UpstreamView{
+		Probe: cause.ProbeDown, Class: probe.ClassRefused, Pending: true, Affected: 37, Many: true,
+		Window: 5 * time.Minute, RetryAfter: 10 * time.Second,
+		Started: testTime.Add(-3 * time.Second), CheckedAt: testTime.Add(-3 * time.Second),
 	}}
 	m := handlers.NewMetrics(prometheus.NewRegistry())
 	rec := &fakeRecorder{}
@@ -479,7 +508,7 @@ func TestPageContent(t *testing.T) {
 	}
 	var steps []string
 	d.Find("[data-testid=steps] [data-step]").Each(func(_ int, s *goquery.Selection) { steps = append(steps, s.AttrOr("data-step", "")) })
-	if got, want := strings.Join(steps, ","), "retry,hard-refresh,clear,other,later,contact"; got != want {
+	if got, want := strings.Join(steps, ","), "later,contact,retry,hard-refresh,clear,other"; got != want {
 		t.Errorf("steps = %q; want %q", got, want)
 	}
 	if got := d.Find("[data-step=hard-refresh] kbd").First().Text(); !strings.Contains(got, "Cmd") {

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -16,11 +17,14 @@ import (
 	"github.com/gatewatch/gatewatch/static"
 )
 
-// StatusSource is the monitor as the public handler needs it: a cached
-// status to show, and a note that a visitor met an error.
+// StatusSource is the monitor as the public handler needs it: the cached
+// state of the upstream a request failed on, a note that a visitor met an
+// error (which names that upstream), and a short wait for a fresh check
+// when the cache is older than the failure.
 type StatusSource interface {
-	Status(site string) monitor.SiteStatus
-	Observe(site string, v monitor.Visit)
+	Upstream(site, upstream string) monitor.UpstreamView
+	Observe(site string, v monitor.Visit) (upstream string)
+	Fresh(ctx context.Context, site, upstream string, since time.Time) monitor.UpstreamView
 	VisitorKey(ip, userAgent string) [16]byte
 }
 
@@ -72,6 +76,7 @@ type publicDeps struct {
 	verdicts verdictCache
 	formats  formatCache
 	statuses statusCache
+	prefixes latest[statusKey, string] // poll URL prefixes
 	lengths  lengthHeaders
 	// langHeaders are the Content-Language values, and pageCSP the HTML
 	// page's policy per site, built once.

@@ -1,9 +1,11 @@
 package handlers
 
 import (
+	"net/http"
 	"net/url"
 	"strings"
 
+	"github.com/gatewatch/gatewatch/internal/cause"
 	"github.com/gatewatch/gatewatch/locales"
 	"github.com/gatewatch/gatewatch/pages"
 )
@@ -42,31 +44,77 @@ func segments(s string) []pages.Segment {
 
 func text(s string) []pages.Segment { return []pages.Segment{{Text: s}} }
 
-// downSteps are the steps for a site that failed, most useful first, as
-// the seed documents order them.
+// stepMode is how the steps of a failed site are arranged for a verdict:
+// "site" when the fault is on the site's side (come back later and the
+// reference lead, the visitor's own steps are folded), "app" for an
+// application error ("try again" leads), "you" when the visitor's own
+// request is at fault (clearing cookies leads), "" otherwise.
+func stepMode(v cause.Verdict) string {
+	switch v {
+	case cause.VerdictDown, cause.VerdictOverloaded, cause.VerdictMaintenance:
+		return "site"
+	case cause.VerdictAppError:
+		return "app"
+	case cause.VerdictJustYou:
+		return "you"
+	}
+	return ""
+}
+
+// unsafeMethod reports whether a request with method m may have changed
+// something on the site: repeating it could submit twice.
+func unsafeMethod(m string) bool {
+	switch m {
+	case "", http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return false
+	}
+	return true
+}
+
+// downSteps are the steps for a site that failed, most useful first for
+// the verdict (see stepMode). For a form submission there is a warning
+// first and no hard refresh, which would send the form again; "Try again"
+// is a plain link, a GET of the same address.
 func downSteps(q *request) pages.Steps {
 	tr := q.tr
-	return pages.Steps{
-		Heading: tr.T("steps.heading", nil),
-		Items: []pages.Step{
-			{ID: "retry", Title: tr.T("step.retry.title", nil), Body: text(tr.T("step.retry.body", nil)),
-				Action: &pages.Action{Label: tr.T("step.retry.button", nil), URL: retryURL(q.p), Retry: true}},
-			{ID: "hard-refresh", Title: tr.T("step.hard_refresh.title", nil), Body: hardRefresh(tr, q.p.platform)},
-			{ID: "clear", Title: tr.T("step.clear.title", nil), Body: text(tr.T("step.clear.body", nil)),
-				List: clearInstructions(tr, q.p.platform, q.p.browser),
-				Clear: &pages.ClearForm{
-					Action:  clearDataPath,
-					Back:    q.p.URI,
-					Button:  tr.T("step.clear.button", nil),
-					Cookies: tr.T("step.clear.cookies", nil),
-					Done:    tr.T("step.clear.done", nil),
-					Failed:  tr.T("step.clear.failed", nil),
-				}},
-			{ID: "other", Title: tr.T("step.other.title", nil), Body: text(tr.T("step.other.body", nil))},
-			{ID: "later", Title: tr.T("step.later.title", nil), Body: text(tr.T("step.later.body", nil))},
-			contactStep(q),
-		},
+	retry := pages.Step{ID: "retry", Title: tr.T("step.retry.title", nil), Body: text(tr.T("step.retry.body", nil)),
+		Action: &pages.Action{Label: tr.T("step.retry.button", nil), URL: retryURL(q.p), Retry: true}}
+	hard := pages.Step{ID: "hard-refresh", Title: tr.T("step.hard_refresh.title", nil), Body: hardRefresh(tr, q.p.platform)}
+	clearStep := pages.Step{ID: "clear", Title: tr.T("step.clear.title", nil), Body: text(tr.T("step.clear.body", nil)),
+		List: clearInstructions(tr, q.p.platform, q.p.browser),
+		Clear: &pages.ClearForm{
+			Action:  clearDataPath,
+			Back:    q.p.URI,
+			Button:  tr.T("step.clear.button", nil),
+			Cookies: tr.T("step.clear.cookies", nil),
+			Done:    tr.T("step.clear.done", nil),
+			Failed:  tr.T("step.clear.failed", nil),
+		}}
+	other := pages.Step{ID: "other", Title: tr.T("step.other.title", nil), Body: text(tr.T("step.other.body", nil))}
+	later := pages.Step{ID: "later", Title: tr.T("step.later.title", nil), Body: text(tr.T("step.later.body", nil))}
+	contact := contactStep(q)
+
+	st := pages.Steps{Heading: tr.T("steps.heading", nil), FoldedLabel: tr.T("steps.folded", nil)}
+	yours := []pages.Step{hard, clearStep, other}
+	if q.unsafe {
+		st.Warning = &pages.Notice{Title: tr.T("post.warning.title", nil), Body: tr.T("post.warning.body", nil)}
+		yours = []pages.Step{clearStep, other}
 	}
+	switch stepMode(q.dec.Verdict) {
+	case "site":
+		st.Items, st.Folded = []pages.Step{later, contact, retry}, yours
+	case "app":
+		st.Items, st.Folded = []pages.Step{retry, later, contact}, yours
+	case "you":
+		st.Items = []pages.Step{clearStep, retry}
+		if !q.unsafe {
+			st.Items = append(st.Items, hard)
+		}
+		st.Items = append(st.Items, other, later, contact)
+	default:
+		st.Items = append(append([]pages.Step{retry}, yours...), later, contact)
+	}
+	return st
 }
 
 // requestSteps are the steps for a request the site refused (4xx): the

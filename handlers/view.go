@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/gatewatch/gatewatch/internal/cause"
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/internal/monitor"
 	"github.com/gatewatch/gatewatch/locales"
@@ -31,8 +32,19 @@ type request struct {
 	lang   locales.Language
 	tr     locales.Translator
 	now    time.Time
-	status monitor.SiteStatus
 	langs  []locales.Language
+	// The verdict's evidence and decision, for pages of a failed site:
+	// the upstream the failure came from ("" if unknown), the request's
+	// own cause, the application's Retry-After in seconds, the monitor's
+	// view of that upstream.
+	upstream string
+	own      cause.Class
+	appRetry int
+	view     monitor.UpstreamView
+	dec      cause.Decision
+	// unsafe: the failed request was a form submission (not GET, HEAD,
+	// OPTIONS or TRACE): never suggest anything that resubmits it.
+	unsafe bool
 	// timeText and mailURL are the reference time and the page's address
 	// as the page shows them; marks when preparing a page.
 	timeText string
@@ -113,86 +125,9 @@ func initial(title string) string {
 	return strings.ToUpper(string(r))
 }
 
-func buildVerdict(tr locales.Translator, s monitor.SiteStatus) *pages.Verdict {
-	v := &pages.Verdict{
-		State:   string(s.Verdict),
-		Heading: tr.T("verdict.heading", nil),
-		Label:   tr.T("chain.label", nil),
-	}
-	v.Answer, v.Detail, v.Affected = verdictText(tr, s)
-	for _, h := range hops(s) {
-		v.Hops = append(v.Hops, pages.Hop{ID: h.ID, Name: tr.T("chain."+h.ID, nil), State: h.State,
-			Text: tr.T("chain.state."+h.State, nil), Icon: hopIcon(h.State)})
-	}
-	return v
-}
-
-// verdictText is the localized answer, detail and affected-visitors line
-// for a status; the page and the status API say the same words.
-func verdictText(tr locales.Translator, s monitor.SiteStatus) (answer, detail, affected string) {
-	key := "verdict." + string(s.Verdict)
-	switch s.Verdict {
-	case monitor.VerdictDownForEveryone, monitor.VerdictNotEveryone, monitor.VerdictRecovering:
-	default:
-		key = "verdict.unknown"
-	}
-	answer, detail = tr.T(key, nil), tr.T(key+".detail", nil)
-	if s.Affected > 0 && s.Window > 0 {
-		minutes := int(s.Window.Round(time.Minute) / time.Minute)
-		if minutes < 1 {
-			minutes = 1
-		}
-		affected = tr.N("verdict.affected", s.Affected, map[string]any{
-			"Window": tr.N("duration.minutes", minutes, nil),
-		})
-	}
-	return answer, detail, affected
-}
-
-// hop is one link of the chain as both the page and the API show it.
-type hop struct {
-	ID    string `json:"hop"`
-	State string `json:"state"`
-}
-
-// hops is the chain You → gateway → site's server. The visitor and the
-// gateway work by construction: this very response travelled through them.
-func hops(s monitor.SiteStatus) []hop {
-	origin := "unknown"
-	switch s.Origin {
-	case monitor.HopUp:
-		origin = "ok"
-	case monitor.HopDown:
-		origin = "down"
-	}
-	return []hop{{"you", "ok"}, {"gateway", "ok"}, {"origin", origin}}
-}
-
-func hopIcon(state string) string {
-	switch state {
-	case "ok":
-		return "✓"
-	case "down":
-		return "✗"
-	}
-	return "…"
-}
-
-func retryAfterSeconds(s monitor.SiteStatus) int {
-	sec := int(s.RetryAfter.Round(time.Second) / time.Second)
-	switch {
-	case sec < 5:
-		return 5
-	case sec > 300:
-		return 300
-	}
-	return sec
-}
-
 func buildLive(tr locales.Translator, q *request) pages.Live {
-	v := url.Values{"site": {q.site.Name}, "lang": {q.lang.Code}}
 	return pages.Live{
-		StatusURL:  statusPath + "?" + v.Encode(),
+		StatusURL:  marks[slotStatusURL],
 		Next:       tr.T("live.next_check", map[string]any{"Time": "{time}"}),
 		Checking:   tr.T("live.checking", nil),
 		Back:       tr.T("live.back", nil),

@@ -58,7 +58,7 @@ type Verdict struct {
 type Hop struct {
 	ID    string // visitor, gateway, origin
 	Name  string
-	State string // ok, down, unknown
+	State string // ok, down, slow, error, maintenance, unknown
 	Text  string
 	Icon  string
 }
@@ -66,7 +66,20 @@ type Hop struct {
 // Steps is the list of things the visitor can do, most useful first.
 type Steps struct {
 	Heading string
+	// Warning leads the steps when the failed request was a form
+	// submission: it may or may not have arrived.
+	Warning *Notice
 	Items   []Step
+	// Folded are steps on the visitor's own side, shown folded when the
+	// evidence puts the fault on the site's side.
+	Folded      []Step
+	FoldedLabel string
+}
+
+// Notice is a short titled message.
+type Notice struct {
+	Title string
+	Body  string
 }
 
 // Step is one thing to try.

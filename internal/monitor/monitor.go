@@ -116,9 +116,12 @@ type upstream struct {
 	target    atomic.Pointer[probe.Target] // nil until there is something we may probe
 	lastStart atomic.Int64                 // mono time of the last start, 0 for never
 	inflight  atomic.Bool
+	wanted    atomic.Bool   // a contradicted result asks for a check when the gate opens
 	kick      chan struct{} // wakes the background loop; capacity 1
+	visitors  visitorWindow // distinct visitors with errors on this upstream
 	mu        sync.Mutex
-	st        upState // guarded by mu
+	st        upState       // guarded by mu
+	done      chan struct{} // closed and replaced when a check completes; guarded by mu
 }
 
 // upState is the result history of an upstream.
@@ -131,6 +134,10 @@ type upState struct {
 	failures int       // consecutive failed checks
 	next     time.Time // when the next background check is due
 	done     time.Time // when the last check completed
+	started  time.Time // when the last completed check started
+	// recovered is when the upstream last went from down to up: within
+	// RecoveryPeriod of it, it counts as having failed recently.
+	recovered time.Time
 }
 
 // runState is one Run's lifetime: on-demand probes borrow its context and
@@ -197,7 +204,8 @@ func New(opts Options) (*Monitor, error) {
 				return nil, fmt.Errorf("monitor: site %q has two upstreams named %q", cfg.Site, cfg.Name)
 			}
 		}
-		u := &upstream{cfg: cfg, site: s, key: cfg.Site + "\x00" + cfg.Name, kick: make(chan struct{}, 1)}
+		u := &upstream{cfg: cfg, site: s, key: cfg.Site + "\x00" + cfg.Name, kick: make(chan struct{}, 1), done: make(chan struct{})}
+		u.visitors.init()
 		if cfg.Check != "" {
 			t := probe.Target{URL: cfg.Check}
 			if err := t.Validate(); err != nil {
@@ -305,6 +313,9 @@ func (m *Monitor) pruneLoop(ctx context.Context) {
 		now := m.mono(m.clock.Now())
 		for _, s := range m.sites {
 			s.visitors.prune(now, int64(m.opts.Window))
+			for _, u := range s.ups {
+				u.visitors.prune(now, int64(m.opts.Window))
+			}
 		}
 	}
 }

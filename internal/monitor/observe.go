@@ -22,16 +22,20 @@ type Visit struct {
 const maxMatched = 8
 
 // Observe records that site served an error page to v: it counts the
-// visitor and asks for a fresh check of the upstreams involved (those whose
-// configured addrs include an address in v.ReportedAddr, or else all the
-// site's upstreams), subject to the MinInterval gate. It never blocks on a
-// check. An upstream without a check URL adopts a reported address that
-// matches its configured addrs as its target. Unknown sites and addresses
-// are ignored.
-func (m *Monitor) Observe(site string, v Visit) {
+// visitor, for the site and for each upstream involved (those whose
+// configured addrs include an address in v.ReportedAddr), and asks for a
+// fresh check of those upstreams (or else all the site's upstreams),
+// subject to the MinInterval gate. It never blocks on a check. An upstream
+// without a check URL adopts a reported address that matches its
+// configured addrs as its target. Unknown sites and addresses are ignored.
+//
+// It returns the name of the upstream the visitor's error came from: the
+// last one nginx tried that is configured, or the site's only upstream;
+// "" when it cannot tell.
+func (m *Monitor) Observe(site string, v Visit) string {
 	s := m.sites[site]
 	if s == nil {
-		return
+		return ""
 	}
 	m.counter.visits.Add(1)
 	now := m.clock.Now()
@@ -39,6 +43,7 @@ func (m *Monitor) Observe(site string, v Visit) {
 	s.visitors.add(vk, ik, m.mono(now), int64(m.opts.Window))
 
 	var hit [maxMatched]*upstream
+	var last *upstream // the last configured one nginx tried
 	n := 0
 	for group := range strings.SplitSeq(v.ReportedAddr, " : ") {
 		for item := range strings.SplitSeq(group, ",") {
@@ -49,6 +54,7 @@ func (m *Monitor) Observe(site string, v Visit) {
 			if !u.fixed {
 				u.adopt(addr)
 			}
+			last = u
 			if n < len(hit) && !contains(hit[:n], u) {
 				hit[n] = u
 				n++
@@ -57,13 +63,27 @@ func (m *Monitor) Observe(site string, v Visit) {
 	}
 	if n == 0 {
 		for _, u := range s.ups {
-			m.request(u)
+			m.request(u, u.contradicted())
 		}
-		return
+		if len(s.ups) == 1 {
+			s.ups[0].visitors.add(vk, ik, m.mono(now), int64(m.opts.Window))
+			return s.ups[0].cfg.Name
+		}
+		return ""
 	}
 	for _, u := range hit[:n] {
-		m.request(u)
+		u.visitors.add(vk, ik, m.mono(now), int64(m.opts.Window))
+		m.request(u, u.contradicted())
 	}
+	return last.cfg.Name
+}
+
+// contradicted reports whether a visitor's failure on u contradicts what
+// is known of it: it has not been checked, or its last check passed.
+func (u *upstream) contradicted() bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return !u.st.has || u.st.up
 }
 
 func contains(us []*upstream, u *upstream) bool {

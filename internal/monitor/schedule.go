@@ -55,7 +55,7 @@ func (m *Monitor) loop(ctx context.Context, u *upstream) {
 				// is turned away by the gate because another just started,
 				// a check is under way and kicks when it completes. The
 				// timer is only a safety net.
-				m.request(u)
+				m.request(u, false)
 				wait = m.clock.After(m.opts.Interval)
 			}
 		}
@@ -74,6 +74,11 @@ func (m *Monitor) due(u *upstream) time.Time {
 	u.mu.Lock()
 	next := u.st.next
 	u.mu.Unlock()
+	if u.wanted.Load() {
+		// A visitor's failure contradicts the last result: check as soon
+		// as the gate allows.
+		next = time.Time{}
+	}
 	if last := u.lastStart.Load(); last != 0 {
 		next = later(next, m.epoch.Add(time.Duration(last-1)+m.opts.MinInterval))
 	}
@@ -89,8 +94,12 @@ func later(a, b time.Time) time.Time {
 
 // request asks for a check of u now. It never blocks: it starts one, or
 // counts the request as suppressed. It is a no-op while Run is not running
-// or when u has no target.
-func (m *Monitor) request(u *upstream) {
+// or when u has no target. An urgent request (a visitor's failure that
+// contradicts the last result) that the gate turns away, or that finds an
+// older check in flight, is remembered: the background loop runs one
+// check as soon as MinInterval allows, so the page's first poll finds a
+// check made after the failure.
+func (m *Monitor) request(u *upstream, urgent bool) {
 	rs := m.run.Load()
 	if rs == nil || u.target.Load() == nil {
 		return
@@ -99,7 +108,16 @@ func (m *Monitor) request(u *upstream) {
 	last := u.lastStart.Load()
 	if last != 0 && now-last < int64(m.opts.MinInterval) || !u.lastStart.CompareAndSwap(last, now) {
 		m.counter.suppressed.Add(1)
+		if urgent && !u.wanted.Swap(true) {
+			select {
+			case u.kick <- struct{}{}:
+			default:
+			}
+		}
 		return
+	}
+	if urgent && u.inflight.Load() {
+		u.wanted.Store(true)
 	}
 	rs.mu.RLock()
 	if rs.stopped {
@@ -130,6 +148,7 @@ func (m *Monitor) request(u *upstream) {
 func (m *Monitor) check(ctx context.Context, u *upstream) {
 	m.counter.run.Add(1)
 	u.inflight.Store(true)
+	u.wanted.Store(false)
 	defer func() {
 		u.inflight.Store(false)
 		select {
@@ -138,26 +157,31 @@ func (m *Monitor) check(ctx context.Context, u *upstream) {
 		}
 	}()
 	t := u.target.Load()
+	started := m.clock.Now()
 	res := m.opts.Checker.Check(ctx, *t)
 	if ctx.Err() != nil {
 		// Shutting down: a check cut short says nothing about the origin.
 		return
 	}
-	m.record(u, res)
+	m.record(u, res, started)
 }
 
 // record stores a check result, schedules the next check and republishes
 // the site.
-func (m *Monitor) record(u *upstream, res probe.Result) {
+func (m *Monitor) record(u *upstream, res probe.Result, started time.Time) {
 	now := m.clock.Now()
 	up := res.OK()
 	u.mu.Lock()
 	st := &u.st
 	changed := !st.has || st.up != up
+	recovered := st.has && !st.up && up
 	if changed {
 		st.since = now
 	}
-	st.last, st.has, st.up, st.done = res, true, up, now
+	if recovered {
+		st.recovered = now
+	}
+	st.last, st.has, st.up, st.done, st.started = res, true, up, now, started
 	st.checks++
 	if up {
 		st.failures = 0
@@ -165,7 +189,13 @@ func (m *Monitor) record(u *upstream, res probe.Result) {
 		st.failures++
 	}
 	st.next = now.Add(m.interval(up, st.failures))
+	close(u.done)
+	u.done = make(chan struct{})
 	u.mu.Unlock()
+	if recovered {
+		// From now on only new failures count against it.
+		u.visitors.reset()
+	}
 
 	if res.Class != probe.ClassOK {
 		m.counter.mu.Lock()
@@ -232,7 +262,10 @@ func (m *Monitor) publish(s *site, now time.Time) {
 		}
 	}
 	switch {
-	case down > 0:
+	case down > 0 && up == 0:
+		// Down only when every checked upstream is: with several, one
+		// dead server does not make the site down (pages name their own
+		// upstream's state, see Upstream).
 		sn.origin = HopDown
 	case up > 0:
 		sn.origin = HopUp

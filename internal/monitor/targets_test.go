@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatewatch/gatewatch/internal/cause"
 	"github.com/gatewatch/gatewatch/internal/monitor"
 	"github.com/gatewatch/gatewatch/internal/probe"
 )
@@ -160,15 +161,16 @@ func sorted(s []string) []string {
 	return out
 }
 
-// TestOneDownUpstreamTakesTheSiteDown: any upstream down means the site's
-// origin is down; RetryAfter follows that upstream's schedule.
-func TestOneDownUpstreamTakesTheSiteDown(t *testing.T) {
+// TestOneDownUpstreamIsItsOwn: with several upstreams, one down does not
+// make the site down; each upstream's view says its own state, and the
+// site is down only when all are.
+func TestOneDownUpstreamIsItsOwn(t *testing.T) {
 	clock := newFakeClock()
 	checker := &perTarget{fakeChecker: fakeChecker{clock: clock}, classes: map[string]probe.Class{"http://api.internal/": probe.ClassConnectTimeout}}
 	m, err := monitor.New(monitor.Options{
 		Upstreams: []monitor.Upstream{
-			{Site: "shop", Name: "app", Check: "http://app.internal/"},
-			{Site: "shop", Name: "api", Check: "http://api.internal/"},
+			{Site: "shop", Name: "app", Check: "http://app.internal/", Addrs: []string{"10.0.0.1:80"}},
+			{Site: "shop", Name: "api", Check: "http://api.internal/", Addrs: []string{"10.0.0.2:80"}},
 		},
 		Checker: checker, Clock: clock,
 	})
@@ -178,12 +180,28 @@ func TestOneDownUpstreamTakesTheSiteDown(t *testing.T) {
 	start(t, m)
 	waitFor(t, "the first checks", func() bool { return checker.count() == 2 && checks(m, "shop") == 1 })
 	waitFor(t, "both results", func() bool { st := m.Status("shop"); return st.Upstreams[1].Checks == 1 })
-	st := m.Status("shop")
-	if st.Origin != monitor.HopDown || st.Verdict != monitor.VerdictDownForEveryone || st.RetryAfter != monitor.DefaultDownInterval {
-		t.Errorf("Status(%q) = %s/%s retry %s; want down/down_for_everyone retry %s", "shop", st.Origin, st.Verdict, st.RetryAfter, monitor.DefaultDownInterval)
+	if st := m.Status("shop"); st.Origin != monitor.HopUp {
+		t.Errorf("Status(%q).Origin = %s with one of two upstreams up; want up", "shop", st.Origin)
 	}
-	if !st.Upstreams[0].Up || st.Upstreams[1].Up || st.Upstreams[1].Last.Class != probe.ClassConnectTimeout {
-		t.Errorf("Status(%q).Upstreams = %+v; want app up, api down with connect_timeout", "shop", st.Upstreams)
+	app, api := m.Upstream("shop", "app"), m.Upstream("shop", "api")
+	if app.Probe != cause.ProbeUp || api.Probe != cause.ProbeDown || api.Class != probe.ClassConnectTimeout {
+		t.Errorf("views: app %v, api %v/%s; want up, down/connect_timeout", app.Probe, api.Probe, api.Class)
+	}
+	if api.RetryAfter != monitor.DefaultDownInterval {
+		t.Errorf("api RetryAfter = %s; want %s", api.RetryAfter, monitor.DefaultDownInterval)
+	}
+	if v := m.Upstream("shop", ""); v.Probe != cause.ProbeNone || v.Pending {
+		t.Errorf("site view with one up, one down = %v pending %v; want none, not pending (no check settles which)", v.Probe, v.Pending)
+	}
+	// A visitor whose error came from api counts against api only.
+	if got := m.Observe("shop", monitor.Visit{IP: "192.0.2.1", UserAgent: "ua", ReportedAddr: "10.0.0.1:80, 10.0.0.2:80"}); got != "api" {
+		t.Errorf("Observe named %q; want the last tried, api", got)
+	}
+	if got := m.Observe("shop", monitor.Visit{IP: "192.0.2.2", UserAgent: "ua", ReportedAddr: "10.0.0.1:80"}); got != "app" {
+		t.Errorf("Observe named %q; want app", got)
+	}
+	if a, b := m.Upstream("shop", "app").Affected, m.Upstream("shop", "api").Affected; a != 2 || b != 1 {
+		t.Errorf("affected app %d, api %d; want 2 (both visitors' requests failed there) and 1", a, b)
 	}
 }
 

@@ -93,8 +93,11 @@
       if (again) again.hidden = false;
       return;
     }
+    // The first check comes when the server said (seconds, while a check
+    // of the failure is under way); later ones back off with jitter,
+    // never sooner than the server's Retry-After.
     var cap = Math.min(300, 5 * Math.pow(2, attempt));
-    var wait = Math.max(retryAfter, Math.random() * cap);
+    var wait = attempt === 0 ? retryAfter : Math.max(retryAfter, Math.random() * cap);
     attempt++;
     due = Date.now() + wait * 1000;
     tick();
@@ -114,17 +117,37 @@
       var st = hop.querySelector(".state");
       if (st) st.textContent = h.text;
       var ic = hop.querySelector(".icon");
-      if (ic) ic.textContent = h.state === "ok" ? "✓" : h.state === "down" ? "✗" : "…";
+      if (ic) ic.textContent = h.state === "ok" ? "✓" : h.state === "down" ? "✗" : h.state === "error" ? "!" : "…";
     });
+  }
+  // Loop guard: at most two reloads of one address in five minutes. The
+  // server says reload only on a check made after the failure, but the
+  // request may still fail where the check passed.
+  var guardKey = "gw-reloads:" + location.pathname + location.search;
+  function mayReload() {
+    try {
+      var now = Date.now();
+      var seen = JSON.parse(sessionStorage.getItem(guardKey) || "[]").filter(function (t) { return now - t < 5 * 60 * 1000; });
+      if (seen.length >= 2) return false;
+      seen.push(now);
+      sessionStorage.setItem(guardKey, JSON.stringify(seen));
+    } catch (e) { /* no storage: the server's evidence alone decides */ }
+    return true;
   }
   function back() {
     clearTimeout(timer);
-    if (d.method === "GET") {
+    var go = $("[data-continue]");
+    if (d.method !== "GET") {
+      // Never resend a form: say so, and offer the page itself (a GET).
+      say(d.msgBackPost);
+      if (go) go.hidden = false;
+    } else if (mayReload()) {
       say(d.msgBack);
       setTimeout(function () { location.reload(); }, 800);
     } else {
-      say(d.msgBackPost);
-      var go = $("[data-continue]");
+      // Reloaded twice already: the verdict says it works; let the
+      // visitor decide.
+      say("");
       if (go) go.hidden = false;
     }
   }
@@ -138,7 +161,7 @@
     }).then(function (s) {
       if (s.retry_after > 0) retryAfter = s.retry_after;
       render(s);
-      if (s.origin === "up") return back();
+      if (s.reload) return back();
       schedule();
     }, function () { schedule(); });
   }
