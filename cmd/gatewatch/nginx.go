@@ -41,6 +41,11 @@ location @gatewatch {
     proxy_set_header X-Upstream-Addr $upstream_addr;
     proxy_set_header X-Upstream-Status $upstream_status;
     proxy_set_header X-Upstream-Connect-Time $upstream_connect_time;
+    # The failed answer's own Retry-After (an app's 503 for maintenance),
+    # read before proxying to gatewatch replaces the upstream: in
+    # proxy_set_header, $upstream_http_* would be gatewatch's, i.e. empty.
+    set $gw_upstream_retry_after $upstream_http_retry_after;
+    proxy_set_header X-Upstream-Retry-After $gw_upstream_retry_after;
     proxy_set_header X-Nginx-Connection $connection;
     proxy_set_header X-Real-IP $remote_addr;
     proxy_set_header X-Forwarded-Proto $scheme;
@@ -102,7 +107,7 @@ location /_gatewatch/ {
 // strippedHeaders are the headers only the @gatewatch location may send.
 var strippedHeaders = []string{
 	"X-Code", "X-Request-ID", "X-Original-URI", "X-Original-Method", "X-Upstream-Addr",
-	"X-Upstream-Status", "X-Upstream-Connect-Time", "X-Nginx-Connection",
+	"X-Upstream-Status", "X-Upstream-Connect-Time", "X-Upstream-Retry-After", "X-Nginx-Connection",
 }
 
 func writeNginxInclude(w io.Writer, cfg *config.Config) error {
