@@ -213,6 +213,7 @@ http {
             proxy_pass http://127.0.0.1:{{.HangPort}};
             proxy_read_timeout 1s;
         }
+{{.Extra}}
         include {{.Include}};
     }
 }
@@ -223,6 +224,8 @@ type nginxParams struct {
 	Prefix, Include          string
 	Port, DeadPort, LivePort int
 	HangPort, FlakyPort      int
+	// Extra is more of the server block: a test's own locations.
+	Extra string
 }
 
 // startNginx writes the config around the generated include and runs
