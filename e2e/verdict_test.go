@@ -346,4 +346,3 @@ func TestPageReloadsOnlyOnEvidence(t *testing.T) {
 		t.Logf("reloaded into the working site %v after the upstream returned", time.Since(revived).Round(100*time.Millisecond))
 	})
 }
-

@@ -187,4 +187,3 @@ func TestStatusAPIReloadsOnlyOnEvidence(t *testing.T) {
 		t.Errorf("unknown upstream echoed: %s", w.Body)
 	}
 }
-

@@ -27,12 +27,12 @@ const keySep = "\x1f"
 
 // request is everything one error response is built from.
 type request struct {
-	p      proxied
-	site   *config.Site
-	lang   locales.Language
-	tr     locales.Translator
-	now    time.Time
-	langs  []locales.Language
+	p     proxied
+	site  *config.Site
+	lang  locales.Language
+	tr    locales.Translator
+	now   time.Time
+	langs []locales.Language
 	// The verdict's evidence and decision, for pages of a failed site:
 	// the upstream the failure came from ("" if unknown), the request's
 	// own cause, the application's Retry-After in seconds, the monitor's
