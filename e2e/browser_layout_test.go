@@ -10,6 +10,8 @@ import (
 // sideways, boxes that stick out of the viewport, and text that is cut
 // off by a box that clips it or spills out of the box it belongs to.
 const layoutJS = `(() => {
+  // Folded steps are laid out as a visitor who opens them sees them.
+  for (const d of document.querySelectorAll("details")) d.open = true;
   const out = [];
   const vw = document.documentElement.clientWidth;
   const sw = document.documentElement.scrollWidth;
