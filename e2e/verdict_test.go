@@ -138,25 +138,15 @@ func (s *verdictStack) verdictOf(t *testing.T, method, path string) (int, string
 	return resp.StatusCode, state, u, d, resp.Header
 }
 
-// origin is the status API's latest check of u's upstream.
-func (s *verdictStack) origin(t *testing.T, u *url.URL) string {
-	t.Helper()
-	req, _ := http.NewRequest("GET", s.base+u.String(), nil)
-	req.Host = "shop.test"
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var st struct {
-		Origin string `json:"origin"`
-	}
-	json.NewDecoder(resp.Body).Decode(&st)
-	return st.Origin
+// statusAnswer is what the page's script reads of the status API.
+type statusAnswer struct {
+	Verdict string `json:"verdict"`
+	Reload  bool   `json:"reload"`
+	Origin  string `json:"origin"` // the latest check
 }
 
-// poll asks the status API through nginx, as the page's script does.
-func (s *verdictStack) poll(t *testing.T, u *url.URL) (verdict string, reload bool) {
+// status asks the status API through nginx, as the page's script does.
+func (s *verdictStack) status(t *testing.T, u *url.URL) statusAnswer {
 	t.Helper()
 	req, _ := http.NewRequest("GET", s.base+u.String(), nil)
 	req.Host = "shop.test"
@@ -165,14 +155,11 @@ func (s *verdictStack) poll(t *testing.T, u *url.URL) (verdict string, reload bo
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var st struct {
-		Verdict string `json:"verdict"`
-		Reload  bool   `json:"reload"`
-	}
+	var st statusAnswer
 	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
 		t.Fatal(err)
 	}
-	return st.Verdict, st.Reload
+	return st
 }
 
 // TestVerdictThroughNginx: each failure of a two-upstream site is told
@@ -204,8 +191,8 @@ func TestVerdictThroughNginx(t *testing.T) {
 				if first, _ := d.Find("[data-step]").First().Attr("data-step"); first != "retry" {
 					t.Errorf("app error leads with %q; want retry", first)
 				}
-				if v, reload := s.poll(t, poll); v != "app_error" || reload {
-					t.Errorf("app error poll = %s reload %v; want app_error, never a reload", v, reload)
+				if st := s.status(t, poll); st.Verdict != "app_error" || st.Reload {
+					t.Errorf("app error poll = %+v; want app_error, never a reload", st)
 				}
 			}
 		})
@@ -248,7 +235,7 @@ func TestFirstViewOfAnOutage(t *testing.T) {
 		})
 		// Once a check has seen it up, kill it: the cache says up.
 		upURL, _ := url.Parse("/_gatewatch/api/v1/status?site=shop&upstream=dead&lang=en")
-		waitFor(t, 10*time.Second, func() bool { return s.origin(t, upURL) == "up" })
+		waitFor(t, 10*time.Second, func() bool { return s.status(t, upURL).Origin == "up" })
 		time.Sleep(time.Duration(i%5) * 100 * time.Millisecond)
 		srv.Close()
 		died := time.Now()
@@ -267,7 +254,7 @@ func TestFirstViewOfAnOutage(t *testing.T) {
 				t.Errorf("checking page's first poll in %q s; want 2", got)
 			}
 			time.Sleep(2 * time.Second)
-			if v, _ := s.poll(t, poll); v != "down_for_everyone" {
+			if v := s.status(t, poll).Verdict; v != "down_for_everyone" {
 				t.Fatalf("first poll after the outage says %s; want down_for_everyone", v)
 			}
 		default:

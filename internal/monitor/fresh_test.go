@@ -16,17 +16,7 @@ import (
 // next background interval, 30 s later — so the page's first poll finds a
 // check made after the failure.
 func TestContradictedResultIsCheckedWhenTheGateOpens(t *testing.T) {
-	clock := newFakeClock()
-	checker := &fakeChecker{clock: clock, class: probe.ClassOK}
-	m, err := monitor.New(monitor.Options{
-		Upstreams: []monitor.Upstream{{Site: "shop", Name: "app", Check: "http://app.internal/"}},
-		Checker:   checker, Clock: clock,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	start(t, m)
-	waitFor(t, "the first check", func() bool { return checks(m, "shop") == 1 })
+	m, clock, checker := checkedUp(t)
 	clock.Advance(time.Second)
 	failedAt := clock.Now()
 	checker.set(probe.ClassRefused)
@@ -59,17 +49,7 @@ func TestContradictedResultIsCheckedWhenTheGateOpens(t *testing.T) {
 // started after the given time completes, and at its context's end when
 // none comes.
 func TestFreshWaitsForTheCheckAfterAFailure(t *testing.T) {
-	clock := newFakeClock()
-	checker := &fakeChecker{clock: clock, class: probe.ClassOK}
-	m, err := monitor.New(monitor.Options{
-		Upstreams: []monitor.Upstream{{Site: "shop", Name: "app", Check: "http://app.internal/"}},
-		Checker:   checker, Clock: clock,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	start(t, m)
-	waitFor(t, "the first check", func() bool { return checks(m, "shop") == 1 })
+	m, clock, checker := checkedUp(t)
 
 	// Inside MinInterval nothing new runs: Fresh gives up at its deadline.
 	clock.Advance(time.Second)
@@ -100,4 +80,21 @@ func TestFreshWaitsForTheCheckAfterAFailure(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Fresh did not return after the check")
 	}
+}
+
+// checkedUp is a running monitor of one upstream whose first check passed.
+func checkedUp(t *testing.T) (*monitor.Monitor, *fakeClock, *fakeChecker) {
+	t.Helper()
+	clock := newFakeClock()
+	checker := &fakeChecker{clock: clock, class: probe.ClassOK}
+	m, err := monitor.New(monitor.Options{
+		Upstreams: []monitor.Upstream{{Site: "shop", Name: "app", Check: "http://app.internal/"}},
+		Checker:   checker, Clock: clock,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start(t, m)
+	waitFor(t, "the first check", func() bool { return checks(m, "shop") == 1 })
+	return m, clock, checker
 }
