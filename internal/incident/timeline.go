@@ -59,7 +59,7 @@ func (a Announcement) ActiveAt(t time.Time) bool {
 // Announcement and timeline limits.
 const (
 	// MaxAnnouncementText bounds an announcement's text, in bytes.
-	MaxAnnouncementText = 1000
+	MaxAnnouncementText = 4096
 	maxTimelineDetail   = 1000
 )
 
