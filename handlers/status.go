@@ -22,6 +22,9 @@ type statusResponse struct {
 	WindowSeconds int        `json:"window_seconds"`
 	RetryAfter    int        `json:"retry_after"`
 	Text          statusText `json:"text"`
+	// Announcements are the site's, each naming its upstream ("" for
+	// all): the page shows those for its own.
+	Announcements []announceJSON `json:"announcements"`
 }
 
 type hopText struct {
@@ -43,6 +46,7 @@ type statusBody struct {
 	fp         fingerprint
 	checkedAt  time.Time
 	retryAfter int
+	annVersion uint64
 	body       []byte
 }
 
@@ -81,14 +85,16 @@ func handleStatus(d *publicDeps) http.Handler {
 		fp := fingerprint{s.Verdict, s.Origin, s.Affected, s.Window}
 		ptr := d.statuses.slot(statusKey{site.Name, l.Code})
 		sb := ptr.Load()
-		if sb == nil || sb.fp != fp || !sb.checkedAt.Equal(s.CheckedAt) || sb.retryAfter != ra {
-			b, err := encodeStatus(d.catalog.Translator(l), site.Name, s, ra)
+		snap := d.board.Current()
+		if sb == nil || sb.fp != fp || !sb.checkedAt.Equal(s.CheckedAt) || sb.retryAfter != ra || sb.annVersion != snap.Version {
+			tr := d.catalog.Translator(l)
+			b, err := encodeStatus(tr, site.Name, s, ra, announcementsJSON(tr, snap.Site(site.Name)))
 			if err != nil {
 				d.logger.Error("encode status", "err", err)
 				http.Error(w, "internal error", http.StatusInternalServerError)
 				return
 			}
-			sb = &statusBody{fp: fp, checkedAt: s.CheckedAt, retryAfter: ra, body: b}
+			sb = &statusBody{fp: fp, checkedAt: s.CheckedAt, retryAfter: ra, annVersion: snap.Version, body: b}
 			ptr.Store(sb)
 		}
 		h["Content-Type"] = hdrJSON
@@ -102,8 +108,9 @@ func handleStatus(d *publicDeps) http.Handler {
 	})
 }
 
-func encodeStatus(tr locales.Translator, site string, s monitor.SiteStatus, retryAfter int) ([]byte, error) {
+func encodeStatus(tr locales.Translator, site string, s monitor.SiteStatus, retryAfter int, ann []announceJSON) ([]byte, error) {
 	resp := statusResponse{
+		Announcements: ann,
 		Site:          site,
 		Verdict:       string(s.Verdict),
 		Origin:        string(s.Origin),
