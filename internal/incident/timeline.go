@@ -86,9 +86,11 @@ type Notice struct {
 const (
 	sqlTimelineOpened = `INSERT INTO incident_timeline (incident_id, at, kind, detail, notify)
 VALUES ($1, $2, 'opened', '', 1) ON CONFLICT DO NOTHING`
-	// A new cause class is history; replacing a known one is news.
+	// A first cause, or a more trusted source naming it better (the probe
+	// after nginx's variables), is history; a cause replaced at the same
+	// trust is news.
 	sqlTimelineCause = `INSERT INTO incident_timeline (incident_id, at, kind, detail, notify)
-SELECT id, CAST($2 AS BIGINT), 'cause', CAST($3 AS TEXT), CASE WHEN cause_class = '' THEN 0 ELSE 1 END
+SELECT id, CAST($2 AS BIGINT), 'cause', CAST($3 AS TEXT), CASE WHEN cause_class = '' OR cause_rank < $4 THEN 0 ELSE 1 END
 FROM incidents WHERE id = $1 AND cause_rank <= $4 AND cause_class <> CAST($3 AS TEXT)`
 	sqlTimelineClosed = `INSERT INTO incident_timeline (incident_id, at, kind, detail, notify)
 SELECT id, CAST($3 AS BIGINT), 'closed', '', 1 FROM incidents
