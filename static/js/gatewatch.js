@@ -56,7 +56,7 @@
       if (s) { t.title = t.textContent; t.textContent = s; }
     });
   }
-  function when(tpl, iso, which) {
+  function whenSpan(tpl, iso, which) {
     var span = document.createElement("span");
     span.setAttribute("data-when", which);
     var at = tpl.indexOf("{time}");
@@ -99,10 +99,10 @@
       });
       var w = document.createElement("p");
       w.className = "when";
-      w.appendChild(when(ann.getAttribute("data-msg-posted") || "", a.start, "posted"));
+      w.appendChild(whenSpan(ann.getAttribute("data-msg-posted") || "", a.start, "posted"));
       if (a.until) {
         w.appendChild(document.createTextNode(" · "));
-        w.appendChild(when(ann.getAttribute("data-msg-until") || "", a.until, "until"));
+        w.appendChild(whenSpan(ann.getAttribute("data-msg-until") || "", a.until, "until"));
       }
       art.appendChild(p);
       art.appendChild(w);
@@ -176,7 +176,8 @@
     tick();
   }
   function render(s) {
-    renderAnnouncements(s.announcements);
+    // A fault in the announcements must not stop the live status.
+    try { renderAnnouncements(s.announcements); } catch (e) { /* keep polling */ }
     var box = $(".verdict");
     if (!box || !s.text) return;
     box.setAttribute("data-state", s.verdict);
