@@ -376,8 +376,8 @@ func TestOutageNotifiesOnce(t *testing.T) {
 		for _, e := range inc.Timeline {
 			kinds[e.Kind]++
 		}
-		if kinds["opened"] != 1 || kinds["closed"] != 1 || kinds["notified"] < 2 {
-			t.Errorf("timeline kinds = %v; want opened, closed and the notifications", kinds)
+		if kinds["opened"] != 1 || kinds["recovered"] != 1 || kinds["closed"] != 1 || kinds["notified"] < 2 {
+			t.Errorf("timeline kinds = %v; want opened, recovered, closed and the notifications", kinds)
 		}
 	}
 	var buf bytes.Buffer

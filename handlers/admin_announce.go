@@ -336,6 +336,8 @@ func (v *adminView) timeline(entries []incident.TimelineEntry) pages.Timeline {
 			text = v.tr.T("admin.timeline.notified", map[string]any{"Detail": e.Detail})
 		case incident.KindNotifyFailed:
 			text = v.tr.T("admin.timeline.notify_failed", map[string]any{"Detail": e.Detail})
+		case incident.KindRecovered:
+			text = v.tr.T("admin.timeline.recovered", nil)
 		case incident.KindClosed:
 			text = v.tr.T("admin.timeline.closed", nil)
 		default:

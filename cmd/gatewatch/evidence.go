@@ -59,7 +59,14 @@ func closeRecovered(ctx context.Context, store incident.Store, states func() map
 		}
 		for site, ups := range states() {
 			for _, u := range ups {
-				if u.up && !u.since.IsZero() && now().Sub(u.since) >= quietPeriod {
+				if !u.up || u.since.IsZero() {
+					continue
+				}
+				if now().Sub(u.since) < quietPeriod+every {
+					// The timeline's "recovered"; written once per recovery.
+					store.RecordRecovery(ctx, site, u.name, u.since)
+				}
+				if now().Sub(u.since) >= quietPeriod {
 					store.CloseIncidents(ctx, site, u.name, u.since.Add(quietPeriod))
 				}
 			}

@@ -56,6 +56,9 @@ type Store interface {
 	Series(ctx context.Context, site string, since time.Time, bucket time.Duration) ([]Bucket, error)
 
 	Notices
+	// RecordRecovery notes in the open incident of site and upstream that
+	// the upstream passes its checks again since at (once per recovery).
+	RecordRecovery(ctx context.Context, site, upstream string, at time.Time) error
 	// Timeline returns an incident's history, oldest first, or ErrNotFound.
 	Timeline(ctx context.Context, id int64) ([]TimelineEntry, error)
 	// AddAnnouncement stores an announcement and returns its id.

@@ -16,6 +16,7 @@ const (
 	KindAnnouncement = "announcement" // Detail: the text; made from the announcements of the incident's time
 	KindNotified     = "notified"     // Detail: which event went to which target
 	KindNotifyFailed = "notify_failed"
+	KindRecovered    = "recovered" // the upstream passes its checks again
 	KindClosed       = "closed"
 )
 
@@ -97,6 +98,29 @@ SELECT id, CAST($3 AS BIGINT), 'closed', '', 1 FROM incidents
 WHERE site = $1 AND upstream = $2 AND closed_at IS NULL AND last_seen <= $3
 ON CONFLICT DO NOTHING`
 )
+
+// recoveryDedup keeps instances whose monitors saw the same recovery a
+// few seconds apart from writing it twice.
+const recoveryDedup = 30 * time.Second
+
+// RecordRecovery notes in the open incident of site and upstream, if any,
+// that the upstream passes its checks again since at. The same recovery
+// (within recoveryDedup) is written once.
+func (s *sqlStore) RecordRecovery(ctx context.Context, site, upstream string, at time.Time) error {
+	us, dedup := micro(at), recoveryDedup.Microseconds()
+	err := s.b.write(ctx, func(c conn) error {
+		_, err := c.exec(ctx, `INSERT INTO incident_timeline (incident_id, at, kind, detail, notify)
+			SELECT id, CAST($3 AS BIGINT), 'recovered', '', 0 FROM incidents i
+			WHERE site = $1 AND upstream = $2 AND closed_at IS NULL AND NOT EXISTS (
+				SELECT 1 FROM incident_timeline t WHERE t.incident_id = i.id AND t.kind = 'recovered'
+				AND t.at > CAST($3 AS BIGINT) - $4 AND t.at < CAST($3 AS BIGINT) + $4)`, site, upstream, us, dedup)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("incident: record recovery of %s/%s: %w", site, upstream, err)
+	}
+	return nil
+}
 
 func (s *sqlStore) AddTimeline(ctx context.Context, e TimelineEntry) error {
 	err := s.b.write(ctx, func(c conn) error {

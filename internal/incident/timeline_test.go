@@ -36,6 +36,14 @@ func testNotices(t *testing.T, open opener) {
 		}
 		mustAdd(t, s, e)
 	}
+	for _, s := range []incident.Store{a, b, a} { // one recovery, seen by two instances
+		if err := s.RecordRecovery(ctx, "shop", "app", t0.Add(50*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.RecordRecovery(ctx, "blog", "web", t0); err != nil { // no open incident: nothing
+		t.Fatal(err)
+	}
 	if n, err := a.CloseIncidents(ctx, "shop", "app", t0.Add(time.Hour)); err != nil || n != 1 {
 		t.Fatalf("CloseIncidents = %d, %v; want 1, nil", n, err)
 	}
@@ -94,7 +102,7 @@ func testNotices(t *testing.T, open opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantKinds := []string{"opened", "cause", "announcement", "cause", "closed", "notified"}
+	wantKinds := []string{"opened", "cause", "announcement", "cause", "recovered", "closed", "notified"}
 	if g := kinds(tl); len(g) != len(wantKinds) || func() bool {
 		for i := range g {
 			if g[i] != wantKinds[i] {
