@@ -39,7 +39,7 @@ type announceCache = latest[announceKey, announceHTML]
 // concern its failed upstream, and the board's version.
 func (d *publicDeps) announceItems(q *request) ([]announce.Item, string, uint64) {
 	snap := d.board.Current()
-	upstream := upstreamFor(q.site, q.p.Upstream.Addr)
+	upstream := pageUpstream(q)
 	all := snap.Site(q.site.Name)
 	var out []announce.Item
 	for _, it := range all {
@@ -50,11 +50,23 @@ func (d *publicDeps) announceItems(q *request) ([]announce.Item, string, uint64)
 	return out, upstream, snap.Version
 }
 
+// pageUpstream is the failed upstream, as upstreamFor finds it, without
+// its allocation for a site of one upstream (which it always names).
+func pageUpstream(q *request) string {
+	switch len(q.site.Upstreams) {
+	case 0:
+		return ""
+	case 1:
+		return q.site.Upstreams[0].Name
+	}
+	return upstreamFor(q.site, q.p.Upstream.Addr)
+}
+
 // announceSection returns the section for the request, and its deflated
 // form (see verdictHTML).
 func (d *publicDeps) announceSection(ctx context.Context, q *request) (html, deflated []byte) {
 	snap := d.board.Current()
-	upstream := upstreamFor(q.site, q.p.Upstream.Addr)
+	upstream := pageUpstream(q)
 	ptr := d.announces.slot(announceKey{q.site.Name, upstream, q.lang.Code})
 	if v := ptr.Load(); v != nil && v.version == snap.Version {
 		return v.html, v.deflated

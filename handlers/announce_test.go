@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -124,5 +125,21 @@ func TestAnnouncementInJSONAndText(t *testing.T) {
 	w = s.do(nginxReq("GET", "/_gatewatch/api/v1/status?site=shop&lang=en", nil))
 	if err := json.Unmarshal(w.Body.Bytes(), &st); err != nil || len(st.Announcements) != 0 {
 		t.Errorf("status after the end = %+v (%v); want none (cached body refreshed)", st.Announcements, err)
+	}
+}
+
+// TestAnnouncedPageDoesNotAllocate: an announcement on the page costs no
+// allocation per request: its section is rendered once per board version.
+func TestAnnouncedPageDoesNotAllocate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector makes sync.Pool drop items on purpose; make test also runs this without -race")
+	}
+	s := mustServer(t)
+	s.board.SetExternal("test", announceItems())
+	r := nginxReq("GET", "/cart", map[string]string{"Accept-Encoding": "gzip", "X-Request-ID": "5f2b8c1e9a7d4e3f8b6a0c2d1e4f7a9b"})
+	w := &discard{h: http.Header{}}
+	s.h.ServeHTTP(w, r)
+	if n := testing.AllocsPerRun(200, func() { w.reset(); s.h.ServeHTTP(w, r) }); n != 0 {
+		t.Errorf("announced page allocates %.1f times per request; want 0", n)
 	}
 }
