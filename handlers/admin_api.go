@@ -103,11 +103,12 @@ type apiCause struct {
 }
 
 type apiIncidentDetail struct {
-	Incident  apiIncident `json:"incident"`
-	Checklist []string    `json:"checklist"`
-	LastCheck *apiCheck   `json:"last_check"`
-	LogLines  []string    `json:"log_lines"`
-	Events    []apiEvent  `json:"events"`
+	Incident  apiIncident        `json:"incident"`
+	Checklist []string           `json:"checklist"`
+	LastCheck *apiCheck          `json:"last_check"`
+	LogLines  []string           `json:"log_lines"`
+	Events    []apiEvent         `json:"events"`
+	Timeline  []apiTimelineEntry `json:"timeline"`
 }
 
 type apiEvent struct {
@@ -238,6 +239,7 @@ func apiIncidentDetailOf(data incidentData) *apiIncidentDetail {
 		Checklist: data.checklist,
 		LogLines:  append([]string{}, data.lines...),
 		Events:    []apiEvent{},
+		Timeline:  apiTimelineOf(data.timeline),
 	}
 	out.Incident.Category = string(data.category)
 	if data.check != nil {

@@ -271,6 +271,7 @@ func (v *adminView) dashboardPage(data dashboardData) *pages.AdminDashboard {
 	for _, in := range data.closed[:min(len(data.closed), recentClosed)] {
 		m.Recent.Rows = append(m.Recent.Rows, v.incidentRow(in))
 	}
+	m.Notify = v.notifyBlock()
 	return m
 }
 

@@ -40,6 +40,7 @@ type incidentData struct {
 	category  nginxlog.Category
 	checklist []string
 	check     *monitor.UpstreamStatus // latest check of the upstream, if any
+	timeline  []incident.TimelineEntry
 }
 
 func (d *adminDeps) loadIncident(ctx context.Context, id int64) (incidentData, error) {
@@ -51,7 +52,11 @@ func (d *adminDeps) loadIncident(ctx context.Context, id int64) (incidentData, e
 	if err != nil {
 		return incidentData{}, err
 	}
-	data := incidentData{inc: in, events: events}
+	timeline, err := d.Store.Timeline(ctx, id)
+	if err != nil {
+		return incidentData{}, err
+	}
+	data := incidentData{inc: in, events: events, timeline: timeline}
 	data.entries, data.lines = d.evidence(events)
 	data.category = causeCategory(in.Cause, data.entries)
 	data.checklist = checklistFor(data.category)
@@ -138,6 +143,7 @@ func handleIncident(d *adminDeps) http.Handler {
 			Heading:  title + " · " + data.inc.Site + " / " + v.upstreamName(data.inc.Upstream),
 			Incident: v.incidentDetail(data, ""),
 		}
+		m.Incident.Timeline = v.timeline(data.timeline)
 		d.render(w, r, http.StatusOK, v.lang.Code, pages.AdminIncidentView(m))
 	})
 }

@@ -40,6 +40,10 @@ type AdminStore interface {
 	EventsForIncident(ctx context.Context, id int64, limit int) ([]incident.Event, error)
 	Series(ctx context.Context, site string, since time.Time, bucket time.Duration) ([]incident.Bucket, error)
 	Ping(ctx context.Context) error
+	Timeline(ctx context.Context, id int64) ([]incident.TimelineEntry, error)
+	Announcements(ctx context.Context, site string, endAfter time.Time, limit int) ([]incident.Announcement, error)
+	AddAnnouncement(ctx context.Context, a incident.Announcement) (int64, error)
+	EndAnnouncement(ctx context.Context, id int64, at time.Time) error
 }
 
 // AdminDeps is everything the admin listener needs. It is a struct rather
@@ -57,6 +61,7 @@ type AdminDeps struct {
 	Gatherer prometheus.Gatherer
 	Clock    Clock
 	Logger   *slog.Logger
+	Notify   NotifyStats
 }
 
 func (d AdminDeps) check() error {
@@ -68,6 +73,7 @@ func (d AdminDeps) check() error {
 		{"Config", d.Config == nil}, {"Catalog", d.Catalog == nil}, {"Assets", d.Assets == nil},
 		{"Store", d.Store == nil}, {"Status", d.Status == nil}, {"Evidence", d.Evidence == nil},
 		{"Gatherer", d.Gatherer == nil}, {"Clock", d.Clock == nil}, {"Logger", d.Logger == nil},
+		{"Notify", d.Notify == nil},
 	} {
 		if f.nil {
 			errs = append(errs, errors.New("handlers: AdminDeps."+f.name+" is nil"))
@@ -108,7 +114,10 @@ type adminDeps struct {
 //	GET  /admin/incidents/{id}             an incident's diagnosis
 //	GET  /admin/r/{request-id}             the request a visitor quoted, with its incident
 //	GET  /admin/search?q=                  the reference box: redirects to the request
-//	GET  /admin/api/v1/...                 the same data as JSON
+//	GET  /admin/announcements              staff messages on the error pages; POST (CSRF) publishes
+//	POST /admin/announcements/{id}/end     ends one (CSRF)
+//	GET  /admin/api/v1/...                 the same data as JSON; POST and DELETE
+//	                                       /admin/api/v1/announcements[/{id}] publish and end
 //	GET  /metrics                          Prometheus metrics
 //
 // Pages without a session redirect to the sign-in form, keeping the link;
@@ -176,6 +185,12 @@ func newAdminRouter(d *adminDeps) *mux.Router {
 		{"/admin/api/v1/incidents", getHead, authAPI, handleAPIIncidents(d)},
 		{"/admin/api/v1/incidents/{id:[0-9]+}", getHead, authAPI, handleAPIIncident(d)},
 		{"/admin/api/v1/events/{rid}", getHead, authAPI, handleAPIEvent(d)},
+		{adminAnnounce, getHead, authPage, handleAnnouncements(d)},
+		{adminAnnounce, []string{http.MethodPost}, authPage, d.requireCSRF(handleAnnounce(d))},
+		{adminAnnounce + "/{id:[0-9]+}/end", []string{http.MethodPost}, authPage, d.requireCSRF(handleEndAnnounce(d))},
+		{adminAPIAnnounce, getHead, authAPI, handleAPIAnnouncements(d)},
+		{adminAPIAnnounce, []string{http.MethodPost}, authAPI, handleAPIAnnounce(d)},
+		{adminAPIAnnounce + "/{id:[0-9]+}", []string{http.MethodDelete}, authAPI, handleAPIEndAnnounce(d)},
 		{"/metrics", []string{http.MethodGet}, authAPI, promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})},
 	}
 	r := mux.NewRouter()

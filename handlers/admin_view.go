@@ -59,6 +59,7 @@ func (v *adminView) frame(title, query string) pages.AdminFrame {
 	if v.who.user != "" {
 		f.User = v.tr.T("admin.nav.signed_in", map[string]any{"User": v.who.user})
 	}
+	f.Nav = []pages.Link{{URL: adminAnnounce, Text: v.tr.T("admin.nav.announcements", nil)}}
 	if v.who.sessionID != "" {
 		f.Logout = &pages.PostForm{Action: adminLogout, CSRF: v.who.csrf, Button: v.tr.T("admin.nav.logout", nil)}
 	}

@@ -247,6 +247,7 @@ func (d *publicDeps) writePage(w http.ResponseWriter, r *http.Request, q *reques
 		f.statusPrefix = d.statusPrefix(q)
 		f.kind, f.failedAt, f.appRetry = q.own.Kind(), q.now, q.appRetry
 	}
+	f.announce, f.announceZ = d.announceSection(r.Context(), q)
 	bufs := pagePool.Get().(*pageBufs)
 	h := w.Header()
 	var b []byte
@@ -314,6 +315,8 @@ type problem struct {
 	Time       string `json:"time"`
 	RetryAfter int    `json:"retry_after,omitempty"`
 	Verdict    string `json:"verdict,omitempty"`
+	// Announcements are the staff's messages for this page.
+	Announcements []announceJSON `json:"announcements,omitempty"`
 }
 
 func (d *publicDeps) writeProblem(w http.ResponseWriter, r *http.Request, q *request) {
@@ -329,6 +332,9 @@ func (d *publicDeps) writeProblem(w http.ResponseWriter, r *http.Request, q *req
 	}
 	if pr.Title == "" {
 		pr.Title = c.Badge
+	}
+	if items, _, _ := d.announceItems(q); len(items) > 0 {
+		pr.Announcements = announcementsJSON(q.tr, items)
 	}
 	if siteDown(q.p.Code) {
 		pr.RetryAfter = q.retryAfter()
@@ -353,7 +359,11 @@ func (d *publicDeps) writeText(w http.ResponseWriter, r *http.Request, q *reques
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer bufPool.Put(buf)
-	buf.WriteString(c.Badge + " · " + c.Headline + "\n\n" + c.Lead + "\n")
+	buf.WriteString(c.Badge + " · " + c.Headline + "\n\n")
+	if items, _, _ := d.announceItems(q); len(items) > 0 {
+		buf.WriteString(announceText(q.tr, items))
+	}
+	buf.WriteString(c.Lead + "\n")
 	if siteDown(q.p.Code) {
 		// The detail speaks of the page's steps, which text does not have.
 		answer, _, affected := verdictText(q.tr, q.dec, q.view.Affected, q.view.Window)

@@ -57,6 +57,12 @@ func (p *prepared) appendGzip(b, scratch []byte, f *fill) (out, scratchOut []byt
 			b = append(b, f.verdictZ...)
 			continue
 		}
+		if s == slotAnnounce && f.announceZ != nil {
+			crc = crc32.Update(crc, crc32.IEEETable, f.announce)
+			size += len(f.announce)
+			b = append(b, f.announceZ...)
+			continue
+		}
 		scratch = p.appendSlot(scratch[:0], s, f)
 		crc = crc32.Update(crc, crc32.IEEETable, scratch)
 		size += len(scratch)

@@ -104,7 +104,7 @@ addrs = ["%s"]
 	if err != nil {
 		tb.Fatal(err)
 	}
-	h := handlers.NewPublic(cfg, cat, assets, mon, &fakeRecorder{}, fixedClock{testTime}, handlers.NewMetrics(prometheus.NewRegistry()), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := handlers.NewPublic(cfg, cat, assets, mon, &fakeRecorder{}, fixedClock{testTime}, handlers.NewMetrics(prometheus.NewRegistry()), slog.New(slog.NewTextHandler(io.Discard, nil)), newTestBoard())
 	return h, mon
 }
 

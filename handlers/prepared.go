@@ -31,6 +31,7 @@ const (
 	slotMailTime               // the time inside the mailto URL
 	slotMailURL                // the page's address inside the mailto URL
 	slotStatusURL              // the poll URL for the request's upstream, in an attribute
+	slotAnnounce               // the staff's announcements, above the verdict
 	numSlots
 )
 
@@ -42,7 +43,7 @@ var marks = [numSlots]string{
 	slotMethod: "\x01b\x01", slotRetryAfter: "\x01c\x01", slotVerdict: "\x01d\x01",
 	slotURI: "\x01e\x01", slotPath: "\x01f\x01", slotHidden: "\x01g\x01", slotRefID: "\x01h\x01",
 	slotRefTime: "\x01i\x01", slotRefISO: "\x01j\x01", slotMailRef: "%01h%01", slotMailTime: "%01i%01", slotMailURL: "%01k%01",
-	slotStatusURL: "\x01l\x01",
+	slotStatusURL: "\x01l\x01", slotAnnounce: "\x01m\x01",
 }
 
 // mailURLMark is the page address in the localized e-mail body before
@@ -95,6 +96,8 @@ type fill struct {
 	retryAfter int
 	verdict    []byte
 	verdictZ   []byte // verdict deflated on its own (see verdictHTML)
+	announce   []byte // the announcement section, and deflated
+	announceZ  []byte
 	uri        string
 	path       string
 	query      string
@@ -127,6 +130,8 @@ func (p *prepared) appendSlot(b []byte, s slot, f *fill) []byte {
 		b = strconv.AppendInt(b, int64(f.retryAfter), 10)
 	case slotVerdict:
 		b = append(b, f.verdict...)
+	case slotAnnounce:
+		b = append(b, f.announce...)
 	case slotURI:
 		b = appendAttr(b, f.uri)
 	case slotPath:

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"flag"
+	"github.com/gatewatch/gatewatch/internal/announce"
 	"io"
 	"log/slog"
 	"net/http"
@@ -146,6 +147,7 @@ type testServer struct {
 	metrics *handlers.PromMetrics
 	cfg     *config.Config
 	catalog *locales.Catalog
+	board   *announce.Board
 }
 
 func mustServer(tb testing.TB, mutate ...func(*config.Config)) *testServer {
@@ -177,8 +179,9 @@ func mustServer(tb testing.TB, mutate ...func(*config.Config)) *testServer {
 	}}
 	m := handlers.NewMetrics(prometheus.NewRegistry())
 	rec := &fakeRecorder{}
-	h := handlers.NewPublic(cfg, cat, assets, st, rec, fixedClock{testTime}, m, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	return &testServer{h: h, status: st, events: rec, metrics: m, cfg: cfg, catalog: cat}
+	board := newTestBoard()
+	h := handlers.NewPublic(cfg, cat, assets, st, rec, fixedClock{testTime}, m, slog.New(slog.NewTextHandler(io.Discard, nil)), board)
+	return &testServer{h: h, status: st, events: rec, metrics: m, cfg: cfg, catalog: cat, board: board}
 }
 
 // req builds a request as nginx's @gatewatch location sends it: from a

@@ -71,13 +71,15 @@ type publicDeps struct {
 	clock   Clock
 	metrics Metrics
 	logger  *slog.Logger
+	board   AnnouncementSource
 
-	pages    pageCache
-	verdicts verdictCache
-	formats  formatCache
-	statuses statusCache
-	prefixes latest[statusKey, string] // poll URL prefixes
-	lengths  lengthHeaders
+	pages     pageCache
+	announces announceCache
+	verdicts  verdictCache
+	formats   formatCache
+	statuses  statusCache
+	prefixes  latest[statusKey, string] // poll URL prefixes
+	lengths   lengthHeaders
 	// langHeaders are the Content-Language values, and pageCSP the HTML
 	// page's policy per site, built once.
 	langHeaders map[string][]string
@@ -91,9 +93,10 @@ func (d *publicDeps) pagesServed(site string, code int, locale string, f format)
 // NewPublic returns the public listener's handler: the error pages nginx
 // sends visitors to, and the /_gatewatch/ endpoints their browsers call.
 func NewPublic(cfg *config.Config, catalog *locales.Catalog, assets *static.Set, status StatusSource,
-	events Recorder, clock Clock, metrics Metrics, logger *slog.Logger) http.Handler {
+	events Recorder, clock Clock, metrics Metrics, logger *slog.Logger, board AnnouncementSource) http.Handler {
 	d := &publicDeps{
 		cfg: cfg, catalog: catalog, assets: assets, status: status, events: events, clock: clock, metrics: metrics, logger: logger,
+		board:       board,
 		trust:       NewTrust(cfg.Server.TrustedProxies),
 		logos:       map[string]string{},
 		langHeaders: map[string][]string{},

@@ -26,6 +26,9 @@ type statusResponse struct {
 	WindowSeconds int        `json:"window_seconds"`
 	RetryAfter    int        `json:"retry_after"`
 	Text          statusText `json:"text"`
+	// Announcements are the site's, each naming its upstream ("" for
+	// all): the page shows those for its own.
+	Announcements []announceJSON `json:"announcements"`
 }
 
 type hopText struct {
@@ -53,8 +56,9 @@ type statusFP struct {
 
 // statusBody is an encoded status response and what it was made from.
 type statusBody struct {
-	fp   statusFP
-	body []byte
+	fp         statusFP
+	annVersion uint64
+	body       []byte
 }
 
 // statusCache keeps the latest encoded response per upstream and
@@ -114,14 +118,16 @@ func handleStatus(d *publicDeps) http.Handler {
 		fp := statusFP{fp: fingerprintOf(q), reload: q.dec.Reload, probe: q.view.Probe, checkedAt: q.view.CheckedAt, retryAfter: ra}
 		ptr := d.statuses.slot(statusKey{site.Name, q.upstream, l.Code})
 		sb := ptr.Load()
-		if sb == nil || sb.fp != fp {
-			b, err := encodeStatus(d.catalog.Translator(l), q, ra)
+		snap := d.board.Current()
+		if sb == nil || sb.fp != fp || sb.annVersion != snap.Version {
+			tr := d.catalog.Translator(l)
+			b, err := encodeStatus(tr, q, ra, announcementsJSON(tr, snap.Site(site.Name)))
 			if err != nil {
 				d.logger.Error("encode status", "err", err)
 				http.Error(w, "internal error", http.StatusInternalServerError)
 				return
 			}
-			sb = &statusBody{fp: fp, body: b}
+			sb = &statusBody{fp: fp, annVersion: snap.Version, body: b}
 			ptr.Store(sb)
 		}
 		h["Content-Type"] = hdrJSON
@@ -173,8 +179,9 @@ func probeWord(p cause.ProbeState) string {
 	return "unknown"
 }
 
-func encodeStatus(tr locales.Translator, q *request, retryAfter int) ([]byte, error) {
+func encodeStatus(tr locales.Translator, q *request, retryAfter int, ann []announceJSON) ([]byte, error) {
 	resp := statusResponse{
+		Announcements: ann,
 		Site:          q.site.Name,
 		Upstream:      q.upstream,
 		Verdict:       string(q.dec.Verdict),

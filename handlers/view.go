@@ -103,6 +103,7 @@ func buildPage(q *request, assets *static.Set, logo string, adminURL string) *pa
 			PrimaryD: q.site.Brand.Colors.PrimaryDark,
 		},
 	}
+	m.AnnouncementHTML = marks[slotAnnounce]
 	m.Title = tr.T("page.title", map[string]any{"Code": code, "Headline": c.Headline, "Site": q.site.Brand.Title})
 	if siteDown(code) {
 		m.VerdictHTML = marks[slotVerdict]

@@ -27,6 +27,8 @@ type AdminFrame struct {
 	// Logout is nil when there is no session to end (login page, or a user
 	// an authenticating proxy vouched for).
 	Logout *PostForm
+	// Nav links the other admin pages (announcements).
+	Nav []Link
 }
 
 // SearchBox is the reference look-up: a GET form, so that a pasted
@@ -79,6 +81,8 @@ type AdminDashboard struct {
 	Sites   []AdminSite
 	Open    IncidentList
 	Recent  IncidentList
+	// Notify is nil when no notification target is configured.
+	Notify *NotifyBlock
 }
 
 // DashboardCols are the dashboard's table headers.
@@ -264,6 +268,7 @@ type IncidentDetail struct {
 	Paths     CountTable
 	Locales   CountTable
 	Events    EventTable
+	Timeline  Timeline
 }
 
 // AdminCause is the incident's cause with what to check for it.

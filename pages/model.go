@@ -23,6 +23,9 @@ type ErrorPage struct {
 	// is down. The include's CSP allows it by its hash.
 	InlineStyle string
 
+	// AnnouncementHTML is the rendered AnnouncementSection, shown above
+	// the verdict; markup the handler made, like VerdictHTML.
+	AnnouncementHTML string
 	// VerdictHTML is the rendered VerdictSection, empty on pages that are
 	// not about the site being down (4xx). It is markup the handler made
 	// with VerdictSection, never text from a request.

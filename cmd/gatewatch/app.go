@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -14,10 +15,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gatewatch/gatewatch/handlers"
+	"github.com/gatewatch/gatewatch/internal/announce"
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/internal/incident"
 	"github.com/gatewatch/gatewatch/internal/monitor"
 	"github.com/gatewatch/gatewatch/internal/nginxlog"
+	"github.com/gatewatch/gatewatch/internal/notify"
 	"github.com/gatewatch/gatewatch/internal/probe"
 	"github.com/gatewatch/gatewatch/locales"
 )
@@ -32,6 +35,8 @@ type app struct {
 	reg      *prometheus.Registry
 	metrics  *handlers.PromMetrics
 	logger   *slog.Logger
+	board    *announce.Board
+	notifier *notify.Notifier
 
 	current atomic.Pointer[generation]
 }
@@ -74,10 +79,10 @@ func (a *app) build(cfg *config.Config, prev *generation) (*generation, error) {
 		}
 		g.owned = true
 	}
-	g.public = handlers.NewPublic(cfg, catalog, assets, g.mon, a.recorder, realClock{}, a.metrics, a.logger)
+	g.public = handlers.NewPublic(cfg, catalog, assets, g.mon, a.recorder, realClock{}, a.metrics, a.logger, a.board)
 	if cfg.Server.AdminListen != "" {
 		g.admin, err = handlers.NewAdminHandler(handlers.AdminDeps{Config: cfg, Catalog: catalog, Assets: assets,
-			Store: a.store, Status: g.mon, Evidence: a.index, Gatherer: a.reg, Clock: realClock{}, Logger: a.logger})
+			Store: a.store, Status: g.mon, Evidence: a.index, Gatherer: a.reg, Clock: realClock{}, Logger: a.logger, Notify: a.notifier})
 		if err != nil {
 			return nil, err
 		}
@@ -197,10 +202,21 @@ func restartOnly(old, cur *config.Config) []string {
 		{"store.event_rows_per_second", strconv.Itoa(old.Store.EventRowsPerSecond), strconv.Itoa(cur.Store.EventRowsPerSecond)},
 		{"server.memory_limit", strconv.FormatInt(old.Server.MemoryLimit.Bytes, 10), strconv.FormatInt(cur.Server.MemoryLimit.Bytes, 10)},
 		{"nginx.error_log", old.Nginx.ErrorLog, cur.Nginx.ErrorLog},
+		{"monitor.quiet_period", old.Monitor.QuietPeriod.String(), cur.Monitor.QuietPeriod.String()},
+		{"notify", fmt.Sprint(old.Notify), fmt.Sprint(cur.Notify)},
+		{"site.status_page", fmt.Sprint(statusPages(old)), fmt.Sprint(statusPages(cur))},
 	} {
 		if f.old != f.cur {
 			out = append(out, f.key)
 		}
+	}
+	return out
+}
+
+func statusPages(cfg *config.Config) [][]config.StatusPage {
+	out := make([][]config.StatusPage, len(cfg.Sites))
+	for i, s := range cfg.Sites {
+		out[i] = s.StatusPages
 	}
 	return out
 }

@@ -45,13 +45,10 @@ func (w evidenceWriter) AddEvents(ctx context.Context, events []incident.Event) 
 	return w.next.AddEvents(ctx, events)
 }
 
-// quietPeriod is how long an upstream must pass its checks before its
-// open incident closes: a flapping origin stays one incident.
-const quietPeriod = 2 * time.Minute
-
 // closeRecovered closes the incidents of upstreams that have been up for
-// the quiet period, every interval until ctx ends.
-func closeRecovered(ctx context.Context, store incident.Store, states func() map[string][]upstreamState, every time.Duration, now func() time.Time) {
+// the quiet period (monitor.quiet_period: a flapping origin stays one
+// incident), every interval until ctx ends.
+func closeRecovered(ctx context.Context, store incident.Store, states func() map[string][]upstreamState, every, quietPeriod time.Duration, now func() time.Time) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -62,7 +59,14 @@ func closeRecovered(ctx context.Context, store incident.Store, states func() map
 		}
 		for site, ups := range states() {
 			for _, u := range ups {
-				if u.up && !u.since.IsZero() && now().Sub(u.since) >= quietPeriod {
+				if !u.up || u.since.IsZero() {
+					continue
+				}
+				if now().Sub(u.since) < quietPeriod+every {
+					// The timeline's "recovered"; written once per recovery.
+					store.RecordRecovery(ctx, site, u.name, u.since)
+				}
+				if now().Sub(u.since) >= quietPeriod {
 					store.CloseIncidents(ctx, site, u.name, u.since.Add(quietPeriod))
 				}
 			}

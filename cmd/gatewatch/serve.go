@@ -17,10 +17,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/gatewatch/gatewatch/handlers"
+	"github.com/gatewatch/gatewatch/internal/announce"
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/internal/incident"
 	"github.com/gatewatch/gatewatch/internal/monitor"
 	"github.com/gatewatch/gatewatch/internal/nginxlog"
+	"github.com/gatewatch/gatewatch/internal/notify"
 	"github.com/gatewatch/gatewatch/static"
 )
 
@@ -33,6 +35,14 @@ const (
 	idleTimeout       = 60 * time.Second
 	maxHeaderBytes    = 32 << 10
 	shutdownTimeout   = 10 * time.Second
+)
+
+// announceRefresh is how often the board rereads announcements from the
+// store (so that one published on another instance shows here), and
+// noticePoll how often the notifier claims incident events.
+const (
+	announceRefresh = time.Second
+	noticePoll      = time.Second
 )
 
 type realClock struct{}
@@ -90,7 +100,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	app := &app{store: store, index: index, recorder: recorder, reg: reg, metrics: handlers.NewMetrics(reg), logger: logger}
+	notifier, err := notify.New(notify.Options{Targets: notify.Targets(cfg.Notify), Attempts: cfg.Notify.Attempts,
+		AdminURL: cfg.Server.AdminURL, Timeline: store, Registerer: reg, Logger: logger})
+	if err != nil {
+		return err
+	}
+	app := &app{store: store, index: index, recorder: recorder, reg: reg, metrics: handlers.NewMetrics(reg), logger: logger,
+		board: announce.NewBoard(store, time.Now, logger), notifier: notifier}
 	gen, err := app.build(cfg, nil)
 	if err != nil {
 		return err
@@ -105,7 +121,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	recDone := make(chan struct{})
 	go func() { recorder.Run(ctx); close(recDone) }()
 	bg.Go(func() { incident.RunRetention(ctx, store, time.Hour, cfg.Store.Retention.Duration, logger) })
-	bg.Go(func() { closeRecovered(ctx, store, app.upstreamStates, 30*time.Second, time.Now) })
+	quiet := cfg.Monitor.QuietPeriod.Duration
+	bg.Go(func() { closeRecovered(ctx, store, app.upstreamStates, min(30*time.Second, quiet/4), quiet, time.Now) })
+	bg.Go(func() { app.board.Run(ctx, announceRefresh) })
+	for _, sp := range announce.Pages(cfg, app.board, time.Now, logger) {
+		bg.Go(func() { sp.Run(ctx) })
+	}
+	bg.Go(func() { app.notifier.Run(ctx) })
+	bg.Go(func() { app.notifier.Pump(ctx, store, noticePoll) })
 	if cfg.Nginx.ErrorLog != "" {
 		f := &nginxlog.Follower{Path: cfg.Nginx.ErrorLog, Location: time.Local,
 			OnError: func(err error) { logger.Warn("nginx error.log", "path", cfg.Nginx.ErrorLog, "err", err) }}

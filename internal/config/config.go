@@ -25,6 +25,7 @@ type Config struct {
 	Monitor Monitor `toml:"monitor"`
 	Sites   []Site  `toml:"site"`
 	Admin   Admin   `toml:"admin"`
+	Notify  Notify  `toml:"notify"`
 
 	// Source is the file this Config was read from, or DefaultSource.
 	Source string `toml:"-"`
@@ -91,6 +92,9 @@ type Monitor struct {
 	SlowThreshold Duration `toml:"slow_threshold"`
 	Window        Duration `toml:"window"`
 	DownThreshold int      `toml:"down_threshold"`
+	// QuietPeriod is how long an upstream must pass its checks before
+	// its open incident closes: a flapping origin stays one incident.
+	QuietPeriod Duration `toml:"quiet_period"`
 }
 
 // Site is one web site behind the proxy, recognised by its Host.
@@ -101,6 +105,8 @@ type Site struct {
 	Brand         Brand      `toml:"brand"`
 	Contact       Contact    `toml:"contact"`
 	Upstreams     []Upstream `toml:"upstream"`
+	// StatusPages are pulled for announcements; see [StatusPage].
+	StatusPages []StatusPage `toml:"status_page"`
 }
 
 // Brand is how a site's pages look.

@@ -108,6 +108,10 @@ func (c *Config) validate() []problem {
 	if m.DownThreshold < 1 {
 		add("monitor.down_threshold", "must be at least 1")
 	}
+	if m.QuietPeriod.Duration <= 0 {
+		add("monitor.quiet_period", "must be positive")
+	}
+	c.validateNotify(add)
 
 	if len(c.Sites) == 0 {
 		add("site", "at least one [[site]] is required")
@@ -167,6 +171,7 @@ func (c *Config) validate() []problem {
 				add(k+".contact.url", "%v", err)
 			}
 		}
+		c.validateStatusPages(add, i, &c.Sites[i])
 		upNames := map[string]bool{}
 		for j, u := range s.Upstreams {
 			uk := fmt.Sprintf("%s.upstream[%d]", k, j)

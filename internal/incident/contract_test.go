@@ -64,6 +64,7 @@ func testStore(t *testing.T, newDB newDatabase) {
 	t.Run("ListFilters", func(t *testing.T) { testList(t, newDB(t)(t)) })
 	t.Run("ConcurrentInstances", func(t *testing.T) { testConcurrent(t, newDB(t)) })
 	t.Run("ReopenKeepsData", func(t *testing.T) { testReopen(t, newDB(t)) })
+	t.Run("NoticesAndTimeline", func(t *testing.T) { testNotices(t, newDB(t)) })
 }
 
 func testGrouping(t *testing.T, s incident.Store) {

@@ -186,6 +186,9 @@ func (s *sqlStore) AddEvents(ctx context.Context, events []Event) error {
 			stmts = append(stmts, stmt{q, args})
 			return len(stmts) - 1
 		}
+		for _, g := range groups {
+			add(sqlTimelineOpened, g.id, micro(g.first))
+		}
 		visitorStmts := make([][]int, len(groups))
 		for gi, g := range groups {
 			for _, i := range g.events {
@@ -218,6 +221,7 @@ func (s *sqlStore) AddEvents(ctx context.Context, events []Event) error {
 				visitorStmts[gi] = append(visitorStmts[gi], add(sqlInsertVisitors[len(chunk)], args...))
 			}
 			if r := g.cause.rank(); r > 0 {
+				add(sqlTimelineCause, g.id, micro(g.causeAt), g.cause.Class, int64(r))
 				add(sqlSetCause, g.id, int64(r), g.cause.Source, g.cause.Class, g.cause.Detail, g.cause.Evidence)
 			}
 		}
@@ -259,6 +263,9 @@ func (s *sqlStore) AddEvents(ctx context.Context, events []Event) error {
 func (s *sqlStore) CloseIncidents(ctx context.Context, site, upstream string, at time.Time) (int64, error) {
 	var n int64
 	err := s.b.write(ctx, func(c conn) error {
+		if _, err := c.exec(ctx, sqlTimelineClosed, site, upstream, micro(at)); err != nil {
+			return err
+		}
 		var err error
 		n, err = c.exec(ctx, `UPDATE incidents SET closed_at = $3
 			WHERE site = $1 AND upstream = $2 AND closed_at IS NULL AND last_seen <= $3`,
@@ -278,6 +285,9 @@ func (s *sqlStore) SetIncidentCause(ctx context.Context, id int64, c Cause) erro
 	}
 	c = Cause{Source: c.Source, Class: clean(c.Class, maxShort), Detail: clean(c.Detail, maxLog), Evidence: clean(c.Evidence, maxLog)}
 	err := s.b.write(ctx, func(tx conn) error {
+		if _, err := tx.exec(ctx, sqlTimelineCause, id, nowMicro(), c.Class, int64(r)); err != nil {
+			return err
+		}
 		n, err := tx.exec(ctx, sqlSetCause, id, int64(r), c.Source, c.Class, c.Detail, c.Evidence)
 		if err != nil || n > 0 {
 			return err
@@ -315,6 +325,7 @@ func (s *sqlStore) Prune(ctx context.Context, before time.Time) (int64, error) {
 		// last_seen is checked again outside the subquery: on PostgreSQL,
 		// an incident a concurrent batch just revived is then rechecked
 		// and kept.
+		{q: `DELETE FROM announcements WHERE id IN (SELECT id FROM announcements WHERE until < $1 LIMIT $2)`, cut: cut},
 		{q: `DELETE FROM incidents WHERE id IN (SELECT id FROM incidents WHERE last_seen < $1 LIMIT $2) AND last_seen < $1`,
 			cut: cut, counted: true},
 	} {

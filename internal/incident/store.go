@@ -55,6 +55,20 @@ type Store interface {
 	// bucket are whole seconds.
 	Series(ctx context.Context, site string, since time.Time, bucket time.Duration) ([]Bucket, error)
 
+	Notices
+	// RecordRecovery notes in the open incident of site and upstream that
+	// the upstream passes its checks again since at (once per recovery).
+	RecordRecovery(ctx context.Context, site, upstream string, at time.Time) error
+	// Timeline returns an incident's history, oldest first, or ErrNotFound.
+	Timeline(ctx context.Context, id int64) ([]TimelineEntry, error)
+	// AddAnnouncement stores an announcement and returns its id.
+	AddAnnouncement(ctx context.Context, a Announcement) (int64, error)
+	// EndAnnouncement ends one at at (ErrNotFound for no such id).
+	EndAnnouncement(ctx context.Context, id int64, at time.Time) error
+	// Announcements lists those of site ("" for all) that show after
+	// endAfter, newest first.
+	Announcements(ctx context.Context, site string, endAfter time.Time, limit int) ([]Announcement, error)
+
 	// Prune deletes events older than before and incidents last seen
 	// before it, and returns how many rows (events plus incidents) it
 	// deleted. Series' counts of the seconds before it go too, uncounted.

@@ -40,6 +40,82 @@
     } catch (e) { /* an engine without these options keeps UTC only */ }
   }
 
+  // Announcements: times in the visitor's zone, and the list kept as the
+  // status API says it is now. Text goes in as text; only the http(s)
+  // links the server made become links.
+  var ann = $("[data-testid=announcements]");
+  function localTime(iso) {
+    try {
+      return new Intl.DateTimeFormat(document.documentElement.lang, { dateStyle: "medium", timeStyle: "short" }).format(new Date(iso));
+    } catch (e) { return null; }
+  }
+  function localiseTimes(box) {
+    if (!window.Intl) return;
+    box.querySelectorAll("time[datetime]").forEach(function (t) {
+      var s = localTime(t.getAttribute("datetime"));
+      if (s) { t.title = t.textContent; t.textContent = s; }
+    });
+  }
+  function whenSpan(tpl, iso, which) {
+    var span = document.createElement("span");
+    span.setAttribute("data-when", which);
+    var at = tpl.indexOf("{time}");
+    var t = document.createElement("time");
+    t.setAttribute("datetime", iso);
+    t.textContent = iso;
+    span.appendChild(document.createTextNode(at < 0 ? tpl + " " : tpl.slice(0, at)));
+    span.appendChild(t);
+    if (at >= 0) span.appendChild(document.createTextNode(tpl.slice(at + 6)));
+    return span;
+  }
+  function renderAnnouncements(list) {
+    if (!ann || !list) return;
+    var up = ann.getAttribute("data-upstream") || "";
+    var mine = list.filter(function (a) { return !a.upstream || a.upstream === up; });
+    var key = mine.map(function (a) { return a.id + "|" + a.text + "|" + (a.until || ""); }).join("\n");
+    if (ann.getAttribute("data-key") === key) return;
+    ann.setAttribute("data-key", key);
+    while (ann.firstChild) ann.removeChild(ann.firstChild);
+    mine.forEach(function (a) {
+      var art = document.createElement("article");
+      art.className = "notice";
+      art.setAttribute("data-announcement", a.id);
+      art.setAttribute("data-source", a.source);
+      art.setAttribute("data-testid", "announcement");
+      var p = document.createElement("p");
+      p.className = "text";
+      if (a.lang) p.lang = a.lang;
+      (a.parts || [{ text: a.text }]).forEach(function (part) {
+        if (part.href && /^https?:\/\//i.test(part.href)) {
+          var link = document.createElement("a");
+          link.href = part.href;
+          link.rel = "nofollow noopener noreferrer ugc";
+          link.dir = "ltr";
+          link.textContent = part.text;
+          p.appendChild(link);
+        } else {
+          p.appendChild(document.createTextNode(part.text));
+        }
+      });
+      var w = document.createElement("p");
+      w.className = "when";
+      w.appendChild(whenSpan(ann.getAttribute("data-msg-posted") || "", a.start, "posted"));
+      if (a.until) {
+        w.appendChild(document.createTextNode(" · "));
+        w.appendChild(whenSpan(ann.getAttribute("data-msg-until") || "", a.until, "until"));
+      }
+      art.appendChild(p);
+      art.appendChild(w);
+      ann.appendChild(art);
+    });
+    ann.hidden = mine.length === 0;
+    localiseTimes(ann);
+  }
+  if (ann) {
+    ann.setAttribute("data-key", Array.prototype.map.call(ann.querySelectorAll("[data-announcement]"), function () { return "?"; }).join("\n"));
+    localiseTimes(ann);
+  }
+
   // Retry: reload the very URL that failed (a GET; a form is never resent).
   var retry = $("[data-retry-button]");
   if (retry) {
@@ -103,6 +179,8 @@
     tick();
   }
   function render(s) {
+    // A fault in the announcements must not stop the live status.
+    try { renderAnnouncements(s.announcements); } catch (e) { /* keep polling */ }
     var box = $(".verdict");
     if (!box || !s.text) return;
     box.setAttribute("data-state", s.verdict);
