@@ -514,8 +514,8 @@ func TestPageContent(t *testing.T) {
 	if got, want := strings.Join(steps, ","), "later,contact,retry,hard-refresh,clear,other"; got != want {
 		t.Errorf("steps = %q; want %q", got, want)
 	}
-	if got := d.Find("[data-step=hard-refresh] kbd").First().Text(); !strings.Contains(got, "Cmd") {
-		t.Errorf("hard refresh on a Mac shows key %q; want Cmd", got)
+	if got := d.Find("[data-step=hard-refresh] kbd").First().Text(); !strings.Contains(got, "Option") {
+		t.Errorf("hard refresh in Safari on a Mac starts with key %q; want Option (⌥⌘R)", got)
 	}
 	if got := d.Find("[data-step=clear] li").First().Text(); !strings.Contains(got, "Safari") {
 		t.Errorf("first clear-data instruction = %q; want Safari's for a Safari visitor", got)
