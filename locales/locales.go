@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"github.com/pelletier/go-toml/v2"
@@ -40,35 +39,6 @@ type Catalog struct {
 	matcher     language.Matcher
 	fallback    int
 	accepts     acceptCache
-}
-
-// maxAcceptCache bounds the Accept-Language headers whose match is
-// remembered; browsers send few distinct ones, attackers many.
-const maxAcceptCache = 4096
-
-// acceptCache remembers the match of an Accept-Language header, since
-// parsing one costs more than the rest of serving a page.
-type acceptCache struct {
-	mu sync.RWMutex
-	m  map[string]int // header -> language index, -1 for no match
-}
-
-func (a *acceptCache) get(h string) (int, bool) {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	i, ok := a.m[h]
-	return i, ok
-}
-
-func (a *acceptCache) put(h string, i int) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.m == nil {
-		a.m = map[string]int{}
-	}
-	if len(a.m) < maxAcceptCache {
-		a.m[h] = i
-	}
 }
 
 // New builds the Catalog from the embedded message files. defaultLocale is
@@ -146,96 +116,6 @@ func (c *Catalog) Languages() []Language { return c.languages }
 
 // Default is the language used when nothing else matches.
 func (c *Catalog) Default() Language { return c.languages[c.fallback] }
-
-// maxTagLen bounds what we parse from a query or cookie: the longest
-// sensible tag is far shorter, and anything longer is noise or an attack.
-const maxTagLen = 35
-
-// lookup resolves one tag from a query or cookie to a supported language:
-// exactly, or by the matcher with at least high confidence ("pt" → "pt-BR",
-// "zh-CN" → "zh-Hans").
-func (c *Catalog) lookup(s string) (int, bool) {
-	if s == "" || len(s) > maxTagLen {
-		return 0, false
-	}
-	if i, ok := c.exact[s]; ok {
-		return i, true
-	}
-	if i, ok := c.byCode[strings.ToLower(s)]; ok {
-		return i, true
-	}
-	t, err := language.Parse(s)
-	if err != nil {
-		return 0, false
-	}
-	_, i, conf := c.matcher.Match(t)
-	// The matcher also answers High when it merely falls back; a choice
-	// the visitor made must at least keep its language.
-	want, _ := t.Base()
-	got, _ := c.languages[i].Tag.Base()
-	if conf < language.High || want != got {
-		return 0, false
-	}
-	return i, true
-}
-
-// maxAcceptLanguage bounds the Accept-Language header we parse.
-const maxAcceptLanguage = 512
-
-// Negotiate picks the visitor's language: an explicit ?lang= choice first,
-// then the lang cookie, then the Accept-Language header, then the default.
-// Invalid or unsupported values are skipped, never an error.
-func (c *Catalog) Negotiate(query, cookie, acceptLanguage string) Language {
-	if l, ok := c.Match(query, cookie, acceptLanguage); ok {
-		return l
-	}
-	return c.languages[c.fallback]
-}
-
-// Match is Negotiate without the default: ok is false when nothing the
-// visitor sent matches a supported language, so that the caller can fall
-// back to a site's own default.
-func (c *Catalog) Match(query, cookie, acceptLanguage string) (Language, bool) {
-	if i, ok := c.lookup(query); ok {
-		return c.languages[i], true
-	}
-	if i, ok := c.lookup(cookie); ok {
-		return c.languages[i], true
-	}
-	if acceptLanguage != "" && len(acceptLanguage) <= maxAcceptLanguage {
-		i, ok := c.accepts.get(acceptLanguage)
-		if !ok {
-			i = c.matchAccept(acceptLanguage)
-			c.accepts.put(acceptLanguage, i)
-		}
-		if i >= 0 {
-			return c.languages[i], true
-		}
-	}
-	return Language{}, false
-}
-
-func (c *Catalog) matchAccept(h string) int {
-	tags, _, err := language.ParseAcceptLanguage(h)
-	if err != nil || len(tags) == 0 {
-		return -1
-	}
-	_, i, conf := c.matcher.Match(tags...)
-	if conf == language.No {
-		return -1
-	}
-	return i
-}
-
-// Lookup returns the supported language for code, exactly or by a close
-// match, and whether there is one.
-func (c *Catalog) Lookup(code string) (Language, bool) {
-	i, ok := c.lookup(code)
-	if !ok {
-		return Language{}, false
-	}
-	return c.languages[i], true
-}
 
 // Localizer returns a Localizer for l that falls back to the source
 // language for any message l lacks.
