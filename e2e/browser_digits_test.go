@@ -28,7 +28,7 @@ func TestBrowserDigitsAgree(t *testing.T) {
 			if err := waitJS(tb.ctx, `/:/.test(document.querySelector("[data-live]").textContent) && !!document.querySelector("[data-testid=ref-local]")`, 15*time.Second); err != nil {
 				t.Fatalf("no countdown or local time: %v", err)
 			}
-			for _, sel := range []string{"[data-live]", "[data-testid=ref-local]", "[data-testid=ref-time]"} {
+			for _, sel := range []string{"[data-live]", "[data-testid=ref-local]", "[data-testid=ref-time]", "[data-testid=badge]"} {
 				text := eval[string](t, tb, `(document.querySelector("`+sel+`").firstChild || {}).textContent || document.querySelector("`+sel+`").textContent`)
 				if !tc.digits.MatchString(text) {
 					t.Errorf("%s %s = %q; want the language's own digits", tc.lang, sel, text)
@@ -38,5 +38,23 @@ func TestBrowserDigitsAgree(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestBrowserShortcutsKeepOrderInRTL: in right-to-left pages each
+// shortcut still reads Ctrl, Shift, R from left to right, as on the keys.
+func TestBrowserShortcutsKeepOrderInRTL(t *testing.T) {
+	s := startPageStack(t, e2eBrand)
+	tb := openTab(t, 40*time.Second)
+	for _, lang := range []string{"fa", "ar", "he"} {
+		tb.load(t, desktop, s.pageURL("/dead/cart", lang))
+		visual := eval[string](t, tb, `document.querySelectorAll("details").forEach((d) => { d.open = true; });
+			Array.from(document.querySelectorAll("[data-step=hard-refresh] .keys")).map((b) => Array.from(b.querySelectorAll("kbd"))
+				.sort((a, c) => a.getBoundingClientRect().x - c.getBoundingClientRect().x).map((k) => k.textContent).join("+")).join(" | ")`)
+		logical := eval[string](t, tb, `Array.from(document.querySelectorAll("[data-step=hard-refresh] .keys")).map((b) =>
+			Array.from(b.querySelectorAll("kbd")).map((k) => k.textContent).join("+")).join(" | ")`)
+		if visual == "" || visual != logical {
+			t.Errorf("%s: shortcuts read %q left to right; want %q", lang, visual, logical)
+		}
 	}
 }
