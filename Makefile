@@ -9,7 +9,7 @@ TEMPL := $(GOBIN)/templ
 BIN := bin/gatewatch
 GO_TEST_FLAGS ?= -count=1 -timeout 15m
 
-.PHONY: run build test generate lint deps tools check-generated bench soak fuzz screenshots clean
+.PHONY: run build test generate lint deps tools check-generated bench soak fuzz screenshots clean browser-names
 
 run: generate
 	$(GO) run ./cmd/gatewatch serve
@@ -81,3 +81,9 @@ screenshots: deps tools
 
 clean:
 	rm -rf bin
+
+# browser-names re-extracts the menu names Chromium and Firefox ship in
+# each language (Debian's chromium-l10n, firefox-esr-l10n-all), which the
+# locales' TestMenuNamesAreTheBrowsers checks the steps against.
+browser-names: deps
+	$(GO) run ./cmd/browsernames -out locales/testdata/browser-names.json

@@ -10,6 +10,11 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v npm >/dev/null 2>&1 || need+=(npm)
+# The browsers' own translations (locales' menu-name test, make
+# browser-names) and Noto fonts for the screenshots' scripts.
+for pkg in chromium-l10n firefox-esr-l10n-all fonts-noto-core fonts-noto-cjk; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -364,7 +364,7 @@ func TestReliabilityMalformedHeaders(t *testing.T) {
 	}
 	// Every format once more, with each header malformed at the same time.
 	for _, f := range []string{"text/html", "application/json", "text/plain"} {
-		req := "GET /x HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\nAccept: " + f + ";q=\xff\r\nAccept-Language: ;q=;,\xfe\r\nX-Code: 5o3\r\nX-Format: \xff\xff\r\nCookie: lang=\xff; lang=../../etc\r\n\r\n"
+		req := "GET /x HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\nAccept: " + f + ";q=\xff\r\nAccept-Language: ;q=;,\xfe\r\nX-Code: 5o3\r\nX-Format: \xff\xff\r\nCookie: __gw_lang=\xff; __gw_lang=../../etc\r\n\r\n"
 		resp, _, err := rawExchange(addr, req)
 		if err != nil || resp.StatusCode != http.StatusBadGateway {
 			t.Errorf("Accept %s with every header malformed: %v, %v; want 502", f, resp, err)

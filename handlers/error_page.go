@@ -19,8 +19,10 @@ import (
 	"github.com/gatewatch/gatewatch/static"
 )
 
-// langCookie remembers a language the visitor picked in the switcher.
-const langCookie = "lang"
+// langCookie remembers a language the visitor picked in the switcher:
+// Path=/, as the switcher submits to the failed page's own path and the
+// next error may come on any path of the site (see locales.CookieName).
+const langCookie = locales.CookieName
 
 // langCookieAge is how long that choice is remembered.
 const langCookieAge = 365 * 24 * time.Hour
@@ -44,7 +46,7 @@ func handleErrorPage(d *publicDeps) http.Handler {
 		}
 		if l := queryValue(r.URL.RawQuery, "lang"); l != "" && l == q.lang.Code {
 			http.SetCookie(w, &http.Cookie{Name: langCookie, Value: q.lang.Code, Path: "/",
-				MaxAge: int(langCookieAge / time.Second), SameSite: http.SameSiteLaxMode, Secure: p.Proto == "https"})
+				MaxAge: int(langCookieAge / time.Second), HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: p.Proto == "https"})
 		}
 		f := d.negotiateFormat(r)
 		h := w.Header()
@@ -237,6 +239,7 @@ func (d *publicDeps) writePage(w http.ResponseWriter, r *http.Request, q *reques
 		query:      query,
 		refID:      q.p.RequestID,
 		now:        q.now,
+		lang:       q.lang,
 		mailURL:    [4]string{q.p.Proto, "://", q.p.Host, q.p.URI},
 	}
 	if q.p.Host == "" {

@@ -402,11 +402,13 @@ func TestLocaleNegotiation(t *testing.T) {
 		{"site default", "/", "blog.example", "", "", "fr", "ltr"},
 		{"visitor beats site default", "/", "blog.example", "it", "", "it", "ltr"},
 		{"junk falls back", "/?lang=%3Cscript%3E", "shop.example", "xx;q=abc", "\x00", "en", "ltr"},
+		{"norwegian nynorsk", "/?lang=nn", "shop.example", "", "", "nb", "ltr"},
+		{"no guess across languages", "/", "shop.example", "et-EE,et;q=0.9", "", "en", "ltr"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := nginxReq("GET", tc.target, map[string]string{"Host": tc.host, "Accept-Language": tc.accept})
 			if tc.cookie != "" {
-				r.Header.Set("Cookie", "lang="+tc.cookie)
+				r.Header.Set("Cookie", locales.CookieName+"="+tc.cookie)
 			}
 			w := s.do(r)
 			html := doc(t, w).Find("html")
@@ -437,8 +439,14 @@ func TestLangQuerySetsCookie(t *testing.T) {
 	s := mustServer(t)
 	w := s.do(nginxReq("GET", "/cart?lang=pl&item=3", nil))
 	c := w.Result().Cookies()
-	if len(c) != 1 || c[0].Name != "lang" || c[0].Value != "pl" || c[0].Path != "/" {
-		t.Fatalf("cookies = %v; want lang=pl on /", c)
+	if len(c) != 1 || c[0].Name != locales.CookieName || c[0].Value != "pl" || c[0].Path != "/" || !c[0].HttpOnly {
+		t.Fatalf("cookies = %v; want %s=pl on / (HttpOnly)", c, locales.CookieName)
+	}
+	// The site's own "lang" cookie is the site's: it does not choose ours.
+	r := nginxReq("GET", "/", map[string]string{"Accept-Language": "de"})
+	r.Header.Set("Cookie", "lang=fr")
+	if got := doc(t, s.do(r)).Find("html").AttrOr("lang", ""); got != "de" {
+		t.Errorf("with the site's cookie lang=fr: page in %q; want de from Accept-Language", got)
 	}
 	// The switcher keeps the other query parameters.
 	d := doc(t, w)
@@ -467,7 +475,7 @@ func TestHostileInputNeverReflected(t *testing.T) {
 			"request id":   nginxReq("GET", "/", map[string]string{"X-Request-ID": payload}),
 			"method":       nginxReq("GET", "/", map[string]string{"X-Original-Method": payload}),
 			"user agent":   nginxReq("GET", "/", map[string]string{"User-Agent": payload}),
-			"cookie":       nginxReq("GET", "/", map[string]string{"Cookie": "lang=" + payload}),
+			"cookie":       nginxReq("GET", "/", map[string]string{"Cookie": locales.CookieName + "=" + payload}),
 		} {
 			r.Header.Set("Accept", accept)
 			w := s.do(r)
@@ -514,8 +522,8 @@ func TestPageContent(t *testing.T) {
 	if got, want := strings.Join(steps, ","), "later,contact,retry,hard-refresh,clear,other"; got != want {
 		t.Errorf("steps = %q; want %q", got, want)
 	}
-	if got := d.Find("[data-step=hard-refresh] kbd").First().Text(); !strings.Contains(got, "Cmd") {
-		t.Errorf("hard refresh on a Mac shows key %q; want Cmd", got)
+	if got := d.Find("[data-step=hard-refresh] kbd").First().Text(); !strings.Contains(got, "Option") {
+		t.Errorf("hard refresh in Safari on a Mac starts with key %q; want Option (⌥⌘R)", got)
 	}
 	if got := d.Find("[data-step=clear] li").First().Text(); !strings.Contains(got, "Safari") {
 		t.Errorf("first clear-data instruction = %q; want Safari's for a Safari visitor", got)

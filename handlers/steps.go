@@ -10,13 +10,8 @@ import (
 	"github.com/gatewatch/gatewatch/pages"
 )
 
-// Keyboard shortcuts, each key separated by keySep for the key caps.
-var (
-	keysCtrlF5      = keys("Ctrl", "F5")
-	keysCtrlShiftR  = keys("Ctrl", "Shift", "R")
-	keysCmdShiftR   = keys("⌘ Cmd", "⇧ Shift", "R")
-	clearInstrOrder = []string{"chrome", "firefox", "safari", "edge"}
-)
+// clearInstrOrder is the order of the other browsers' clear-data steps.
+var clearInstrOrder = []string{"chrome", "firefox", "safari", "edge"}
 
 // keys marks a shortcut for segments: keySep around the keys, joined by
 // keyJoin, so that the translation can place it anywhere in its sentence.
@@ -79,7 +74,7 @@ func downSteps(q *request) pages.Steps {
 	tr := q.tr
 	retry := pages.Step{ID: "retry", Title: tr.T("step.retry.title", nil), Body: text(tr.T("step.retry.body", nil)),
 		Action: &pages.Action{Label: tr.T("step.retry.button", nil), URL: retryURL(q.p), Retry: true}}
-	hard := pages.Step{ID: "hard-refresh", Title: tr.T("step.hard_refresh.title", nil), Body: hardRefresh(tr, q.p.platform)}
+	hard := pages.Step{ID: "hard-refresh", Title: tr.T("step.hard_refresh.title", nil), Body: hardRefresh(tr, q.p.platform, q.p.browser)}
 	clearStep := pages.Step{ID: "clear", Title: tr.T("step.clear.title", nil), Body: text(tr.T("step.clear.body", nil)),
 		List: clearInstructions(tr, q.p.platform, q.p.browser),
 		Clear: &pages.ClearForm{
@@ -136,16 +131,30 @@ func requestSteps(q *request) pages.Steps {
 // other methods the link opens the same address without resubmitting.
 func retryURL(p proxied) string { return p.URI }
 
-func hardRefresh(tr locales.Translator, platform string) []pages.Segment {
+// hardRefresh says how to reload from the origin on the visitor's platform
+// and in their browser, with the key names of their language ("Strg",
+// "Maj", "Mayús"): Ctrl+F5 or Ctrl+Shift+R on Windows and Linux; ⌘⇧R in
+// Chrome, Firefox and Edge on a Mac but ⌥⌘R in Safari, where ⌘⇧R opens
+// Reader; on phones, pulling down or the reload button, where it is.
+func hardRefresh(tr locales.Translator, platform, browser string) []pages.Segment {
+	ctrl := tr.T("key.ctrl", nil)
+	ctrlF5, ctrlShiftR := keys(ctrl, "F5"), keys(ctrl, tr.T("key.shift", nil), "R")
+	cmd := tr.T("key.cmd", nil)
+	macKeys := keys(cmd, tr.T("key.mac_shift", nil), "R")
 	switch platform {
 	case "windows", "linux":
-		return segments(tr.T("step.hard_refresh.keys_alt", map[string]any{"Keys": keysCtrlF5, "AltKeys": keysCtrlShiftR}))
+		return segments(tr.T("step.hard_refresh.keys_alt", map[string]any{"Keys": ctrlF5, "AltKeys": ctrlShiftR}))
 	case "mac":
-		return segments(tr.T("step.hard_refresh.keys", map[string]any{"Keys": keysCmdShiftR}))
-	case "ios", "android":
-		return text(tr.T("step.hard_refresh.mobile", nil))
+		if browser == "safari" {
+			macKeys = keys(tr.T("key.option", nil), cmd, "R")
+		}
+		return segments(tr.T("step.hard_refresh.keys", map[string]any{"Keys": macKeys}))
+	case "ios":
+		return text(tr.T("step.hard_refresh.ios", nil))
+	case "android":
+		return text(tr.T("step.hard_refresh.android", nil))
 	}
-	return segments(tr.T("step.hard_refresh.other", map[string]any{"Keys": keysCtrlF5, "AltKeys": keysCtrlShiftR, "MacKeys": keysCmdShiftR}))
+	return segments(tr.T("step.hard_refresh.other", map[string]any{"Keys": ctrlF5, "AltKeys": ctrlShiftR, "MacKeys": macKeys}))
 }
 
 // clearInstructions gives the visitor's own browser's steps first, then

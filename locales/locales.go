@@ -5,13 +5,15 @@ import (
 	"fmt"
 	"io/fs"
 	"sort"
+	"strconv"
 	"strings"
-	"sync"
+	"unicode/utf8"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"github.com/pelletier/go-toml/v2"
 	"golang.org/x/text/language"
 	"golang.org/x/text/language/display"
+	"golang.org/x/text/message"
 )
 
 //go:embed active.*.toml
@@ -27,6 +29,59 @@ type Language struct {
 	Code string // BCP 47, as in ?lang= and <html lang>
 	Name string // the language's own name for itself
 	Dir  string // "ltr" or "rtl"
+	// Digits are the language's own digits 0–9 when CLDR's default
+	// numbering system for it is not Latin (fa ۰–۹, ar ٠–٩, bn ০–৯, mr
+	// ०–९), as the browser's Intl shows them too; "" for Latin digits.
+	Digits string
+}
+
+// Number writes the ASCII digits of s in l's own digits.
+func (l Language) Number(s string) string {
+	if l.Digits == "" {
+		return s
+	}
+	return string(l.AppendNumber(make([]byte, 0, 3*len(s)), s))
+}
+
+// AppendNumber appends s to b with its ASCII digits in l's own digits.
+func (l Language) AppendNumber(b []byte, s string) []byte {
+	if l.Digits == "" {
+		return append(b, s...)
+	}
+	// Each script's ten digits are one block of Unicode, so they have one
+	// UTF-8 width (checked by nativeDigits).
+	w := len(l.Digits) / 10
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			b = append(b, c)
+			continue
+		}
+		b = append(b, l.Digits[int(c-'0')*w:int(c-'0'+1)*w]...)
+	}
+	return b
+}
+
+// latinSince are languages whose default digits CLDR has since made Latin
+// (Arabic in CLDR 42: "ar" is latn, "ar-EG" still arab): x/text's data is
+// older than the browsers' ICU, and the page must agree with Intl.
+var latinSince = map[string]bool{"ar": true}
+
+// nativeDigits are CLDR's default digits for t, from x/text's printer;
+// "" when they are Latin.
+func nativeDigits(t language.Tag) string {
+	if latinSince[t.String()] {
+		return ""
+	}
+	p := message.NewPrinter(t)
+	var d strings.Builder
+	for i := range 10 {
+		d.WriteString(p.Sprint(i))
+	}
+	if d.String() == "0123456789" || utf8.RuneCountInString(d.String()) != 10 || d.Len()%10 != 0 {
+		return ""
+	}
+	return d.String()
 }
 
 // Catalog is the set of translations, built once and shared read-only by
@@ -40,35 +95,6 @@ type Catalog struct {
 	matcher     language.Matcher
 	fallback    int
 	accepts     acceptCache
-}
-
-// maxAcceptCache bounds the Accept-Language headers whose match is
-// remembered; browsers send few distinct ones, attackers many.
-const maxAcceptCache = 4096
-
-// acceptCache remembers the match of an Accept-Language header, since
-// parsing one costs more than the rest of serving a page.
-type acceptCache struct {
-	mu sync.RWMutex
-	m  map[string]int // header -> language index, -1 for no match
-}
-
-func (a *acceptCache) get(h string) (int, bool) {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	i, ok := a.m[h]
-	return i, ok
-}
-
-func (a *acceptCache) put(h string, i int) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.m == nil {
-		a.m = map[string]int{}
-	}
-	if len(a.m) < maxAcceptCache {
-		a.m[h] = i
-	}
 }
 
 // New builds the Catalog from the embedded message files. defaultLocale is
@@ -106,7 +132,7 @@ func NewFromFS(fsys fs.FS, defaultLocale string) (*Catalog, error) {
 	})
 	for i, t := range tags {
 		code := t.String()
-		c.languages = append(c.languages, Language{Tag: t, Code: code, Name: selfName(t), Dir: Direction(t)})
+		c.languages = append(c.languages, Language{Tag: t, Code: code, Name: selfName(t), Dir: Direction(t), Digits: nativeDigits(t)})
 		c.byCode[strings.ToLower(code)] = i
 		c.exact[code] = i
 	}
@@ -146,96 +172,6 @@ func (c *Catalog) Languages() []Language { return c.languages }
 
 // Default is the language used when nothing else matches.
 func (c *Catalog) Default() Language { return c.languages[c.fallback] }
-
-// maxTagLen bounds what we parse from a query or cookie: the longest
-// sensible tag is far shorter, and anything longer is noise or an attack.
-const maxTagLen = 35
-
-// lookup resolves one tag from a query or cookie to a supported language:
-// exactly, or by the matcher with at least high confidence ("pt" → "pt-BR",
-// "zh-CN" → "zh-Hans").
-func (c *Catalog) lookup(s string) (int, bool) {
-	if s == "" || len(s) > maxTagLen {
-		return 0, false
-	}
-	if i, ok := c.exact[s]; ok {
-		return i, true
-	}
-	if i, ok := c.byCode[strings.ToLower(s)]; ok {
-		return i, true
-	}
-	t, err := language.Parse(s)
-	if err != nil {
-		return 0, false
-	}
-	_, i, conf := c.matcher.Match(t)
-	// The matcher also answers High when it merely falls back; a choice
-	// the visitor made must at least keep its language.
-	want, _ := t.Base()
-	got, _ := c.languages[i].Tag.Base()
-	if conf < language.High || want != got {
-		return 0, false
-	}
-	return i, true
-}
-
-// maxAcceptLanguage bounds the Accept-Language header we parse.
-const maxAcceptLanguage = 512
-
-// Negotiate picks the visitor's language: an explicit ?lang= choice first,
-// then the lang cookie, then the Accept-Language header, then the default.
-// Invalid or unsupported values are skipped, never an error.
-func (c *Catalog) Negotiate(query, cookie, acceptLanguage string) Language {
-	if l, ok := c.Match(query, cookie, acceptLanguage); ok {
-		return l
-	}
-	return c.languages[c.fallback]
-}
-
-// Match is Negotiate without the default: ok is false when nothing the
-// visitor sent matches a supported language, so that the caller can fall
-// back to a site's own default.
-func (c *Catalog) Match(query, cookie, acceptLanguage string) (Language, bool) {
-	if i, ok := c.lookup(query); ok {
-		return c.languages[i], true
-	}
-	if i, ok := c.lookup(cookie); ok {
-		return c.languages[i], true
-	}
-	if acceptLanguage != "" && len(acceptLanguage) <= maxAcceptLanguage {
-		i, ok := c.accepts.get(acceptLanguage)
-		if !ok {
-			i = c.matchAccept(acceptLanguage)
-			c.accepts.put(acceptLanguage, i)
-		}
-		if i >= 0 {
-			return c.languages[i], true
-		}
-	}
-	return Language{}, false
-}
-
-func (c *Catalog) matchAccept(h string) int {
-	tags, _, err := language.ParseAcceptLanguage(h)
-	if err != nil || len(tags) == 0 {
-		return -1
-	}
-	_, i, conf := c.matcher.Match(tags...)
-	if conf == language.No {
-		return -1
-	}
-	return i
-}
-
-// Lookup returns the supported language for code, exactly or by a close
-// match, and whether there is one.
-func (c *Catalog) Lookup(code string) (Language, bool) {
-	i, ok := c.lookup(code)
-	if !ok {
-		return Language{}, false
-	}
-	return c.languages[i], true
-}
 
 // Localizer returns a Localizer for l that falls back to the source
 // language for any message l lacks.
@@ -284,9 +220,9 @@ func (t Translator) T(id string, data map[string]any) string {
 }
 
 // N localizes the plural message id for count; data may be nil, and
-// {{.Count}} is always available.
+// {{.Count}} is always available, in the language's own digits.
 func (t Translator) N(id string, count int, data map[string]any) string {
-	d := map[string]any{"Count": count}
+	d := map[string]any{"Count": t.Lang.Number(strconv.Itoa(count))}
 	for k, v := range data {
 		d[k] = v
 	}

@@ -166,7 +166,9 @@ func TestNegotiate(t *testing.T) {
 		{"<script>alert(1)</script>", "", "nl", "nl"},
 		{"xx-invalid", "%00", "it", "it"},
 		{strings.Repeat("a", 4000), "", "pl", "pl"},
-		{"", "", strings.Repeat("de,", 2000), "en"},
+		// Too long: cut at the last comma within the bound, not ignored.
+		{"", "", strings.Repeat("de,", 2000), "de"},
+		{"", "", "ja;q=0.9," + strings.Repeat("x-private-noise;q=0.1,", 100) + "de", "ja"},
 		{"", "", ";;;,,q=x", "en"},
 	} {
 		if got := c.Negotiate(tc.query, tc.cookie, tc.accept).Code; got != tc.want {

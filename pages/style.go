@@ -31,18 +31,19 @@ func cssColor(c string) string {
 }
 
 // shortcutHTML renders keys as key caps joined by " + ", escaped, in a
-// left-to-right span so that right-to-left text does not reorder them.
+// left-to-right bdi, isolated from the sentence around it, so that
+// right-to-left text neither reorders the keys nor is reordered by them.
 // It is built here because templ would put spaces between the elements.
 func shortcutHTML(keys []string) string {
 	var b strings.Builder
-	b.WriteString(`<span class="keys" dir="ltr">`)
+	b.WriteString(`<bdi class="keys" dir="ltr">`)
 	for i, k := range keys {
 		if i > 0 {
 			b.WriteString(" + ")
 		}
 		b.WriteString("<kbd>" + html.EscapeString(k) + "</kbd>")
 	}
-	b.WriteString("</span>")
+	b.WriteString("</bdi>")
 	return b.String()
 }
 

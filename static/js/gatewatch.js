@@ -152,11 +152,24 @@
   var due = 0;
   var retryAfter = parseInt(d.retryAfter, 10) || 5;
 
+  // The countdown in the page's own digits (fa ۰:۱۲), as the server
+  // writes its numbers and Intl the local time.
+  var num = function (n, w) { return w > 1 && n < 10 ? "0" + n : String(n); };
+  try {
+    var nf = [1, 2].map(function (w) {
+      return new Intl.NumberFormat(document.documentElement.lang, { minimumIntegerDigits: w, useGrouping: false });
+    });
+    num = function (n, w) { return nf[w - 1].format(n); };
+  } catch (e) { /* Latin digits */ }
   function fmt(ms) {
     var s = Math.max(0, Math.ceil(ms / 1000));
-    return Math.floor(s / 60) + ":" + ("0" + (s % 60)).slice(-2);
+    return num(Math.floor(s / 60), 1) + ":" + num(s % 60, 2);
   }
+  // The live line is seen, not heard; announce() speaks, through the
+  // page's one polite region, only what changes the visitor's plans.
+  var spoken = $("[data-announce]");
   function say(text) { if (live) live.textContent = text; }
+  function announce(text) { if (spoken && text) spoken.textContent = text; }
   function tick() {
     var left = due - Date.now();
     if (left <= 0) return check();
@@ -183,6 +196,7 @@
     try { renderAnnouncements(s.announcements); } catch (e) { /* keep polling */ }
     var box = $(".verdict");
     if (!box || !s.text) return;
+    if (box.getAttribute("data-state") !== s.verdict) announce(s.text.answer);
     box.setAttribute("data-state", s.verdict);
     var set = function (sel, text) { var el = box.querySelector(sel); if (el && text != null) el.textContent = text; };
     set(".answer", s.text.answer);
@@ -218,9 +232,11 @@
     if (d.method !== "GET") {
       // Never resend a form: say so, and offer the page itself (a GET).
       say(d.msgBackPost);
+      announce(d.msgBackPost);
       if (go) go.hidden = false;
     } else if (mayReload()) {
       say(d.msgBack);
+      announce(d.msgBack);
       setTimeout(function () { location.reload(); }, 800);
     } else {
       // Reloaded twice already: the verdict says it works; let the
