@@ -39,11 +39,25 @@ func noEnv(string) string { return "" }
 // public and admin base URLs once /healthz answers.
 func mustStartServer(tb testing.TB, args ...string) (public, admin string) {
 	tb.Helper()
+	s := startServer(tb, args...)
+	return s.public, s.admin
+}
+
+// testServer is a running `gatewatch serve` and what it logs.
+type testServer struct {
+	public, admin  string
+	stdout, stderr *lockedBuffer
+}
+
+// startServer is mustStartServer that also hands back the server's log.
+func startServer(tb testing.TB, args ...string) *testServer {
+	tb.Helper()
+	var public, admin string
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr lockedBuffer
+	stdout, stderr := new(lockedBuffer), new(lockedBuffer)
 	done := make(chan error, 1)
 	argv := append([]string{"gatewatch", "serve", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--data", tb.TempDir()}, args...)
-	go func() { done <- run(ctx, argv, noEnv, strings.NewReader(""), &stdout, &stderr) }()
+	go func() { done <- run(ctx, argv, noEnv, strings.NewReader(""), stdout, stderr) }()
 	tb.Cleanup(func() {
 		cancel()
 		select {
@@ -81,13 +95,13 @@ func mustStartServer(tb testing.TB, args ...string) (public, admin string) {
 		if resp, err := http.Get(admin + "/healthz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return public, admin
+				return &testServer{public: public, admin: admin, stdout: stdout, stderr: stderr}
 			}
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	tb.Fatal("/healthz never answered 200")
-	return
+	return nil
 }
 
 func TestServeDefault(t *testing.T) {

@@ -134,7 +134,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			OnError: func(err error) { logger.Warn("nginx error.log", "path", cfg.Nginx.ErrorLog, "err", err) }}
 		bg.Go(func() { f.Run(ctx, index.Add) })
 	}
-	bg.Go(func() { app.reloadOnHangup(ctx, load) })
+	reloads := app.watchHangup(load)
+	bg.Go(func() { reloads(ctx) })
 
 	servers := []*namedServer{{name: "public", addr: cfg.Server.Listen, handler: http.HandlerFunc(app.servePublic)}}
 	if cfg.Server.AdminListen != "" {
@@ -170,7 +171,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	cancel()
 	bg.Wait()
-	app.current.Load().stop()
+	app.current.Load().retireFor(nil)
 	if cerr := recorder.Close(sctx); cerr != nil {
 		logger.Warn("flush events", "err", cerr)
 	}
