@@ -213,6 +213,7 @@ func (a *app) reload(ctx context.Context, load func() (*config.Config, error)) {
 	for _, f := range restartOnly(old.cfg, cfg) {
 		a.logger.Warn("config reload: this setting changes only on restart", "key", f)
 	}
+	logLogins(a.logger, cfg)
 	g.start(ctx)
 	a.current.Store(g)
 	old.retireFor(g)

@@ -105,7 +105,12 @@ func startServer(tb testing.TB, args ...string) *testServer {
 }
 
 func TestServeDefault(t *testing.T) {
-	public, _ := mustStartServer(t)
+	s := startServer(t)
+	public := s.public
+	// Without a file the demo login exists, and the log says so.
+	if log := s.stderr.String(); !strings.Contains(log, "no config file: serving the embedded demo config") {
+		t.Errorf("log does not announce the demo login:\n%s", log)
+	}
 	req, _ := http.NewRequest("GET", public+"/cart", nil)
 	req.Header.Set("Accept", "text/html")
 	req.Header.Set("Accept-Language", "ja")
@@ -149,6 +154,19 @@ func TestCheckConfig(t *testing.T) {
 	err = run(context.Background(), []string{"gatewatch", "serve", "--config", bad}, noEnv, nil, &out, &errb)
 	if !errors.As(err, &ee) || ee.code != 2 || !strings.Contains(err.Error(), bad+":3:") {
 		t.Errorf("serve bad = %v; want exit 2 naming %s:3", err, bad)
+	}
+	// An empty file, or one without sites, is refused: it is not the demo.
+	empty := filepath.Join(dir, "empty.toml")
+	os.WriteFile(empty, nil, 0o644)
+	noSite := filepath.Join(dir, "nosite.toml")
+	os.WriteFile(noSite, []byte("[server]\nlisten = \"127.0.0.1:1\"\n"), 0o644)
+	for file, want := range map[string]string{empty: empty + ": the file is empty", noSite: noSite + ": site: at least one [[site]]",
+		filepath.Join(dir, "missing.toml"): filepath.Join(dir, "missing.toml") + ": open "} {
+		out.Reset()
+		err = run(context.Background(), []string{"gatewatch", "check-config", "--config", file}, noEnv, nil, &out, &errb)
+		if !errors.As(err, &ee) || ee.code != 2 || !strings.Contains(err.Error(), want) {
+			t.Errorf("check-config %s = %v (stdout %q); want exit 2 with %q", file, err, out.String(), want)
+		}
 	}
 	// A bad flag is a config problem too.
 	err = run(context.Background(), []string{"gatewatch", "serve", "--config", good, "--listen", "nope"}, noEnv, nil, &out, &errb)

@@ -176,3 +176,66 @@ func TestReloadEveryKind(t *testing.T) {
 	}
 	t.Logf("50 reloads, %d pages served meanwhile, 0 bad", pages.Load())
 }
+
+// TestReloadRefusesBadFiles: on SIGHUP an empty, cut-short, site-less or
+// unreadable file is refused, naming the file; the running config stays
+// and the demo login never appears.
+func TestReloadRefusesBadFiles(t *testing.T) {
+	hash, err := bcrypt.GenerateFromPassword([]byte("reload-test-password"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "gatewatch.toml")
+	good := reloadState{title: "Kept Shop", interval: 30, user: "staff", locale: "en"}.toml(string(hash))
+	if err := os.WriteFile(path, []byte(good), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, "--config", path)
+	if log := s.stderr.String(); strings.Contains(log, "demo") {
+		t.Errorf("a config file is not the demo; log:\n%s", log)
+	}
+	for i, tc := range []struct {
+		name  string
+		write func() error
+		want  string
+	}{
+		{"empty", func() error { return os.WriteFile(path, nil, 0o644) }, path + ": the file is empty"},
+		{"no site", func() error { return os.WriteFile(path, []byte("[server]\ndefault_locale = \"de\"\n"), 0o644) }, path + ": site: at least one [[site]]"},
+		{"truncated", func() error { return os.WriteFile(path, []byte(good[:strings.Index(good, "[[site]]")]), 0o644) }, path + ": site: at least one [[site]]"},
+		{"missing", func() error { return os.Remove(path) }, path + ": open "},
+		{"a directory", func() error { return os.Mkdir(path, 0o755) }, path + ": read "},
+	} {
+		if err := tc.write(); err != nil {
+			t.Fatal(err)
+		}
+		if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		waitLog(t, s, "config reload refused", i+1)
+		if log := s.stderr.String(); !strings.Contains(log, tc.want) {
+			t.Errorf("%s: refusal lacks %q; log:\n%s", tc.name, tc.want, log)
+		}
+		req, _ := http.NewRequest("GET", s.public+"/cart", nil)
+		req.Header.Set("Accept", "text/html")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(body), "Kept Shop") {
+			t.Errorf("%s: after the refused reload the page lost its brand", tc.name)
+		}
+		req, _ = http.NewRequest("GET", s.admin+"/metrics", nil)
+		req.SetBasicAuth("admin", "gatewatch")
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				t.Errorf("%s: the demo login admin/gatewatch signs in", tc.name)
+			}
+		}
+	}
+	if strings.Contains(s.stderr.String(), "config reloaded") {
+		t.Error("a bad file was reloaded")
+	}
+}

@@ -81,6 +81,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return configError(err)
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	logLogins(logger, cfg)
 	// GOMEMLIMIT, read by the runtime at start, wins over the config.
 	if n := cfg.Server.MemoryLimit.Bytes; n > 0 && getenv("GOMEMLIMIT") == "" {
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(n))
@@ -224,6 +225,18 @@ func (s *namedServer) serve(logger *slog.Logger) error {
 		return fmt.Errorf("%s listener: %w", s.name, err)
 	}
 	return nil
+}
+
+// logLogins says who can sign in when that is surprising: the demo user
+// of the embedded default (only ever when no file was given), or nobody.
+func logLogins(logger *slog.Logger, cfg *config.Config) {
+	switch {
+	case cfg.Source == config.DefaultSource && len(cfg.Admin.Users) > 0:
+		logger.Warn("no config file: serving the embedded demo config, whose admin user signs in with the password \"gatewatch\"; give --config FILE for real use",
+			"user", cfg.Admin.Users[0].Name)
+	case cfg.Server.AdminListen != "" && len(cfg.Admin.Users) == 0 && cfg.Admin.AuthHeader == "":
+		logger.Warn("no [[admin.user]] and no admin.auth_header: nobody can sign in to the admin pages", "source", cfg.Source)
+	}
 }
 
 // printBanner tells a new user where to look: the URLs actually bound

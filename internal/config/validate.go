@@ -114,7 +114,7 @@ func (c *Config) validate() []problem {
 	c.validateNotify(add)
 
 	if len(c.Sites) == 0 {
-		add("site", "at least one [[site]] is required")
+		add("site", "at least one [[site]] is required (is the file complete?)")
 	}
 	siteNames := map[string]bool{}
 	hostOwner := map[string]string{}
