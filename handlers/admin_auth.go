@@ -21,6 +21,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/gatewatch/gatewatch/internal/config"
+	"github.com/gatewatch/gatewatch/internal/safeurl"
 )
 
 // Session and form limits.
@@ -406,7 +407,7 @@ func retryAfter(wait time.Duration) string {
 // dashboard otherwise, so that the sign-in form cannot be turned into an
 // open redirect (//evil.example, /\evil.example, https://…).
 func safeNext(next string) string {
-	if next == "" || len(next) > maxURI || strings.ContainsAny(next, "\\\x00\r\n\t") || strings.HasPrefix(next, "//") {
+	if !safeurl.IsLocal(next) {
 		return adminHome
 	}
 	u, err := url.Parse(next)
