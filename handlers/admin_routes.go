@@ -97,11 +97,13 @@ const (
 // adminDeps is what the admin handlers share.
 type adminDeps struct {
 	AdminDeps
-	trust    Trust
-	sessions *sessionStore
-	limits   *loginLimits
-	verifier *passwordVerifier
-	csrfKey  []byte // signs the CSRF tokens of proxy-authenticated users
+	trust Trust
+	// realIPTrust decides whose X-Real-IP the sign-in limits believe.
+	realIPTrust Trust
+	sessions    *sessionStore
+	limits      *loginLimits
+	verifier    *passwordVerifier
+	csrfKey     []byte // signs the CSRF tokens of proxy-authenticated users
 }
 
 // NewAdminHandler returns the admin listener's handler:
@@ -118,7 +120,7 @@ type adminDeps struct {
 //	POST /admin/announcements/{id}/end     ends one (CSRF)
 //	GET  /admin/api/v1/...                 the same data as JSON; POST and DELETE
 //	                                       /admin/api/v1/announcements[/{id}] publish and end
-//	GET  /metrics                          Prometheus metrics
+//	GET  /metrics                          Prometheus metrics (also with admin.metrics_token)
 //
 // Pages without a session redirect to the sign-in form, keeping the link;
 // the API and /metrics answer 401 and also take HTTP Basic credentials of
@@ -140,12 +142,13 @@ func newAdminDeps(d AdminDeps) (*adminDeps, error) {
 		return nil, err
 	}
 	return &adminDeps{
-		AdminDeps: d,
-		trust:     NewTrust(d.Config.Server.TrustedProxies),
-		sessions:  newSessionStore(sessionTTL, maxSessions),
-		limits:    newLoginLimits(),
-		verifier:  v,
-		csrfKey:   randomBytes(32),
+		AdminDeps:   d,
+		trust:       NewTrust(d.Config.Server.TrustedProxies),
+		realIPTrust: NewTrust(d.Config.Admin.TrustedProxies),
+		sessions:    newSessionStore(sessionTTL, maxSessions),
+		limits:      newLoginLimits(),
+		verifier:    v,
+		csrfKey:     randomBytes(32),
 	}, nil
 }
 
@@ -161,9 +164,10 @@ type adminRoute struct {
 type authPolicy int
 
 const (
-	authNone authPolicy = iota // health, static assets, the sign-in form
-	authPage                   // signed in, or a redirect to the sign-in form
-	authAPI                    // signed in or HTTP Basic, or 401
+	authNone    authPolicy = iota // health, static assets, the sign-in form
+	authPage                      // signed in, or a redirect to the sign-in form
+	authAPI                       // signed in or HTTP Basic, or 401
+	authMetrics                   // authAPI, or admin.metrics_token as a bearer token
 )
 
 func newAdminRouter(d *adminDeps) *mux.Router {
@@ -191,7 +195,7 @@ func newAdminRouter(d *adminDeps) *mux.Router {
 		{adminAPIAnnounce, getHead, authAPI, handleAPIAnnouncements(d)},
 		{adminAPIAnnounce, []string{http.MethodPost}, authAPI, handleAPIAnnounce(d)},
 		{adminAPIAnnounce + "/{id:[0-9]+}", []string{http.MethodDelete}, authAPI, handleAPIEndAnnounce(d)},
-		{"/metrics", []string{http.MethodGet}, authAPI, promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})},
+		{"/metrics", []string{http.MethodGet}, authMetrics, promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})},
 	}
 	r := mux.NewRouter()
 	notAllowed := http.HandlerFunc(adminMethodNotAllowed)
@@ -221,6 +225,8 @@ func (d *adminDeps) guard(p authPolicy, h http.Handler) http.Handler {
 		return d.requirePage(h)
 	case authAPI:
 		return d.requireAPI(h)
+	case authMetrics:
+		return d.requireMetrics(h)
 	}
 	return h
 }

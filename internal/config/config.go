@@ -145,6 +145,13 @@ type Admin struct {
 	// AuthHeader, when set, names a header carrying the user name set by an
 	// authenticating proxy; believed only from trusted proxies.
 	AuthHeader string `toml:"auth_header"`
+	// TrustedProxies lists the peers (CIDR or IP) whose X-Real-IP the admin
+	// listener believes for its sign-in limits. Empty by default: a client
+	// that could set it would pick a fresh address for every guess.
+	TrustedProxies []string `toml:"trusted_proxies"`
+	// MetricsToken, when set, lets a scraper read /metrics with
+	// "Authorization: Bearer TOKEN", outside the sign-in limits.
+	MetricsToken string `toml:"metrics_token"`
 }
 
 // User is one admin login.

@@ -168,6 +168,9 @@ func TestLoadReportsFileAndLine(t *testing.T) {
 		{"negative event rows", "[store]\nretention = \"1h\"\nevent_rows_per_second = -1\n" + goodSite, []string{":3: store.event_rows_per_second: must not be negative"}},
 		{"event rows not a number", "[store]\nevent_rows_per_second = \"many\"\n" + goodSite, []string{":2: "}},
 		{"bad memory limit", "[server]\nlisten = \"127.0.0.1:1\"\nmemory_limit = \"lots\"\n" + goodSite, []string{":3: ", `"lots" is not a size`}},
+		{"short metrics token", goodSite + "[admin]\nmetrics_token = \"short\"\n", []string{":18: admin.metrics_token: must be 32 to 256 characters"}},
+		{"metrics token with a space", goodSite + "[admin]\nmetrics_token = \"0123456789abcdef 0123456789abcdef\"\n", []string{":18: admin.metrics_token: "}},
+		{"bad admin trusted proxy", goodSite + "[admin]\ntrusted_proxies = [\"lan\"]\n", []string{":18: admin.trusted_proxies[0]: \"lan\" is not an IP address"}},
 		{"negative memory limit", "[server]\nmemory_limit = \"-1MiB\"\n" + goodSite, []string{":2: ", "is not a size"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -136,6 +136,7 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 	set("GATEWATCH_DEFAULT_LOCALE", &c.Server.DefaultLocale)
 	set("GATEWATCH_STORE_DSN", &c.Store.DSN)
 	set("GATEWATCH_NGINX_ERROR_LOG", &c.Nginx.ErrorLog)
+	set("GATEWATCH_METRICS_TOKEN", &c.Admin.MetricsToken)
 	if v := getenv("GATEWATCH_TRUSTED_PROXIES"); v != "" {
 		c.Server.TrustedProxies = splitList(v)
 	}

@@ -26,6 +26,9 @@ var (
 	nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 	// Colors go into an inline style sheet: nothing but a hex color passes.
 	colorRE = regexp.MustCompile(`^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
+	// A bearer token: long enough that guessing it is hopeless, and
+	// nothing that needs quoting in a header or a TOML string.
+	tokenRE = regexp.MustCompile(`^[A-Za-z0-9._~+/=-]{32,256}$`)
 	hostRE  = regexp.MustCompile(`^(?:\*\.)?[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$|^\[[0-9a-f:.]+\]$`)
 )
 
@@ -195,6 +198,14 @@ func (c *Config) validate() []problem {
 		}
 	}
 
+	for i, p := range c.Admin.TrustedProxies {
+		if _, err := ParsePrefix(p); err != nil {
+			add(fmt.Sprintf("admin.trusted_proxies[%d]", i), "%q is not an IP address or CIDR range", p)
+		}
+	}
+	if t := c.Admin.MetricsToken; t != "" && !tokenRE.MatchString(t) {
+		add("admin.metrics_token", "must be 32 to 256 characters of letters, digits and -._~+/= (make one with `openssl rand -hex 32`)")
+	}
 	users := map[string]bool{}
 	for i, u := range c.Admin.Users {
 		k := fmt.Sprintf("admin.user[%d]", i)
