@@ -62,6 +62,14 @@ type AdminDeps struct {
 	Clock    Clock
 	Logger   *slog.Logger
 	Notify   NotifyStats
+	// Ready answers /readyz; nil checks the Store alone.
+	Ready Readiness
+}
+
+// Readiness says whether this instance should get traffic: nil, or why
+// not. It logs the changes itself, once each, not per request.
+type Readiness interface {
+	Check(ctx context.Context) error
 }
 
 func (d AdminDeps) check() error {
@@ -140,6 +148,9 @@ func newAdminDeps(d AdminDeps) (*adminDeps, error) {
 	v, err := newPasswordVerifier(d.Config.Admin.Users)
 	if err != nil {
 		return nil, err
+	}
+	if d.Ready == nil {
+		d.Ready = incident.NewHealth(d.Store, d.Logger)
 	}
 	return &adminDeps{
 		AdminDeps:   d,
@@ -245,8 +256,10 @@ func adminMethodNotAllowed(w http.ResponseWriter, r *http.Request) {
 // check must get an answer even when the database hangs.
 const readyTimeout = 2 * time.Second
 
-// handleReadyz serves GET /readyz: 200 when the store answers, 503
-// otherwise. The error goes to the log, not to the unauthenticated client.
+// handleReadyz serves GET /readyz: 200 when Ready says so, 503
+// otherwise (the store does not answer, its file is gone or read-only,
+// writes fail, the instance drains). Why goes to the log, once per
+// change, not to the unauthenticated client.
 func handleReadyz(d *adminDeps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
@@ -254,10 +267,9 @@ func handleReadyz(d *adminDeps) http.Handler {
 		h := w.Header()
 		h.Set("Content-Type", "text/plain; charset=utf-8")
 		h.Set("Cache-Control", "no-store")
-		if err := d.Store.Ping(ctx); err != nil {
-			d.Logger.Warn("readyz: store ping failed", "err", err)
+		if err := d.Ready.Check(ctx); err != nil {
 			w.WriteHeader(http.StatusServiceUnavailable)
-			w.Write([]byte("store unavailable\n"))
+			w.Write([]byte("not ready\n"))
 			return
 		}
 		w.Write([]byte("ok\n"))

@@ -96,7 +96,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer store.Close()
 	index := nginxlog.NewIndex(0)
-	recorder := incident.NewRecorder(evidenceWriter{next: store, index: index},
+	health := incident.NewHealth(store, logger)
+	recorder := incident.NewRecorder(evidenceWriter{next: health.Writer(store), index: index},
 		incident.RecorderOptions{RowsPerSecond: cfg.Store.EventRowsPerSecond, Logger: logger})
 
 	reg := prometheus.NewRegistry()
@@ -107,7 +108,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	app := &app{store: store, index: index, recorder: recorder, reg: reg, metrics: handlers.NewMetrics(reg), logger: logger,
-		board: announce.NewBoard(store, time.Now, logger), notifier: notifier}
+		board: announce.NewBoard(store, time.Now, logger), notifier: notifier, ready: health}
 	gen, err := app.build(cfg, nil)
 	if err != nil {
 		return err
