@@ -39,6 +39,7 @@ type app struct {
 	board    *announce.Board
 	notifier *notify.Notifier
 	ready    handlers.Readiness
+	draining atomic.Bool
 
 	current  atomic.Pointer[generation]
 	reloadMu sync.Mutex

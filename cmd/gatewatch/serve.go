@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -108,7 +109,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	app := &app{store: store, index: index, recorder: recorder, reg: reg, metrics: handlers.NewMetrics(reg), logger: logger,
-		board: announce.NewBoard(store, time.Now, logger), notifier: notifier, ready: health}
+		board: announce.NewBoard(store, time.Now, logger), notifier: notifier}
+	app.ready = drainGate{draining: &app.draining, next: health}
 	gen, err := app.build(cfg, nil)
 	if err != nil {
 		return err
@@ -136,6 +138,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			OnError: func(err error) { logger.Warn("nginx error.log", "path", cfg.Nginx.ErrorLog, "err", err) }}
 		bg.Go(func() { f.Run(ctx, index.Add) })
 	}
+	terminated := watchTerm()
+	defer signal.Stop(terminated)
 	reloads := app.watchHangup(load)
 	bg.Go(func() { reloads(ctx) })
 
@@ -159,6 +163,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	select {
 	case <-ctx.Done():
+	case <-terminated:
+		app.drain(ctx, servers)
 	case err = <-errc:
 		logger.Error("listener failed", "err", err)
 	}

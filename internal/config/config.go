@@ -55,6 +55,10 @@ type Server struct {
 	// wins when set): the collector works harder as the heap nears it, so
 	// that a storm of requests does not grow the process. 0 means none.
 	MemoryLimit Size `toml:"memory_limit"`
+	// Drain is how long gatewatch keeps serving after SIGTERM with /readyz
+	// failing, so that load balancers move traffic away before the
+	// listeners close. 0 closes them at once.
+	Drain Duration `toml:"drain"`
 }
 
 // Store configures where events and incidents are kept.

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"golang.org/x/text/language"
 )
@@ -63,6 +64,9 @@ func (c *Config) validate() []problem {
 		if _, err := ParsePrefix(p); err != nil {
 			add(fmt.Sprintf("server.trusted_proxies[%d]", i), "%q is not an IP address or CIDR range", p)
 		}
+	}
+	if d := c.Server.Drain.Duration; d < 0 || d > 5*time.Minute {
+		add("server.drain", "must be between 0 and 5m")
 	}
 	if c.Server.DataDir == "" {
 		add("server.data_dir", "must not be empty")
