@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -21,18 +20,7 @@ func TestDrainOnSIGTERM(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := startServer(t, "--config", path)
-	get := func(url string) (int, string, error) {
-		req, _ := http.NewRequest("GET", url, nil)
-		req.Header.Set("Accept", "text/html")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return 0, "", err
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b), err
-	}
-	if code, _, _ := get(s.admin + "/readyz"); code != 200 {
+	if code, _, _ := get(s.admin+"/readyz", nil); code != 200 {
 		t.Fatalf("/readyz before SIGTERM = %d; want 200", code)
 	}
 	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
@@ -40,13 +28,13 @@ func TestDrainOnSIGTERM(t *testing.T) {
 	}
 	signalled := time.Now()
 	waitLog(t, s, "SIGTERM: draining", 1)
-	if code, _, err := get(s.admin + "/readyz"); code != http.StatusServiceUnavailable {
+	if code, _, err := get(s.admin+"/readyz", nil); code != http.StatusServiceUnavailable {
 		t.Errorf("/readyz while draining = %d, %v; want 503", code, err)
 	}
 	// Pages are served until the drain is over, then refused.
 	var served int
 	for {
-		code, body, err := get(s.public + "/cart")
+		code, body, err := get(s.public+"/cart", nil)
 		if err != nil {
 			break
 		}

@@ -38,6 +38,24 @@ func (s reloadState) toml(hash string) string {
 	return b.String()
 }
 
+// get asks for url as a browser on shop.test, with Basic credentials
+// when auth is set, and returns the status and body.
+func get(url string, auth *[2]string) (int, string, error) {
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Host = "shop.test"
+	req.Header.Set("Accept", "text/html")
+	if auth != nil {
+		req.SetBasicAuth(auth[0], auth[1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}
+
 // waitLog waits until the server has logged want n times.
 func waitLog(t *testing.T, s *testServer, want string, n int) {
 	t.Helper()
@@ -71,22 +89,6 @@ func TestReloadEveryKind(t *testing.T) {
 	}
 	write()
 	s := startServer(t, "--config", path)
-
-	get := func(url string, auth *[2]string) (int, string, error) {
-		req, _ := http.NewRequest("GET", url, nil)
-		req.Host = "shop.test"
-		req.Header.Set("Accept", "text/html")
-		if auth != nil {
-			req.SetBasicAuth(auth[0], auth[1])
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return 0, "", err
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b), err
-	}
 
 	var stop atomic.Bool
 	var pages, bad atomic.Int64
@@ -215,24 +217,11 @@ func TestReloadRefusesBadFiles(t *testing.T) {
 		if log := s.stderr.String(); !strings.Contains(log, tc.want) {
 			t.Errorf("%s: refusal lacks %q; log:\n%s", tc.name, tc.want, log)
 		}
-		req, _ := http.NewRequest("GET", s.public+"/cart", nil)
-		req.Header.Set("Accept", "text/html")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
+		if _, body, err := get(s.public+"/cart", nil); err != nil || !strings.Contains(body, "Kept Shop") {
+			t.Errorf("%s: after the refused reload the page lost its brand (%v)", tc.name, err)
 		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if !strings.Contains(string(body), "Kept Shop") {
-			t.Errorf("%s: after the refused reload the page lost its brand", tc.name)
-		}
-		req, _ = http.NewRequest("GET", s.admin+"/metrics", nil)
-		req.SetBasicAuth("admin", "gatewatch")
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				t.Errorf("%s: the demo login admin/gatewatch signs in", tc.name)
-			}
+		if code, _, _ := get(s.admin+"/metrics", &[2]string{"admin", "gatewatch"}); code == 200 {
+			t.Errorf("%s: the demo login admin/gatewatch signs in", tc.name)
 		}
 	}
 	if strings.Contains(s.stderr.String(), "config reloaded") {
