@@ -13,7 +13,8 @@ import (
 // TestRollingRestartBehindNginx: two gatewatch instances in one nginx
 // upstream (nginx.pass names it; proxy_next_upstream error timeout),
 // visitors hitting a dead origin all along, and each instance in turn
-// stopped with SIGTERM and started again on its port. Every visitor gets
+// stopped with SIGTERM and started again on its port, the next one once
+// nginx sends visitors to the restarted one again. Every visitor gets
 // gatewatch's branded page: the one draining serves on while nginx still
 // sends to it, and once its listener closes nginx's next try goes to the
 // other.
@@ -69,6 +70,15 @@ func TestRollingRestartBehindNginx(t *testing.T) {
 			}
 			gws[i] = start(i)
 			waitReadyz(t, gws[i], "restarted", http.StatusOK, 20*time.Second)
+			// As an operator would: the next instance goes only once nginx
+			// sends visitors to this one again (its fail_timeout is over).
+			deadline := time.Now().Add(20 * time.Second)
+			for metrics(t, gws[i])["gatewatch_events_recorded_total"] == 0 {
+				if time.Now().After(deadline) {
+					t.Fatalf("run %d: nginx sent no visitor to the restarted instance %d within 20 s", run, i)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
 			restarts++
 			t.Logf("run %d: instance %d stopped and ready again %v after SIGTERM", run, i, time.Since(signalled).Round(time.Millisecond))
 		}
