@@ -227,7 +227,7 @@ type nginxParams struct {
 	HangPort, FlakyPort      int
 	// Extra is more of the server block: a test's own locations.
 	Extra string
-	// HTTPExtra is more of the http block: a test's own upstreams.
+	// HTTPExtra is more of the http block, such as an upstream.
 	HTTPExtra string
 }
 
