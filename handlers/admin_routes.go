@@ -150,7 +150,7 @@ func newAdminDeps(d AdminDeps) (*adminDeps, error) {
 		return nil, err
 	}
 	if d.Ready == nil {
-		d.Ready = incident.NewHealth(d.Store, d.Logger)
+		d.Ready = incident.NewHealth(d.Store, d.Logger, d.Clock.Now)
 	}
 	return &adminDeps{
 		AdminDeps:   d,

@@ -97,7 +97,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer store.Close()
 	index := nginxlog.NewIndex(0)
-	health := incident.NewHealth(store, logger)
+	health := incident.NewHealth(store, logger, time.Now)
 	recorder := incident.NewRecorder(evidenceWriter{next: health.Writer(store), index: index},
 		incident.RecorderOptions{RowsPerSecond: cfg.Store.EventRowsPerSecond, Logger: logger})
 

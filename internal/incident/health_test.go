@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatewatch/gatewatch/internal/incident"
 )
@@ -25,7 +26,8 @@ func (w *healthFakeWriter) AddEvents(context.Context, []incident.Event) error { 
 func TestHealth(t *testing.T) {
 	var log bytes.Buffer
 	p, w := &healthFakePinger{}, &healthFakeWriter{}
-	h := incident.NewHealth(p, slog.New(slog.NewTextHandler(&log, nil)))
+	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	h := incident.NewHealth(p, slog.New(slog.NewTextHandler(&log, nil)), func() time.Time { return now })
 	ew := h.Writer(w)
 	ctx := context.Background()
 	check := func(wantReady bool) {
@@ -51,13 +53,20 @@ func TestHealth(t *testing.T) {
 	w.err = context.Canceled
 	ew.AddEvents(ctx, nil)
 	check(true)
+	// A failed write with none after it counts for WriteFailureMemory:
+	// out of rotation, no visitor would come to prove the store back.
+	w.err = errors.New("read-only file system")
+	ew.AddEvents(ctx, nil)
+	check(false)
+	now = now.Add(incident.WriteFailureMemory)
+	check(true)
 
 	got := log.String()
-	if n := strings.Count(got, "store not ready"); n != 2 {
-		t.Errorf("logged 'not ready' %d times; want 2 (once per change):\n%s", n, got)
+	if n := strings.Count(got, "store not ready"); n != 3 {
+		t.Errorf("logged 'not ready' %d times; want 3 (once per change):\n%s", n, got)
 	}
-	if n := strings.Count(got, "store ready again"); n != 2 {
-		t.Errorf("logged 'ready again' %d times; want 2:\n%s", n, got)
+	if n := strings.Count(got, "store ready again"); n != 3 {
+		t.Errorf("logged 'ready again' %d times; want 3:\n%s", n, got)
 	}
 	if !strings.Contains(got, "disk I/O error") || !strings.Contains(got, "database file gone") {
 		t.Errorf("log does not say why:\n%s", got)
