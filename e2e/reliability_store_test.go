@@ -130,6 +130,7 @@ func faultPhases(t *testing.T, gw *gatewatch, s incident.Store, f storeFault) {
 		t.Errorf("%s: pages slowed down while the store was down: %.0f/s against %.0f/s", f.name, slow.rate(), base.rate())
 	}
 	time.Sleep(f.lasts)
+	storeNotReady(t, gw, f.name, logFrom, 3)
 	m1 := metrics(t, gw)
 	failed := m1["gatewatch_events_failed_total"] - m0["gatewatch_events_failed_total"]
 	dropped := m1["gatewatch_events_dropped_total"] - m0["gatewatch_events_dropped_total"]
@@ -156,6 +157,10 @@ func faultPhases(t *testing.T, gw *gatewatch, s incident.Store, f storeFault) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%s: no event stored within a minute of the repair\n%s", f.name, tail(gw.out.String()[logFrom:], 2048))
 		}
+	}
+	waitReadyz(t, gw, f.name+" repaired", http.StatusOK, 20*time.Second)
+	if !strings.Contains(gw.out.String()[logFrom:], "store ready again") {
+		t.Errorf("%s: the log does not say the store is ready again", f.name)
 	}
 	// Events sent during the fault are dropped, or, when the store only
 	// hung and they waited in the queue, written late.

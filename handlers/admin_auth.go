@@ -21,6 +21,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/gatewatch/gatewatch/internal/config"
+	"github.com/gatewatch/gatewatch/internal/safeurl"
 )
 
 // Session and form limits.
@@ -306,6 +307,26 @@ func (d *adminDeps) requireAPI(next http.Handler) http.Handler {
 	})
 }
 
+// requireMetrics lets a scraper presenting admin.metrics_token as a
+// bearer token through, outside the sign-in limits; anything else is
+// requireAPI's business.
+func (d *adminDeps) requireMetrics(next http.Handler) http.Handler {
+	api := d.requireAPI(next)
+	token := d.Config.Admin.MetricsToken
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && token != "" {
+			if !tokensEqual(got, token) {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="gatewatch metrics"`)
+				writeAPIError(w, r, http.StatusUnauthorized, "wrong metrics token")
+				return
+			}
+			next.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
+}
+
 // requireCSRF rejects a POST whose form lacks the principal's CSRF token.
 // It runs after requirePage, which put the principal in the context.
 func (d *adminDeps) requireCSRF(next http.Handler) http.Handler {
@@ -360,10 +381,12 @@ func (d *adminDeps) cookie(r *http.Request, name, value, path string, maxAge tim
 }
 
 // clientKey is the rate-limit key of the client: its address, or for IPv6
-// its /64, which one host can fill with addresses at will.
+// its /64, which one host can fill with addresses at will. X-Real-IP
+// counts only from admin.trusted_proxies: the public listener's proxies
+// are not the admin's, and a client that set it would choose its key.
 func (d *adminDeps) clientKey(r *http.Request) string {
 	ip, ok := peerIP(r.RemoteAddr)
-	if ok && d.trust.Trusted(r.RemoteAddr) {
+	if ok && d.realIPTrust.Trusted(r.RemoteAddr) {
 		if fwd, err := netip.ParseAddr(strings.TrimSpace(r.Header.Get("X-Real-IP"))); err == nil {
 			ip = fwd.Unmap()
 		}
@@ -406,7 +429,7 @@ func retryAfter(wait time.Duration) string {
 // dashboard otherwise, so that the sign-in form cannot be turned into an
 // open redirect (//evil.example, /\evil.example, https://…).
 func safeNext(next string) string {
-	if next == "" || len(next) > maxURI || strings.ContainsAny(next, "\\\x00\r\n\t") || strings.HasPrefix(next, "//") {
+	if !safeurl.IsLocal(next) {
 		return adminHome
 	}
 	u, err := url.Parse(next)

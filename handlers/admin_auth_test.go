@@ -2,7 +2,9 @@ package handlers_test
 
 import (
 	"crypto/tls"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -230,20 +232,26 @@ func (e *adminEnv) sessionToken(tb testing.TB) string {
 	return tok
 }
 
+// The sign-in limits' bursts: per address, and per user at one address.
+const (
+	ipBurst   = 10
+	userBurst = 5
+)
+
 func TestAdminLoginRateLimits(t *testing.T) {
-	t.Run("per user", func(t *testing.T) {
+	t.Run("per user and address", func(t *testing.T) {
 		e := mustAdmin(t)
-		addrs := []string{"192.0.2.1:1", "192.0.2.2:1", "192.0.2.3:1", "192.0.2.4:1", "192.0.2.5:1"}
-		for i, a := range addrs {
-			if w := e.postLogin(t, a, adminUser, "guess"+strconv.Itoa(i), ""); w.Code != http.StatusUnauthorized {
+		const guesser = "192.0.2.66:1"
+		for i := range userBurst {
+			if w := e.postLogin(t, guesser, adminUser, "guess"+strconv.Itoa(i), ""); w.Code != http.StatusUnauthorized {
 				t.Fatalf("wrong password #%d = %d; want 401", i+1, w.Code)
 			}
 		}
-		// From a fresh address, with the right password: the account is
-		// being guessed at, so it waits too.
-		w := e.postLogin(t, "198.51.100.7:1", adminUser, adminPassword, "")
+		// From the same address, even with the right password: that name is
+		// being guessed at from there, so it waits.
+		w := e.postLogin(t, guesser, adminUser, adminPassword, "")
 		if w.Code != http.StatusTooManyRequests {
-			t.Fatalf("sign-in after 5 failures = %d; want 429", w.Code)
+			t.Fatalf("sign-in after 5 failures from the same address = %d; want 429", w.Code)
 		}
 		if ra, err := strconv.Atoi(w.Header().Get("Retry-After")); err != nil || ra < 1 {
 			t.Errorf("Retry-After = %q; want seconds", w.Header().Get("Retry-After"))
@@ -255,12 +263,33 @@ func TestAdminLoginRateLimits(t *testing.T) {
 			t.Errorf("rate-limit message = %q; want it to say when to try again", got)
 		}
 		// Case variants share the name's limit.
-		if w := e.postLogin(t, "198.51.100.8:1", "ADMIN", "x", ""); w.Code != http.StatusTooManyRequests {
+		if w := e.postLogin(t, guesser, "ADMIN", "x", ""); w.Code != http.StatusTooManyRequests {
 			t.Errorf("sign-in as ADMIN after 5 failures as admin = %d; want 429", w.Code)
 		}
+		// The owner, elsewhere, is not locked out by the guessing.
+		if w := e.postLogin(t, staffAddr, adminUser, adminPassword, ""); w.Code != http.StatusSeeOther {
+			t.Errorf("the owner's sign-in from another address = %d; want 303", w.Code)
+		}
 		e.clock.Advance(time.Minute)
-		if w := e.postLogin(t, "198.51.100.7:1", adminUser, adminPassword, ""); w.Code != http.StatusSeeOther {
+		if w := e.postLogin(t, guesser, adminUser, adminPassword, ""); w.Code != http.StatusSeeOther {
 			t.Errorf("sign-in a minute later = %d; want 303", w.Code)
+		}
+	})
+	t.Run("no wall per user", func(t *testing.T) {
+		e := mustAdmin(t)
+		// Five wrong passwords a minute from ever new addresses, for five
+		// minutes: the real admin still signs in, every time.
+		for minute := range 5 {
+			for i := range 5 {
+				addr := fmt.Sprintf("198.51.100.%d:1", minute*5+i+1)
+				if w := e.postLogin(t, addr, adminUser, "guess", ""); w.Code != http.StatusUnauthorized {
+					t.Fatalf("guess %d.%d = %d; want 401", minute, i, w.Code)
+				}
+			}
+			if w := e.postLogin(t, staffAddr, adminUser, adminPassword, ""); w.Code != http.StatusSeeOther {
+				t.Fatalf("minute %d: the owner's sign-in = %d; want 303", minute, w.Code)
+			}
+			e.clock.Advance(time.Minute)
 		}
 	})
 	t.Run("per address", func(t *testing.T) {
@@ -294,17 +323,85 @@ func TestAdminLoginRateLimits(t *testing.T) {
 		for i := range 5 {
 			r := adminReq(http.MethodGet, "/admin/api/v1/sites", nil)
 			r.SetBasicAuth(adminUser, "guess"+strconv.Itoa(i))
-			r.RemoteAddr = "192.0.2." + strconv.Itoa(i+1) + ":1"
+			r.RemoteAddr = "192.0.2.66:1"
 			if w := e.do(r); w.Code != http.StatusUnauthorized {
 				t.Fatalf("API with wrong password #%d = %d; want 401", i+1, w.Code)
 			}
 		}
 		r := adminReq(http.MethodGet, "/admin/api/v1/sites", nil)
 		r.SetBasicAuth(adminUser, adminPassword)
+		r.RemoteAddr = "192.0.2.66:1"
 		if w := e.do(r); w.Code != http.StatusTooManyRequests {
-			t.Errorf("API after 5 wrong passwords = %d; want 429", w.Code)
+			t.Errorf("API after 5 wrong passwords from that address = %d; want 429", w.Code)
+		}
+		// The scraper at its own address goes on.
+		r = adminReq(http.MethodGet, "/metrics", nil)
+		r.SetBasicAuth(adminUser, adminPassword)
+		if w := e.do(r); w.Code != http.StatusOK {
+			t.Errorf("/metrics with Basic auth from another address = %d; want 200", w.Code)
 		}
 	})
+	t.Run("X-Real-IP only from admin.trusted_proxies", func(t *testing.T) {
+		for _, tc := range []struct {
+			name    string
+			trusted []string
+			want    int // the 11th attempt, from one peer rotating X-Real-IP
+		}{
+			{"default: nobody", nil, http.StatusTooManyRequests},
+			{"the admin's proxy", []string{"127.0.0.1/32"}, http.StatusUnauthorized},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				e := mustAdmin(t, func(c *config.Config) { c.Admin.TrustedProxies = tc.trusted })
+				var w *httptest.ResponseRecorder
+				for i := range ipBurst + 1 {
+					r := adminReq(http.MethodGet, "/admin/api/v1/sites", nil)
+					r.RemoteAddr = proxyAddr // trusted by server.trusted_proxies
+					r.Header.Set("X-Real-IP", fmt.Sprintf("203.0.113.%d", i+1))
+					r.SetBasicAuth(fmt.Sprintf("user%d", i), "x")
+					w = e.do(r)
+				}
+				if w.Code != tc.want {
+					t.Errorf("attempt %d rotating X-Real-IP = %d; want %d", ipBurst+1, w.Code, tc.want)
+				}
+			})
+		}
+	})
+}
+
+func TestMetricsToken(t *testing.T) {
+	const token = "0123456789abcdef0123456789abcdef"
+	e := mustAdmin(t, func(c *config.Config) { c.Admin.MetricsToken = token })
+	scrape := func(auth string) int {
+		r := adminReq(http.MethodGet, "/metrics", nil)
+		r.RemoteAddr = "192.0.2.66:1"
+		if auth != "" {
+			r.Header.Set("Authorization", auth)
+		}
+		return e.do(r).Code
+	}
+	// Someone guesses at admin from the scraper's address until it is slowed.
+	for range ipBurst + 1 {
+		r := adminReq(http.MethodGet, "/admin/api/v1/sites", nil)
+		r.RemoteAddr = "192.0.2.66:1"
+		r.SetBasicAuth(adminUser, "guess")
+		e.do(r)
+	}
+	for i := range 20 {
+		if code := scrape("Bearer " + token); code != http.StatusOK {
+			t.Fatalf("scrape %d with the token = %d; want 200, whatever the sign-in limits", i+1, code)
+		}
+	}
+	for _, auth := range []string{"", "Bearer wrong", "Bearer " + token[:31], "bearer " + token} {
+		if code := scrape(auth); code == http.StatusOK {
+			t.Errorf("/metrics with Authorization %q = 200; want a refusal", auth)
+		}
+	}
+	// The token opens /metrics only.
+	r := adminReq(http.MethodGet, "/admin/api/v1/sites", nil)
+	r.Header.Set("Authorization", "Bearer "+token)
+	if w := e.do(r); w.Code != http.StatusUnauthorized {
+		t.Errorf("API with the metrics token = %d; want 401", w.Code)
+	}
 }
 
 func TestAdminSessionCookie(t *testing.T) {

@@ -8,10 +8,13 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Sign-in limits. A client address gets a few more tries than a user name
-// because staff behind one NAT share an address; a user name gets few, since
-// guessing one account's password is the attack. After the burst, one
-// attempt per interval: a password list takes years, a typo costs seconds.
+// Sign-in limits. A client address gets a few more tries than one user
+// name from that address because staff behind one NAT share an address;
+// a (user, address) pair gets few, since guessing one account's password
+// is the attack. After the burst, one attempt per interval: a password
+// list takes years, a typo costs seconds. There is no wall per user name
+// alone: whoever guesses at "admin" from elsewhere must not lock the real
+// admin, or a scraper signing in as admin, out.
 const (
 	ipBurst     = 10
 	ipEvery     = 6 * time.Second
@@ -20,7 +23,8 @@ const (
 	maxLimiters = 10000
 )
 
-// loginLimits slows password guessing per client address and per user name.
+// loginLimits slows password guessing per client address and per user
+// name at that address.
 type loginLimits struct {
 	ip, user *limiterSet
 }
@@ -38,7 +42,7 @@ type reservation struct {
 	at time.Time // when they were taken
 }
 
-// reserve takes one token from the client's and the user's limiter. When
+// reserve takes one token from the client's and the (user, client) pair's limiter. When
 // either has none, it takes nothing and returns how long to wait.
 func (l *loginLimits) reserve(client, user string, now time.Time) (reservation, time.Duration) {
 	// Case variants and padding of a name share its limiter, so that
@@ -46,7 +50,7 @@ func (l *loginLimits) reserve(client, user string, now time.Time) (reservation, 
 	user = strings.ToLower(strings.TrimSpace(clip(user, maxUserName)))
 	res := reservation{at: now, rs: []*rate.Reservation{
 		l.ip.get(client, now).ReserveN(now, 1),
-		l.user.get(user, now).ReserveN(now, 1),
+		l.user.get(user+"\x00"+client, now).ReserveN(now, 1),
 	}}
 	var wait time.Duration
 	for _, r := range res.rs {

@@ -62,6 +62,14 @@ type AdminDeps struct {
 	Clock    Clock
 	Logger   *slog.Logger
 	Notify   NotifyStats
+	// Ready answers /readyz; nil checks the Store alone.
+	Ready Readiness
+}
+
+// Readiness says whether this instance should get traffic: nil, or why
+// not. It logs the changes itself, once each, not per request.
+type Readiness interface {
+	Check(ctx context.Context) error
 }
 
 func (d AdminDeps) check() error {
@@ -97,11 +105,13 @@ const (
 // adminDeps is what the admin handlers share.
 type adminDeps struct {
 	AdminDeps
-	trust    Trust
-	sessions *sessionStore
-	limits   *loginLimits
-	verifier *passwordVerifier
-	csrfKey  []byte // signs the CSRF tokens of proxy-authenticated users
+	trust Trust
+	// realIPTrust decides whose X-Real-IP the sign-in limits believe.
+	realIPTrust Trust
+	sessions    *sessionStore
+	limits      *loginLimits
+	verifier    *passwordVerifier
+	csrfKey     []byte // signs the CSRF tokens of proxy-authenticated users
 }
 
 // NewAdminHandler returns the admin listener's handler:
@@ -118,7 +128,7 @@ type adminDeps struct {
 //	POST /admin/announcements/{id}/end     ends one (CSRF)
 //	GET  /admin/api/v1/...                 the same data as JSON; POST and DELETE
 //	                                       /admin/api/v1/announcements[/{id}] publish and end
-//	GET  /metrics                          Prometheus metrics
+//	GET  /metrics                          Prometheus metrics (also with admin.metrics_token)
 //
 // Pages without a session redirect to the sign-in form, keeping the link;
 // the API and /metrics answer 401 and also take HTTP Basic credentials of
@@ -139,13 +149,17 @@ func newAdminDeps(d AdminDeps) (*adminDeps, error) {
 	if err != nil {
 		return nil, err
 	}
+	if d.Ready == nil {
+		d.Ready = incident.NewHealth(d.Store, d.Logger, d.Clock.Now)
+	}
 	return &adminDeps{
-		AdminDeps: d,
-		trust:     NewTrust(d.Config.Server.TrustedProxies),
-		sessions:  newSessionStore(sessionTTL, maxSessions),
-		limits:    newLoginLimits(),
-		verifier:  v,
-		csrfKey:   randomBytes(32),
+		AdminDeps:   d,
+		trust:       NewTrust(d.Config.Server.TrustedProxies),
+		realIPTrust: NewTrust(d.Config.Admin.TrustedProxies),
+		sessions:    newSessionStore(sessionTTL, maxSessions),
+		limits:      newLoginLimits(),
+		verifier:    v,
+		csrfKey:     randomBytes(32),
 	}, nil
 }
 
@@ -161,9 +175,10 @@ type adminRoute struct {
 type authPolicy int
 
 const (
-	authNone authPolicy = iota // health, static assets, the sign-in form
-	authPage                   // signed in, or a redirect to the sign-in form
-	authAPI                    // signed in or HTTP Basic, or 401
+	authNone    authPolicy = iota // health, static assets, the sign-in form
+	authPage                      // signed in, or a redirect to the sign-in form
+	authAPI                       // signed in or HTTP Basic, or 401
+	authMetrics                   // authAPI, or admin.metrics_token as a bearer token
 )
 
 func newAdminRouter(d *adminDeps) *mux.Router {
@@ -191,7 +206,7 @@ func newAdminRouter(d *adminDeps) *mux.Router {
 		{adminAPIAnnounce, getHead, authAPI, handleAPIAnnouncements(d)},
 		{adminAPIAnnounce, []string{http.MethodPost}, authAPI, handleAPIAnnounce(d)},
 		{adminAPIAnnounce + "/{id:[0-9]+}", []string{http.MethodDelete}, authAPI, handleAPIEndAnnounce(d)},
-		{"/metrics", []string{http.MethodGet}, authAPI, promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})},
+		{"/metrics", []string{http.MethodGet}, authMetrics, promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})},
 	}
 	r := mux.NewRouter()
 	notAllowed := http.HandlerFunc(adminMethodNotAllowed)
@@ -221,6 +236,8 @@ func (d *adminDeps) guard(p authPolicy, h http.Handler) http.Handler {
 		return d.requirePage(h)
 	case authAPI:
 		return d.requireAPI(h)
+	case authMetrics:
+		return d.requireMetrics(h)
 	}
 	return h
 }
@@ -239,8 +256,10 @@ func adminMethodNotAllowed(w http.ResponseWriter, r *http.Request) {
 // check must get an answer even when the database hangs.
 const readyTimeout = 2 * time.Second
 
-// handleReadyz serves GET /readyz: 200 when the store answers, 503
-// otherwise. The error goes to the log, not to the unauthenticated client.
+// handleReadyz serves GET /readyz: 200 when Ready says so, 503
+// otherwise (the store does not answer, its file is gone or read-only,
+// writes fail, the instance drains). Why goes to the log, once per
+// change, not to the unauthenticated client.
 func handleReadyz(d *adminDeps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
@@ -248,10 +267,9 @@ func handleReadyz(d *adminDeps) http.Handler {
 		h := w.Header()
 		h.Set("Content-Type", "text/plain; charset=utf-8")
 		h.Set("Cache-Control", "no-store")
-		if err := d.Store.Ping(ctx); err != nil {
-			d.Logger.Warn("readyz: store ping failed", "err", err)
+		if err := d.Ready.Check(ctx); err != nil {
 			w.WriteHeader(http.StatusServiceUnavailable)
-			w.Write([]byte("store unavailable\n"))
+			w.Write([]byte("not ready\n"))
 			return
 		}
 		w.Write([]byte("ok\n"))

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/gatewatch/gatewatch/internal/safeurl"
 )
 
 // handleClearSiteData serves POST /_gatewatch/clear-site-data: it asks the
@@ -32,11 +34,7 @@ func handleClearSiteData(d *publicDeps) http.Handler {
 		// A form posted without scripts navigates here: send the visitor
 		// back to where they were. A script's fetch just needs the header.
 		if r.Header.Get("Sec-Fetch-Mode") == "navigate" || r.Header.Get("Sec-Fetch-Mode") == "" && r.PostForm.Get("back") != "" {
-			back := r.PostForm.Get("back")
-			if !validURI(back) {
-				back = "/"
-			}
-			http.Redirect(w, r, back, http.StatusSeeOther)
+			http.Redirect(w, r, safeurl.Local(r.PostForm.Get("back"), "/"), http.StatusSeeOther)
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)

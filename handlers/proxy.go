@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/gatewatch/gatewatch/internal/config"
+	"github.com/gatewatch/gatewatch/internal/safeurl"
 )
 
 // Trust decides which peers' forwarding headers are believed.
@@ -90,7 +91,7 @@ type upstreamInfo struct {
 
 // Limits on header values we keep: anything longer is noise or hostile.
 const (
-	maxURI       = 2048
+	maxURI       = safeurl.MaxLen
 	maxHeaderVal = 256
 	maxRequestID = 64
 )
@@ -121,9 +122,10 @@ func readProxied(r *http.Request, trust Trust) proxied {
 			p.RequestID = id
 			p.requestIDHeader = h["X-Request-Id"][:1]
 		}
-		if u := hv(h, "X-Original-Uri"); validURI(u) {
-			p.URI = u
-		}
+		// nginx's $request_uri is the visitor's own; when it is not a
+		// path on this site the request's own URI is the next best, and
+		// the same test decides it.
+		p.URI = safeurl.Local(hv(h, "X-Original-Uri"), safeurl.Local(r.RequestURI, "/"))
 		if m := hv(h, "X-Original-Method"); validToken(m) {
 			p.Method = m
 		}
@@ -144,8 +146,8 @@ func readProxied(r *http.Request, trust Trust) proxied {
 				p.NginxConn = n
 			}
 		}
-	} else if p.URI == "" || !validURI(p.URI) {
-		p.URI = "/"
+	} else {
+		p.URI = safeurl.Local(p.URI, "/")
 	}
 	if c, ok := ownCode(r); ok {
 		p.Code = c
@@ -173,18 +175,6 @@ func validRequestID(s string) bool {
 	}
 	for _, c := range s {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return false
-		}
-	}
-	return true
-}
-
-func validURI(s string) bool {
-	if s == "" || len(s) > maxURI || s[0] != '/' || strings.HasPrefix(s, "//") {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x21 || s[i] == 0x7f {
 			return false
 		}
 	}

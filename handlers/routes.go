@@ -128,11 +128,14 @@ func NewPublic(cfg *config.Config, catalog *locales.Catalog, assets *static.Set,
 		// other methods get their 405 explicitly.
 		gw.Handle(rt.path, notAllowed).Methods(otherMethods(rt.methods)...)
 	}
-	gw.PathPrefix("/").Handler(withCode(http.StatusNotFound, errorPage)).Methods(allMethods...)
+	// Methods upper-cases the slice it is given in place: each route gets
+	// its own copy, so that building a router (on SIGHUP) never writes
+	// what a running one reads.
+	gw.PathPrefix("/").Handler(withCode(http.StatusNotFound, errorPage)).Methods(slices.Clone(allMethods)...)
 
 	// Every other path is an error page: nginx proxies the failed request
 	// here as it was, whatever its method.
-	r.PathPrefix("/").Handler(errorPage).Methods(allMethods...)
+	r.PathPrefix("/").Handler(errorPage).Methods(slices.Clone(allMethods)...)
 	r.MethodNotAllowedHandler = notAllowed
 	r.NotFoundHandler = withCode(http.StatusNotFound, errorPage)
 	return recoverer(logger, fastPath(r, errorPage))

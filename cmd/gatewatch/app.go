@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"reflect"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"syscall"
 
@@ -37,27 +38,68 @@ type app struct {
 	logger   *slog.Logger
 	board    *announce.Board
 	notifier *notify.Notifier
+	ready    handlers.Readiness
+	draining atomic.Bool
 
-	current atomic.Pointer[generation]
+	current  atomic.Pointer[generation]
+	reloadMu sync.Mutex
 }
 
-// generation is one config's handlers and monitor.
+// generation is one config's handlers and the monitor they read. A
+// generation is built and validated whole before it serves anything, and
+// retired exactly once, after the next one has taken its place.
 type generation struct {
 	cfg    *config.Config
 	mon    *monitor.Monitor
 	public http.Handler
 	admin  http.Handler
 
-	// owned is false when the monitor was taken over from the previous
-	// generation (same upstreams), which keeps running it.
-	owned  bool
-	cancel context.CancelFunc
-	done   chan struct{}
+	// checks runs mon; generations whose checks are configured the same
+	// share one, so that it outlives the generation that started it.
+	checks *monitorRun
+	retire sync.Once
+}
+
+// monitorRun is one monitor's background checks: started at most once,
+// stopped at most once, whichever generations share it.
+type monitorRun struct {
+	mon     *monitor.Monitor
+	start   sync.Once
+	stopped sync.Once
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+func newMonitorRun(mon *monitor.Monitor) *monitorRun {
+	return &monitorRun{mon: mon, cancel: func() {}, done: make(chan struct{})}
+}
+
+// run starts the checks under ctx; a second call does nothing.
+func (r *monitorRun) run(ctx context.Context) {
+	r.start.Do(func() {
+		ctx, cancel := context.WithCancel(ctx)
+		r.cancel = cancel
+		go func() {
+			defer close(r.done)
+			r.mon.Run(ctx)
+		}()
+	})
+}
+
+// stop ends the checks and waits for those in flight. A run never started
+// is marked done, so that stop never waits for nothing.
+func (r *monitorRun) stop() {
+	r.stopped.Do(func() {
+		r.start.Do(func() { close(r.done) })
+		r.cancel()
+	})
+	<-r.done
 }
 
 // build makes the generation for cfg. prev, when set, lends its monitor
 // if the checks are configured the same, so that a reload that only
-// changes a brand does not forget what the monitor knows.
+// changes a brand does not forget what the monitor knows. Nothing built
+// here runs until start; a generation that fails to build is dropped.
 func (a *app) build(cfg *config.Config, prev *generation) (*generation, error) {
 	catalog, err := locales.New(cfg.Server.DefaultLocale)
 	if err != nil {
@@ -69,20 +111,22 @@ func (a *app) build(cfg *config.Config, prev *generation) (*generation, error) {
 	}
 	g := &generation{cfg: cfg}
 	if prev != nil && reflect.DeepEqual(monitorOptions(prev.cfg), monitorOptions(cfg)) {
-		g.mon = prev.mon
+		g.checks = prev.checks
 	} else {
 		opts := monitorOptions(cfg)
 		opts.Checker = probe.New(probe.Options{Timeout: cfg.Monitor.Timeout.Duration, SlowThreshold: cfg.Monitor.SlowThreshold.Duration})
 		opts.Logger = a.logger
-		if g.mon, err = monitor.New(opts); err != nil {
+		mon, err := monitor.New(opts)
+		if err != nil {
 			return nil, err
 		}
-		g.owned = true
+		g.checks = newMonitorRun(mon)
 	}
+	g.mon = g.checks.mon
 	g.public = handlers.NewPublic(cfg, catalog, assets, g.mon, a.recorder, realClock{}, a.metrics, a.logger, a.board)
 	if cfg.Server.AdminListen != "" {
 		g.admin, err = handlers.NewAdminHandler(handlers.AdminDeps{Config: cfg, Catalog: catalog, Assets: assets,
-			Store: a.store, Status: g.mon, Evidence: a.index, Gatherer: a.reg, Clock: realClock{}, Logger: a.logger, Notify: a.notifier})
+			Store: a.store, Status: g.mon, Evidence: a.index, Gatherer: a.reg, Clock: realClock{}, Logger: a.logger, Notify: a.notifier, Ready: a.ready})
 		if err != nil {
 			return nil, err
 		}
@@ -104,23 +148,17 @@ func monitorOptions(cfg *config.Config) monitor.Options {
 	}
 }
 
-// start runs the generation's monitor, if it owns it.
-func (g *generation) start(ctx context.Context) {
-	g.done = make(chan struct{})
-	if !g.owned {
-		close(g.done)
-		return
-	}
-	ctx, g.cancel = context.WithCancel(ctx)
-	go func() { g.mon.Run(ctx); close(g.done) }()
-}
+// start runs the generation's checks (a shared monitor already runs).
+func (g *generation) start(ctx context.Context) { g.checks.run(ctx) }
 
-// stop ends the generation's monitor and waits for its checks.
-func (g *generation) stop() {
-	if g.cancel != nil {
-		g.cancel()
-	}
-	<-g.done
+// retireFor stops what g runs that next does not share; only the first
+// call does anything.
+func (g *generation) retireFor(next *generation) {
+	g.retire.Do(func() {
+		if next == nil || next.checks != g.checks {
+			g.checks.stop()
+		}
+	})
 }
 
 func (a *app) servePublic(w http.ResponseWriter, r *http.Request) {
@@ -136,26 +174,40 @@ func (a *app) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	g.admin.ServeHTTP(w, r)
 }
 
-// reloadOnHangup rereads the config on every SIGHUP. A config with a
-// problem is refused, with the file and line, and the running one stays;
-// a good one replaces the handlers between two requests, dropping none.
-func (a *app) reloadOnHangup(ctx context.Context, load func() (*config.Config, error)) {
+// watchHangup subscribes to SIGHUP now, so that a signal arriving as soon
+// as the listeners are up is not the default action (exit), and returns
+// the loop that rereads the config on every one.
+func (a *app) watchHangup(load func() (*config.Config, error)) func(context.Context) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-hup:
-			a.reload(ctx, load)
+	return func(ctx context.Context) {
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				a.reload(ctx, load)
+			}
 		}
 	}
 }
 
+// reload is one transaction: read and validate the file, build the whole
+// new generation, start it, swap it in between two requests, and retire
+// the old one. A config with a problem, or a generation that cannot be
+// built, is refused, with the file and line, and the running one stays.
+// Reloads never overlap.
 func (a *app) reload(ctx context.Context, load func() (*config.Config, error)) {
+	a.reloadMu.Lock()
+	defer a.reloadMu.Unlock()
 	old := a.current.Load()
 	cfg, err := load()
+	if err != nil {
+		a.logger.Error("config reload refused; still serving the previous config", "err", err)
+		return
+	}
+	g, err := a.build(cfg, old)
 	if err != nil {
 		a.logger.Error("config reload refused; still serving the previous config", "err", err)
 		return
@@ -163,27 +215,11 @@ func (a *app) reload(ctx context.Context, load func() (*config.Config, error)) {
 	for _, f := range restartOnly(old.cfg, cfg) {
 		a.logger.Warn("config reload: this setting changes only on restart", "key", f)
 	}
-	g, err := a.build(cfg, old)
-	if err != nil {
-		a.logger.Error("config reload refused; still serving the previous config", "err", err)
-		return
-	}
-	if !g.owned {
-		// The monitor carries over: its owner is now this generation.
-		g.owned, g.cancel, g.done = true, old.cancel, old.done
-		old.cancel, old.done = nil, closedChan()
-	} else {
-		g.start(ctx)
-	}
+	logLogins(a.logger, cfg)
+	g.start(ctx)
 	a.current.Store(g)
-	old.stop()
+	old.retireFor(g)
 	a.logger.Info("config reloaded", "source", cfg.Source, "sites", len(cfg.Sites))
-}
-
-func closedChan() chan struct{} {
-	c := make(chan struct{})
-	close(c)
-	return c
 }
 
 // restartOnly lists the settings that differ between two configs but are

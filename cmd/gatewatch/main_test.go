@@ -39,11 +39,25 @@ func noEnv(string) string { return "" }
 // public and admin base URLs once /healthz answers.
 func mustStartServer(tb testing.TB, args ...string) (public, admin string) {
 	tb.Helper()
+	s := startServer(tb, args...)
+	return s.public, s.admin
+}
+
+// testServer is a running `gatewatch serve` and what it logs.
+type testServer struct {
+	public, admin  string
+	stdout, stderr *lockedBuffer
+}
+
+// startServer is mustStartServer that also hands back the server's log.
+func startServer(tb testing.TB, args ...string) *testServer {
+	tb.Helper()
+	var public, admin string
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr lockedBuffer
+	stdout, stderr := new(lockedBuffer), new(lockedBuffer)
 	done := make(chan error, 1)
 	argv := append([]string{"gatewatch", "serve", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--data", tb.TempDir()}, args...)
-	go func() { done <- run(ctx, argv, noEnv, strings.NewReader(""), &stdout, &stderr) }()
+	go func() { done <- run(ctx, argv, noEnv, strings.NewReader(""), stdout, stderr) }()
 	tb.Cleanup(func() {
 		cancel()
 		select {
@@ -81,17 +95,22 @@ func mustStartServer(tb testing.TB, args ...string) (public, admin string) {
 		if resp, err := http.Get(admin + "/healthz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return public, admin
+				return &testServer{public: public, admin: admin, stdout: stdout, stderr: stderr}
 			}
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	tb.Fatal("/healthz never answered 200")
-	return
+	return nil
 }
 
 func TestServeDefault(t *testing.T) {
-	public, _ := mustStartServer(t)
+	s := startServer(t)
+	public := s.public
+	// Without a file the demo login exists, and the log says so.
+	if log := s.stderr.String(); !strings.Contains(log, "no config file: serving the embedded demo config") {
+		t.Errorf("log does not announce the demo login:\n%s", log)
+	}
 	req, _ := http.NewRequest("GET", public+"/cart", nil)
 	req.Header.Set("Accept", "text/html")
 	req.Header.Set("Accept-Language", "ja")
@@ -135,6 +154,19 @@ func TestCheckConfig(t *testing.T) {
 	err = run(context.Background(), []string{"gatewatch", "serve", "--config", bad}, noEnv, nil, &out, &errb)
 	if !errors.As(err, &ee) || ee.code != 2 || !strings.Contains(err.Error(), bad+":3:") {
 		t.Errorf("serve bad = %v; want exit 2 naming %s:3", err, bad)
+	}
+	// An empty file, or one without sites, is refused: it is not the demo.
+	empty := filepath.Join(dir, "empty.toml")
+	os.WriteFile(empty, nil, 0o644)
+	noSite := filepath.Join(dir, "nosite.toml")
+	os.WriteFile(noSite, []byte("[server]\nlisten = \"127.0.0.1:1\"\n"), 0o644)
+	for file, want := range map[string]string{empty: empty + ": the file is empty", noSite: noSite + ": site: at least one [[site]]",
+		filepath.Join(dir, "missing.toml"): filepath.Join(dir, "missing.toml") + ": open "} {
+		out.Reset()
+		err = run(context.Background(), []string{"gatewatch", "check-config", "--config", file}, noEnv, nil, &out, &errb)
+		if !errors.As(err, &ee) || ee.code != 2 || !strings.Contains(err.Error(), want) {
+			t.Errorf("check-config %s = %v (stdout %q); want exit 2 with %q", file, err, out.String(), want)
+		}
 	}
 	// A bad flag is a config problem too.
 	err = run(context.Background(), []string{"gatewatch", "serve", "--config", good, "--listen", "nope"}, noEnv, nil, &out, &errb)

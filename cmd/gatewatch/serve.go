@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -81,6 +82,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return configError(err)
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	logLogins(logger, cfg)
 	// GOMEMLIMIT, read by the runtime at start, wins over the config.
 	if n := cfg.Server.MemoryLimit.Bytes; n > 0 && getenv("GOMEMLIMIT") == "" {
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(n))
@@ -95,7 +97,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer store.Close()
 	index := nginxlog.NewIndex(0)
-	recorder := incident.NewRecorder(evidenceWriter{next: store, index: index},
+	health := incident.NewHealth(store, logger, time.Now)
+	recorder := incident.NewRecorder(evidenceWriter{next: health.Writer(store), index: index},
 		incident.RecorderOptions{RowsPerSecond: cfg.Store.EventRowsPerSecond, Logger: logger})
 
 	reg := prometheus.NewRegistry()
@@ -107,6 +110,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	app := &app{store: store, index: index, recorder: recorder, reg: reg, metrics: handlers.NewMetrics(reg), logger: logger,
 		board: announce.NewBoard(store, time.Now, logger), notifier: notifier}
+	app.ready = drainGate{draining: &app.draining, next: health}
 	gen, err := app.build(cfg, nil)
 	if err != nil {
 		return err
@@ -134,7 +138,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			OnError: func(err error) { logger.Warn("nginx error.log", "path", cfg.Nginx.ErrorLog, "err", err) }}
 		bg.Go(func() { f.Run(ctx, index.Add) })
 	}
-	bg.Go(func() { app.reloadOnHangup(ctx, load) })
+	terminated := watchTerm()
+	defer signal.Stop(terminated)
+	reloads := app.watchHangup(load)
+	bg.Go(func() { reloads(ctx) })
 
 	servers := []*namedServer{{name: "public", addr: cfg.Server.Listen, handler: http.HandlerFunc(app.servePublic)}}
 	if cfg.Server.AdminListen != "" {
@@ -156,6 +163,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	select {
 	case <-ctx.Done():
+	case <-terminated:
+		app.drain(ctx, servers)
 	case err = <-errc:
 		logger.Error("listener failed", "err", err)
 	}
@@ -170,7 +179,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	cancel()
 	bg.Wait()
-	app.current.Load().stop()
+	app.current.Load().retireFor(nil)
 	if cerr := recorder.Close(sctx); cerr != nil {
 		logger.Warn("flush events", "err", cerr)
 	}
@@ -223,6 +232,18 @@ func (s *namedServer) serve(logger *slog.Logger) error {
 		return fmt.Errorf("%s listener: %w", s.name, err)
 	}
 	return nil
+}
+
+// logLogins says who can sign in when that is surprising: the demo user
+// of the embedded default (only ever when no file was given), or nobody.
+func logLogins(logger *slog.Logger, cfg *config.Config) {
+	switch {
+	case cfg.Source == config.DefaultSource && len(cfg.Admin.Users) > 0:
+		logger.Warn("no config file: serving the embedded demo config, whose admin user signs in with the password \"gatewatch\"; give --config FILE for real use",
+			"user", cfg.Admin.Users[0].Name)
+	case cfg.Server.AdminListen != "" && len(cfg.Admin.Users) == 0 && cfg.Admin.AuthHeader == "":
+		logger.Warn("no [[admin.user]] and no admin.auth_header: nobody can sign in to the admin pages", "source", cfg.Source)
+	}
 }
 
 // printBanner tells a new user where to look: the URLs actually bound

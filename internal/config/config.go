@@ -55,6 +55,10 @@ type Server struct {
 	// wins when set): the collector works harder as the heap nears it, so
 	// that a storm of requests does not grow the process. 0 means none.
 	MemoryLimit Size `toml:"memory_limit"`
+	// Drain is how long gatewatch keeps serving after SIGTERM with /readyz
+	// failing, so that load balancers move traffic away before the
+	// listeners close. 0 closes them at once.
+	Drain Duration `toml:"drain"`
 }
 
 // Store configures where events and incidents are kept.
@@ -145,6 +149,13 @@ type Admin struct {
 	// AuthHeader, when set, names a header carrying the user name set by an
 	// authenticating proxy; believed only from trusted proxies.
 	AuthHeader string `toml:"auth_header"`
+	// TrustedProxies lists the peers (CIDR or IP) whose X-Real-IP the admin
+	// listener believes for its sign-in limits. Empty by default: a client
+	// that could set it would pick a fresh address for every guess.
+	TrustedProxies []string `toml:"trusted_proxies"`
+	// MetricsToken, when set, lets a scraper read /metrics with
+	// "Authorization: Bearer TOKEN", outside the sign-in limits.
+	MetricsToken string `toml:"metrics_token"`
 }
 
 // User is one admin login.

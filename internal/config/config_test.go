@@ -71,8 +71,8 @@ func TestLoadOverridesDefault(t *testing.T) {
 	if got := len(cfg.Sites); got != 2 {
 		t.Fatalf("len(Sites) = %d; want 2", got)
 	}
-	if got := len(cfg.Admin.Users); got != 1 {
-		t.Errorf("len(Admin.Users) = %d; want the default's 1 (the file lists none)", got)
+	if got := len(cfg.Admin.Users); got != 0 {
+		t.Errorf("len(Admin.Users) = %d; want 0: the demo user is not a default of a file", got)
 	}
 	// 0 turns the cap on event rows off.
 	cfg, err = config.Load(writeConfig(t, "[store]\nevent_rows_per_second = 0\n"+goodSite))
@@ -82,13 +82,46 @@ func TestLoadOverridesDefault(t *testing.T) {
 	if got := cfg.Store.EventRowsPerSecond; got != 0 {
 		t.Errorf("Store.EventRowsPerSecond = %d; want 0 from the file", got)
 	}
-	// A file without sites keeps the default's.
-	cfg, err = config.Load(writeConfig(t, "[server]\nlisten = \"127.0.0.1:9999\"\n"))
-	if err != nil {
-		t.Fatalf("Load = %v", err)
+}
+
+// TestBadFilesRefused: a file that is empty, cut short, without sites or
+// unreadable is refused naming the file, never the demo config.
+func TestBadFilesRefused(t *testing.T) {
+	dir := t.TempDir()
+	full := "[server]\nlisten = \"127.0.0.1:9999\"\n" + goodSite
+	for _, tc := range []struct{ name, body, want string }{
+		{"empty", "", ": the file is empty"},
+		{"blank", " \n\t\n", ": the file is empty"},
+		{"comments only", "# nothing yet\n", ": site: at least one [[site]] is required"},
+		{"no site", "[server]\nlisten = \"127.0.0.1:9999\"\n", ": site: at least one [[site]] is required"},
+		{"truncated before the sites", full[:strings.Index(full, "[[site]]")], ": site: at least one [[site]] is required"},
+		{"truncated inside a string", full[:strings.Index(full, "Shop")+2], ":"},
+		{"truncated inside a table header", full[:strings.Index(full, "[[site]]")+4], ":"},
+		{"truncated before the brand", full[:strings.Index(full, "[site.brand]")], "brand.title: must not be empty"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".toml")
+			if err := os.WriteFile(path, []byte(tc.body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := config.Load(path)
+			var cerr *config.Error
+			if !errors.As(err, &cerr) {
+				t.Fatalf("Load(%q) = %+v, %v; want a *config.Error", tc.body, cfg, err)
+			}
+			if !strings.HasPrefix(err.Error(), path+tc.want) && !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Load(%q) = %q; want %q", tc.body, err, path+tc.want)
+			}
+			if !strings.HasPrefix(err.Error(), path+":") {
+				t.Errorf("Load(%q) = %q; want it to start with %q", tc.body, err, path+":")
+			}
+		})
 	}
-	if len(cfg.Sites) != 1 || cfg.Sites[0].Name != "example" {
-		t.Errorf("Sites = %+v; want the default's", cfg.Sites)
+	for _, path := range []string{filepath.Join(dir, "missing.toml"), dir} {
+		_, err := config.Load(path)
+		if err == nil || !strings.HasPrefix(err.Error(), path+": ") {
+			t.Errorf("Load(%s) = %v; want %s: …", path, err, path)
+		}
 	}
 }
 
@@ -137,6 +170,9 @@ func TestLoadReportsFileAndLine(t *testing.T) {
 		{"negative event rows", "[store]\nretention = \"1h\"\nevent_rows_per_second = -1\n" + goodSite, []string{":3: store.event_rows_per_second: must not be negative"}},
 		{"event rows not a number", "[store]\nevent_rows_per_second = \"many\"\n" + goodSite, []string{":2: "}},
 		{"bad memory limit", "[server]\nlisten = \"127.0.0.1:1\"\nmemory_limit = \"lots\"\n" + goodSite, []string{":3: ", `"lots" is not a size`}},
+		{"short metrics token", goodSite + "[admin]\nmetrics_token = \"short\"\n", []string{":18: admin.metrics_token: must be 32 to 256 characters"}},
+		{"metrics token with a space", goodSite + "[admin]\nmetrics_token = \"0123456789abcdef 0123456789abcdef\"\n", []string{":18: admin.metrics_token: "}},
+		{"bad admin trusted proxy", goodSite + "[admin]\ntrusted_proxies = [\"lan\"]\n", []string{":18: admin.trusted_proxies[0]: \"lan\" is not an IP address"}},
 		{"negative memory limit", "[server]\nmemory_limit = \"-1MiB\"\n" + goodSite, []string{":2: ", "is not a size"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

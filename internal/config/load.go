@@ -65,13 +65,22 @@ func Load(path string) (*Config, error) {
 // and validates it. Keys the file does not set keep their default values;
 // unknown keys are errors, since a misspelt key silently ignored is an
 // outage page nobody sees.
+//
+// The default's sites and admin users are the demo's, not defaults: a
+// file starts without them, so that an empty or cut-short file is refused
+// (it has no [[site]]) instead of becoming the demo shop whose
+// admin/gatewatch login anyone knows.
 func Parse(name, dir string, data []byte) (*Config, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, &Error{Problems: []Problem{{File: name, Msg: "the file is empty; a config needs at least one [[site]]"}}}
+	}
 	cfg := &Config{}
 	if err := decode(defaultTOML, cfg); err != nil {
 		return nil, fmt.Errorf("embedded default: %w", err)
 	}
-	// A file that lists sites or users replaces the default's lists (the
-	// decoder replaces slices); one that lists none keeps them.
+	if name != DefaultSource {
+		cfg.Sites, cfg.Admin.Users = nil, nil
+	}
 	if err := decode(data, cfg); err != nil {
 		return nil, &Error{Problems: decodeProblems(name, data, err)}
 	}
@@ -127,6 +136,7 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 	set("GATEWATCH_DEFAULT_LOCALE", &c.Server.DefaultLocale)
 	set("GATEWATCH_STORE_DSN", &c.Store.DSN)
 	set("GATEWATCH_NGINX_ERROR_LOG", &c.Nginx.ErrorLog)
+	set("GATEWATCH_METRICS_TOKEN", &c.Admin.MetricsToken)
 	if v := getenv("GATEWATCH_TRUSTED_PROXIES"); v != "" {
 		c.Server.TrustedProxies = splitList(v)
 	}

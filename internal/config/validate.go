@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"golang.org/x/text/language"
 )
@@ -27,6 +28,9 @@ var (
 	nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 	// Colors go into an inline style sheet: nothing but a hex color passes.
 	colorRE = regexp.MustCompile(`^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
+	// A bearer token: long enough that guessing it is hopeless, and
+	// nothing that needs quoting in a header or a TOML string.
+	tokenRE = regexp.MustCompile(`^[A-Za-z0-9._~+/=-]{32,256}$`)
 	hostRE  = regexp.MustCompile(`^(?:\*\.)?[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$|^\[[0-9a-f:.]+\]$`)
 )
 
@@ -61,6 +65,9 @@ func (c *Config) validate() []problem {
 		if _, err := ParsePrefix(p); err != nil {
 			add(fmt.Sprintf("server.trusted_proxies[%d]", i), "%q is not an IP address or CIDR range", p)
 		}
+	}
+	if d := c.Server.Drain.Duration; d < 0 || d > 5*time.Minute {
+		add("server.drain", "must be between 0 and 5m")
 	}
 	if c.Server.DataDir == "" {
 		add("server.data_dir", "must not be empty")
@@ -115,7 +122,7 @@ func (c *Config) validate() []problem {
 	c.validateNotify(add)
 
 	if len(c.Sites) == 0 {
-		add("site", "at least one [[site]] is required")
+		add("site", "at least one [[site]] is required (is the file complete?)")
 	}
 	siteNames := map[string]bool{}
 	hostOwner := map[string]string{}
@@ -208,6 +215,14 @@ func (c *Config) validate() []problem {
 		}
 	}
 
+	for i, p := range c.Admin.TrustedProxies {
+		if _, err := ParsePrefix(p); err != nil {
+			add(fmt.Sprintf("admin.trusted_proxies[%d]", i), "%q is not an IP address or CIDR range", p)
+		}
+	}
+	if t := c.Admin.MetricsToken; t != "" && !tokenRE.MatchString(t) {
+		add("admin.metrics_token", "must be 32 to 256 characters of letters, digits and -._~+/= (make one with `openssl rand -hex 32`)")
+	}
 	users := map[string]bool{}
 	for i, u := range c.Admin.Users {
 		k := fmt.Sprintf("admin.user[%d]", i)

@@ -20,6 +20,7 @@ import (
 // run while the writer writes.
 type sqliteBackend struct {
 	w, r *sql.DB
+	file dbFile // the file opened, which ping checks is still there
 }
 
 // sqliteFile is the database file inside the data directory.
@@ -43,7 +44,7 @@ func openSQLite(ctx context.Context, dataDir string) (*sqliteBackend, error) {
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Set("_txlock", "immediate")
-	w, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	w, err := sql.Open("sqlite", "file:"+uriPath(path)+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("incident: open %s: %w", path, err)
 	}
@@ -59,13 +60,25 @@ func openSQLite(ctx context.Context, dataDir string) (*sqliteBackend, error) {
 	rq := url.Values{}
 	rq.Add("_pragma", "busy_timeout(10000)")
 	rq.Add("_pragma", "query_only(1)")
-	r, err := sql.Open("sqlite", "file:"+path+"?"+rq.Encode())
+	r, err := sql.Open("sqlite", "file:"+uriPath(path)+"?"+rq.Encode())
 	if err != nil {
 		_ = w.Close()
 		return nil, fmt.Errorf("incident: open %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
-	return &sqliteBackend{w: w, r: r}, nil
+	file, err := openedFile(path)
+	if err != nil {
+		_ = errors.Join(r.Close(), w.Close())
+		return nil, fmt.Errorf("incident: open %s: %w", path, err)
+	}
+	return &sqliteBackend{w: w, r: r, file: file}, nil
+}
+
+// uriPath escapes what SQLite's URI file names give a meaning to, so
+// that a data directory with '#' or '?' in its name is that directory and
+// not a shorter one.
+func uriPath(path string) string {
+	return strings.NewReplacer("%", "%25", "#", "%23", "?", "%3f").Replace(path)
 }
 
 // pingBusy opens the first connection, retrying while another process
@@ -107,7 +120,15 @@ func (b *sqliteBackend) lockMigrations(context.Context, conn) error { return nil
 
 func (b *sqliteBackend) dialect() string { return "sqlite" }
 
-func (b *sqliteBackend) ping(ctx context.Context) error { return b.w.PingContext(ctx) }
+// ping asks the database, then checks that what it writes to is still
+// the file opened at start, and writable: a deleted data directory or a
+// read-only file keeps answering queries while every write is lost.
+func (b *sqliteBackend) ping(ctx context.Context) error {
+	if err := b.w.PingContext(ctx); err != nil {
+		return err
+	}
+	return b.file.check()
+}
 
 func (b *sqliteBackend) close() error {
 	return errors.Join(b.r.Close(), b.w.Close())
