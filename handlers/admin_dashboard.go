@@ -272,6 +272,7 @@ func (v *adminView) dashboardPage(data dashboardData) *pages.AdminDashboard {
 		m.Recent.Rows = append(m.Recent.Rows, v.incidentRow(in))
 	}
 	m.Notify = v.notifyBlock()
+	m.EventLoss = v.eventLoss()
 	return m
 }
 
@@ -423,4 +424,18 @@ func (v *adminView) incidentRow(in incident.Incident) pages.IncidentRow {
 
 func incidentPath(id int64) string {
 	return adminIncPrefix + strconv.FormatInt(id, 10)
+}
+
+// eventLoss is the dashboard's warning that this instance lost event
+// records (a full row queue, store errors), or nil when it lost none.
+func (v *adminView) eventLoss() *pages.EventLoss {
+	st := v.d.Events.Stats()
+	if st.Dropped == 0 && st.Failed == 0 {
+		return nil
+	}
+	return &pages.EventLoss{
+		Heading: v.tr.T("admin.recording.heading", nil),
+		Text: v.tr.T("admin.recording.lost", map[string]any{"Dropped": st.Dropped, "Failed": st.Failed,
+			"Recorded": st.Recorded}),
+	}
 }

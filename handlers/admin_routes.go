@@ -62,6 +62,13 @@ type AdminDeps struct {
 	Clock    Clock
 	Logger   *slog.Logger
 	Notify   NotifyStats
+	Events   EventStats
+}
+
+// EventStats are the event recorder's counters; *incident.Recorder
+// satisfies it. The dashboard shows what was lost.
+type EventStats interface {
+	Stats() incident.RecorderStats
 }
 
 func (d AdminDeps) check() error {
@@ -73,7 +80,7 @@ func (d AdminDeps) check() error {
 		{"Config", d.Config == nil}, {"Catalog", d.Catalog == nil}, {"Assets", d.Assets == nil},
 		{"Store", d.Store == nil}, {"Status", d.Status == nil}, {"Evidence", d.Evidence == nil},
 		{"Gatherer", d.Gatherer == nil}, {"Clock", d.Clock == nil}, {"Logger", d.Logger == nil},
-		{"Notify", d.Notify == nil},
+		{"Notify", d.Notify == nil}, {"Events", d.Events == nil},
 	} {
 		if f.nil {
 			errs = append(errs, errors.New("handlers: AdminDeps."+f.name+" is nil"))

@@ -83,6 +83,15 @@ type AdminDashboard struct {
 	Recent  IncidentList
 	// Notify is nil when no notification target is configured.
 	Notify *NotifyBlock
+	// EventLoss is nil unless events lost their records.
+	EventLoss *EventLoss
+}
+
+// EventLoss says how many error pages this instance could not record in
+// full.
+type EventLoss struct {
+	Heading string
+	Text    string
 }
 
 // DashboardCols are the dashboard's table headers.

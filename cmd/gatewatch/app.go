@@ -82,7 +82,8 @@ func (a *app) build(cfg *config.Config, prev *generation) (*generation, error) {
 	g.public = handlers.NewPublic(cfg, catalog, assets, g.mon, a.recorder, realClock{}, a.metrics, a.logger, a.board)
 	if cfg.Server.AdminListen != "" {
 		g.admin, err = handlers.NewAdminHandler(handlers.AdminDeps{Config: cfg, Catalog: catalog, Assets: assets,
-			Store: a.store, Status: g.mon, Evidence: a.index, Gatherer: a.reg, Clock: realClock{}, Logger: a.logger, Notify: a.notifier})
+			Store: a.store, Status: g.mon, Evidence: a.index, Gatherer: a.reg, Clock: realClock{}, Logger: a.logger, Notify: a.notifier,
+			Events: a.recorder})
 		if err != nil {
 			return nil, err
 		}

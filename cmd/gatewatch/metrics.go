@@ -26,12 +26,12 @@ func newStateCollector(a *app) *stateCollector {
 		probesRun:        d("probes_total", "Checks of upstreams started."),
 		probesSuppressed: d("probes_suppressed_total", "Requests for a check that started none (gate or single-flight)."),
 		probeFailures:    d("probe_failures_total", "Completed checks that failed, by class.", "class"),
-		recorded:         d("events_recorded_total", "Error-page events accepted into the queue."),
-		written:          d("events_written_total", "Events stored."),
+		recorded:         d("events_recorded_total", "Error-page events counted (in memory, then in the store)."),
+		written:          d("events_written_total", "Events counted in the store."),
 		countOnly:        d("events_count_only_total", "Events counted in their incident without a row of their own (event_rows_per_second)."),
-		dropped:          d("events_dropped_total", "Events dropped because the queue was full."),
-		failed:           d("events_failed_total", "Events lost to store errors."),
-		queued:           d("events_queued", "Events waiting to be written."),
+		dropped:          d("events_dropped_total", "Events whose row was dropped because the row queue was full (still counted), or recorded after shutdown."),
+		failed:           d("events_failed_total", "Event rows lost to store errors (counts are retried)."),
+		queued:           d("events_queued", "Event rows waiting to be written."),
 		writeSeconds:     d("store_write_duration_seconds", "Duration of the latest batch write to the store."),
 	}
 }
