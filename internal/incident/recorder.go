@@ -33,6 +33,10 @@ type RecorderStats struct {
 	Written   int64 // counted in the store
 	CountOnly int64 // counted in the store without a row of their own (part of Written)
 	Rows      int64 // rows stored
+	// Shed are events counted without a row because the row queue was
+	// three quarters full: the writer is behind, and the rest of the
+	// queue is kept for bursts (part of CountOnly once written).
+	Shed int64
 	// Dropped are events that lost their row because the row queue was
 	// full (they are still counted), plus events recorded after Close
 	// (not counted).
@@ -75,7 +79,9 @@ type Recorder struct {
 	pending []Event // Run's unwritten rows, for Close to write
 	closed  atomic.Bool
 
-	recorded, written, rowsWritten, dropped, failed, pendingN, latency atomic.Int64
+	shedAt int // queue length from which rows are shed
+
+	recorded, written, rowsWritten, dropped, shed, failed, pendingN, latency atomic.Int64
 
 	logMu       sync.Mutex // guards the fields below; the writer and Close may both log
 	lastLog     time.Time
@@ -114,6 +120,7 @@ func NewRecorder(w EventWriter, opts RecorderOptions) *Recorder {
 		stop:    make(chan struct{}),
 		runDone: make(chan struct{}),
 		t:       newTally(),
+		shedAt:  max(1, opts.QueueSize*3/4),
 	}
 }
 
@@ -151,6 +158,13 @@ func (r *Recorder) Record(e Event) bool {
 	if e.CountOnly {
 		return true
 	}
+	if len(r.queue) >= r.shedAt {
+		// The writer is behind (a saturated CPU starves one goroutine
+		// among a thousand connections): keep the queue's last quarter
+		// for bursts and count this one only, as past RowsPerSecond.
+		r.shed.Add(1)
+		return true
+	}
 	select {
 	case r.queue <- e:
 	default:
@@ -168,6 +182,7 @@ func (r *Recorder) Stats() RecorderStats {
 		CountOnly:        max(0, written-r.rowsWritten.Load()),
 		Rows:             r.rowsWritten.Load(),
 		Dropped:          r.dropped.Load(),
+		Shed:             r.shed.Load(),
 		Failed:           r.failed.Load(),
 		Queued:           len(r.queue),
 		Pending:          r.pendingN.Load(),
@@ -292,11 +307,14 @@ func (r *Recorder) write(ctx context.Context, rows []Event) {
 	t := r.t
 	if t.events > 0 {
 		r.t = newTally()
+	} else {
+		t = &tally{} // not the live one, which Record may add to meanwhile
 	}
 	r.mu.Unlock()
 	if t.events == 0 && len(rows) == 0 {
 		return
 	}
+	counted := t.events
 	b := t.batch()
 	b.Rows = rows
 	ctx, cancel := context.WithTimeout(ctx, r.opts.WriteTimeout)
@@ -305,18 +323,19 @@ func (r *Recorder) write(ctx context.Context, rows []Event) {
 	err := r.w.WriteBatch(ctx, &b)
 	r.latency.Store(int64(time.Since(start)))
 	if err != nil {
-		if t.events > 0 {
+		if counted > 0 {
+			// t is live again once merged: not read after this.
 			r.mu.Lock()
 			t.merge(r.t)
 			r.t = t
 			r.mu.Unlock()
 		}
 		r.failed.Add(int64(len(rows)))
-		r.logFailure(err, int64(len(rows)), t.events)
+		r.logFailure(err, int64(len(rows)), counted)
 		return
 	}
-	r.written.Add(t.events)
-	r.pendingN.Add(-t.events)
+	r.written.Add(counted)
+	r.pendingN.Add(-counted)
 	r.rowsWritten.Add(int64(len(rows)))
 	r.logMu.Lock()
 	defer r.logMu.Unlock()
