@@ -32,6 +32,7 @@ type app struct {
 	store    incident.Store
 	index    *nginxlog.Index
 	recorder *incident.Recorder
+	salts    *incident.Salts
 	reg      *prometheus.Registry
 	metrics  *handlers.PromMetrics
 	logger   *slog.Logger
@@ -74,6 +75,7 @@ func (a *app) build(cfg *config.Config, prev *generation) (*generation, error) {
 		opts := monitorOptions(cfg)
 		opts.Checker = probe.New(probe.Options{Timeout: cfg.Monitor.Timeout.Duration, SlowThreshold: cfg.Monitor.SlowThreshold.Duration})
 		opts.Logger = a.logger
+		opts.Salts = a.salts
 		if g.mon, err = monitor.New(opts); err != nil {
 			return nil, err
 		}

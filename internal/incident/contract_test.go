@@ -67,6 +67,7 @@ func testStore(t *testing.T, newDB newDatabase) {
 	t.Run("ConcurrentInstances", func(t *testing.T) { testConcurrent(t, newDB(t)) })
 	t.Run("ReopenKeepsData", func(t *testing.T) { testReopen(t, newDB(t)) })
 	t.Run("NoticesAndTimeline", func(t *testing.T) { testNotices(t, newDB(t)) })
+	t.Run("SharedState", func(t *testing.T) { testSharedState(t, newDB(t)) })
 }
 
 func testGrouping(t *testing.T, s incident.Store) {

@@ -63,6 +63,7 @@ type Store interface {
 	Series(ctx context.Context, site string, since time.Time, bucket time.Duration) ([]Bucket, error)
 
 	Notices
+	SharedState
 	// RecordRecovery notes in the open incident of site and upstream that
 	// the upstream passes its checks again since at (once per recovery).
 	RecordRecovery(ctx context.Context, site, upstream string, at time.Time) error
