@@ -44,6 +44,7 @@ type AdminStore interface {
 	Announcements(ctx context.Context, site string, endAfter time.Time, limit int) ([]incident.Announcement, error)
 	AddAnnouncement(ctx context.Context, a incident.Announcement) (int64, error)
 	EndAnnouncement(ctx context.Context, id int64, at time.Time) error
+	SessionStore
 }
 
 // AdminDeps is everything the admin listener needs. It is a struct rather
@@ -149,7 +150,7 @@ func newAdminDeps(d AdminDeps) (*adminDeps, error) {
 	return &adminDeps{
 		AdminDeps: d,
 		trust:     NewTrust(d.Config.Server.TrustedProxies),
-		sessions:  newSessionStore(sessionTTL, maxSessions),
+		sessions:  newSessionStore(d.Store, sessionTTL),
 		limits:    newLoginLimits(),
 		verifier:  v,
 		csrfKey:   randomBytes(32),
