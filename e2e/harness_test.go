@@ -203,6 +203,7 @@ http {
     fastcgi_temp_path {{.Prefix}}/fastcgi;
     uwsgi_temp_path {{.Prefix}}/uwsgi;
     scgi_temp_path {{.Prefix}}/scgi;
+{{.HTTPExtra}}
     server {
         listen 127.0.0.1:{{.Port}};
         server_name shop.test;
@@ -226,6 +227,8 @@ type nginxParams struct {
 	HangPort, FlakyPort      int
 	// Extra is more of the server block: a test's own locations.
 	Extra string
+	// HTTPExtra is more of the http block, such as an upstream.
+	HTTPExtra string
 }
 
 // startNginx writes the config around the generated include and runs

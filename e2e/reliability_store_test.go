@@ -60,7 +60,7 @@ func speed(base string, d time.Duration) loadStats {
 
 // The recorder's reports of failed writes and of recovery.
 var (
-	writeFailedRE = regexp.MustCompile(`incident recorder: store write failed, events dropped"? events=(\d+) failed_total=(\d+)`)
+	writeFailedRE = regexp.MustCompile(`incident recorder: store write failed, rows dropped, counts kept for the next write"? rows=(\d+) counts_pending=\d+ failed_total=(\d+)`)
 	recoveredRE   = regexp.MustCompile(`incident recorder: store writes work again"? failed_total=(\d+)`)
 )
 
@@ -138,7 +138,7 @@ func faultPhases(t *testing.T, gw *gatewatch, s incident.Store, f storeFault) {
 		t.Errorf("%s: no failed writes counted while the store was down: %s", f.name, eventCounters(m1))
 	}
 	if m := writeFailedRE.FindStringSubmatch(gw.out.String()[logFrom:]); m != nil {
-		t.Logf("%s: gatewatch logged: store write failed, events dropped (events=%s failed_total=%s)", f.name, m[1], m[2])
+		t.Logf("%s: gatewatch logged: store write failed, rows dropped (rows=%s failed_total=%s)", f.name, m[1], m[2])
 	}
 
 	f.repair()
