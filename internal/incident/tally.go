@@ -133,26 +133,25 @@ func (t *tally) add(e *Event) {
 		if g.hashes == nil {
 			g.hashes = make(map[string]struct{})
 		}
-		if _, ok := g.hashes[e.VisitorHash]; !ok {
-			if t.visitors >= maxTallyVisitors {
-				t.overflow++
-				break
-			}
-			t.visitors++
-			g.hashes[e.VisitorHash] = struct{}{}
-		}
+		addVisitor(t, g.hashes, e.VisitorHash)
 	case e.VisitorKey != [16]byte{}:
-		if _, ok := g.keys[e.VisitorKey]; !ok {
-			if t.visitors >= maxTallyVisitors {
-				t.overflow++
-				break
-			}
-			t.visitors++
-			g.keys[e.VisitorKey] = struct{}{}
-		}
+		addVisitor(t, g.keys, e.VisitorKey)
 	}
 	t.seconds[secondKey{e.Site, secondOf(micro(e.Time))}]++
 	g.offerCause(g.eventCause(e), e.Time)
+}
+
+// addVisitor adds v to set unless t already holds maxTallyVisitors.
+func addVisitor[K comparable](t *tally, set map[K]struct{}, v K) {
+	if _, ok := set[v]; ok {
+		return
+	}
+	if t.visitors >= maxTallyVisitors {
+		t.overflow++
+		return
+	}
+	t.visitors++
+	set[v] = struct{}{}
 }
 
 // eventCause is EventCause(*e), classifying nginx's variables only when
