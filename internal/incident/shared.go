@@ -59,11 +59,11 @@ func (s *sqlStore) VisitorSalt(ctx context.Context, day int64) ([32]byte, error)
 	if err != nil {
 		return key, fmt.Errorf("incident: visitor salt: %w", err)
 	}
-	if b, err := hex.DecodeString(text); err != nil || len(b) != len(key) {
+	b, err := hex.DecodeString(text)
+	if err != nil || len(b) != len(key) {
 		return key, fmt.Errorf("incident: visitor salt of day %d is not 32 bytes of hex", day)
-	} else {
-		copy(key[:], b)
 	}
+	copy(key[:], b)
 	return key, nil
 }
 
