@@ -426,16 +426,22 @@ func incidentPath(id int64) string {
 	return adminIncPrefix + strconv.FormatInt(id, 10)
 }
 
-// eventLoss is the dashboard's warning that this instance lost event
-// records (a full row queue, store errors), or nil when it lost none.
+// eventLoss is the dashboard's account of error pages this instance could
+// not record in full: rows lost to a full queue or store errors, and rows
+// shed while the store's writer was behind (counted, without a record of
+// their own); nil when there were none.
 func (v *adminView) eventLoss() *pages.EventLoss {
 	st := v.d.Events.Stats()
-	if st.Dropped == 0 && st.Failed == 0 {
+	if st.Dropped == 0 && st.Failed == 0 && st.Shed == 0 {
 		return nil
 	}
-	return &pages.EventLoss{
-		Heading: v.tr.T("admin.recording.heading", nil),
-		Text: v.tr.T("admin.recording.lost", map[string]any{"Dropped": st.Dropped, "Failed": st.Failed,
-			"Recorded": st.Recorded}),
+	l := &pages.EventLoss{Heading: v.tr.T("admin.recording.heading", nil)}
+	if st.Dropped > 0 || st.Failed > 0 {
+		l.Text = v.tr.T("admin.recording.lost", map[string]any{"Dropped": st.Dropped, "Failed": st.Failed,
+			"Recorded": st.Recorded})
 	}
+	if st.Shed > 0 {
+		l.Shed = v.tr.T("admin.recording.shed", map[string]any{"Shed": st.Shed})
+	}
+	return l
 }

@@ -88,10 +88,12 @@ type AdminDashboard struct {
 }
 
 // EventLoss says how many error pages this instance could not record in
-// full.
+// full. Text (records lost) or Shed (counted without a record) may be
+// empty.
 type EventLoss struct {
 	Heading string
 	Text    string
+	Shed    string
 }
 
 // DashboardCols are the dashboard's table headers.
