@@ -183,4 +183,25 @@ func TestTwoInstancesBehindNginx(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond)
 	visit(1)
 	waitIncident(50, 10)
+	// The dashboard's visitors of the hour: the same ten, on both.
+	for i, in := range insts {
+		req, _ := http.NewRequest(http.MethodGet, in.g.admin+"/admin/api/v1/sites", nil)
+		req.SetBasicAuth("support", adminPassword)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out struct {
+			Sites []struct {
+				Counts struct {
+					Visitors1h int `json:"visitors_1h"`
+				} `json:"counts"`
+			} `json:"sites"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		if err != nil || len(out.Sites) != 1 || out.Sites[0].Counts.Visitors1h != 10 {
+			t.Errorf("instance %d: sites API = %+v, %v; want 10 visitors in the hour", i, out.Sites, err)
+		}
+	}
 }

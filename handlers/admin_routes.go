@@ -39,6 +39,7 @@ type AdminStore interface {
 	Incidents(ctx context.Context, f incident.Filter) ([]incident.Incident, error)
 	EventsForIncident(ctx context.Context, id int64, limit int) ([]incident.Event, error)
 	Series(ctx context.Context, site string, since time.Time, bucket time.Duration) ([]incident.Bucket, error)
+	Visitors(ctx context.Context, site string, since time.Time) (int64, error)
 	Ping(ctx context.Context) error
 	Timeline(ctx context.Context, id int64) ([]incident.TimelineEntry, error)
 	Announcements(ctx context.Context, site string, endAfter time.Time, limit int) ([]incident.Announcement, error)

@@ -100,6 +100,9 @@ func testRecorderFlood(t *testing.T, s incident.Store) {
 			t.Errorf("path %s counted %d; want %d", p.Key, p.N, total/5)
 		}
 	}
+	if n, err := s.Visitors(ctxT(t), "shop", t0); err != nil || n != 37 {
+		t.Errorf("Visitors(shop) = %d, %v; want 37", n, err)
+	}
 	series, err := s.Series(ctxT(t), "shop", t0.Truncate(time.Second), time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -113,5 +116,40 @@ func testRecorderFlood(t *testing.T, s incident.Store) {
 	}
 	if sum != total || len(series) != 4 {
 		t.Errorf("Series = %v; want 4 seconds of %d", series, total/4)
+	}
+}
+
+// testSiteVisitors: distinct visitors per site and window count every
+// event, rows or not, once across instances sharing the store.
+func testSiteVisitors(t *testing.T, open opener) {
+	a, b := open(t), open(t)
+	ctx := ctxT(t)
+	mk := func(at time.Duration, visitor string, countOnly bool) incident.Event {
+		e := ev("shop", "app", at, "sv-"+visitor+fmt.Sprint(at))
+		e.VisitorHash, e.CountOnly = visitor, countOnly
+		return e
+	}
+	mustAdd(t, a, mk(0, "alice", false), mk(time.Second, "bob", true), mk(2*time.Minute, "carol", true))
+	mustAdd(t, b, mk(3*time.Second, "alice", true), mk(2*time.Minute+time.Second, "bob", false))
+	other := ev("blog", "web", 0, "sv-blog")
+	other.VisitorHash = "dave"
+	mustAdd(t, b, other)
+	for _, tc := range []struct {
+		since time.Duration
+		want  int64
+	}{
+		{0, 3}, {-time.Hour, 3}, {2 * time.Minute, 2}, {3 * time.Minute, 0},
+	} {
+		for i, s := range []incident.Store{a, b} {
+			if got, err := s.Visitors(ctx, "shop", t0.Add(tc.since)); err != nil || got != tc.want {
+				t.Errorf("instance %d: Visitors(shop, t0%+v) = %d, %v; want %d", i, tc.since, got, err, tc.want)
+			}
+		}
+	}
+	if _, err := a.Prune(ctx, t0.Add(2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := a.Visitors(ctx, "shop", t0.Add(-time.Hour)); got != 2 {
+		t.Errorf("after pruning the first minute, Visitors = %d; want 2 (carol, bob)", got)
 	}
 }

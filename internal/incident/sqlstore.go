@@ -205,6 +205,24 @@ var sqlInsertEvents = func() (qs [eventsPerInsert + 1]string) {
 	return qs
 }()
 
+// sqlInsertSiteVisitors[n] inserts n (site, minute, visitor) rows,
+// skipping those already there.
+var sqlInsertSiteVisitors = func() (qs [visitorsPerInsert + 1]string) {
+	for n := 1; n <= visitorsPerInsert; n++ {
+		var b strings.Builder
+		b.WriteString("INSERT INTO site_visitors (site, minute, visitor_hash) VALUES ")
+		for i := range n {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "($%d, $%d, $%d)", 3*i+1, 3*i+2, 3*i+3)
+		}
+		b.WriteString("\nON CONFLICT (site, minute, visitor_hash) DO NOTHING")
+		qs[n] = b.String()
+	}
+	return qs
+}()
+
 // visitorsPerInsert bounds the rows of one insert of visitors: one
 // statement per visitor was most of the cost of a storm's batch.
 const visitorsPerInsert = 64
@@ -246,7 +264,7 @@ func (s *sqlStore) AddEvents(ctx context.Context, events []Event) error {
 }
 
 func (s *sqlStore) WriteBatch(ctx context.Context, b *Batch) error {
-	if len(b.Counts) == 0 && len(b.Rows) == 0 {
+	if len(b.Counts) == 0 && len(b.Rows) == 0 && len(b.Visitors) == 0 {
 		return nil
 	}
 	rows := make([]Event, len(b.Rows))
@@ -316,6 +334,14 @@ func (s *sqlStore) WriteBatch(ctx context.Context, b *Batch) error {
 		// rows' locks in one order.
 		for _, sc := range batchSeconds(b) {
 			add(sqlUpsertCount, sc.site, sc.at, sc.n)
+		}
+		for chunk := range slices.Chunk(b.Visitors, visitorsPerInsert) {
+			args := make([]any, 0, 3*len(chunk))
+			for _, v := range chunk {
+				us := micro(v.Minute)
+				args = append(args, clean(v.Site, maxShort), us-us%minuteMicros, clean(v.Hash, maxShort))
+			}
+			add(sqlInsertSiteVisitors[len(chunk)], args...)
 		}
 		affected, err := c.pipeline(ctx, stmts)
 		if err != nil {
@@ -417,6 +443,10 @@ func (s *sqlStore) Prune(ctx context.Context, before time.Time) (int64, error) {
 		// last_seen is checked again outside the subquery: on PostgreSQL,
 		// an incident a concurrent batch just revived is then rechecked
 		// and kept.
+		// A minute's visitors go once all of the minute is before the cut.
+		{q: `DELETE FROM site_visitors WHERE (site, minute, visitor_hash) IN
+			(SELECT site, minute, visitor_hash FROM site_visitors WHERE minute < $1 LIMIT $2)`,
+			cut: cut - minuteMicros + 1},
 		{q: `DELETE FROM announcements WHERE id IN (SELECT id FROM announcements WHERE until < $1 LIMIT $2)`, cut: cut},
 		{q: `DELETE FROM incidents WHERE id IN (SELECT id FROM incidents WHERE last_seen < $1 LIMIT $2) AND last_seen < $1`,
 			cut: cut, counted: true},
@@ -440,6 +470,17 @@ func (s *sqlStore) Prune(ctx context.Context, before time.Time) (int64, error) {
 		}
 	}
 	return total, nil
+}
+
+func (s *sqlStore) Visitors(ctx context.Context, site string, since time.Time) (int64, error) {
+	us := micro(since)
+	var n int64
+	err := s.b.reader().queryRow(ctx, `SELECT COUNT(DISTINCT visitor_hash) FROM site_visitors WHERE site = $1 AND minute >= $2`,
+		site, us-us%minuteMicros).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("incident: visitors: %w", err)
+	}
+	return n, nil
 }
 
 func (s *sqlStore) Ping(ctx context.Context) error { return s.b.ping(ctx) }

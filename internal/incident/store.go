@@ -61,6 +61,10 @@ type Store interface {
 	// the end of its second, which is its own interval whenever since and
 	// bucket are whole seconds.
 	Series(ctx context.Context, site string, since time.Time, bucket time.Duration) ([]Bucket, error)
+	// Visitors counts the distinct visitors of site since the start of the
+	// minute that holds since, from every event, rows or not, and across
+	// instances sharing the store (their hashes share the day's salt).
+	Visitors(ctx context.Context, site string, since time.Time) (int64, error)
 
 	Notices
 	SharedState

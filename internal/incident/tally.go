@@ -12,9 +12,17 @@ import (
 // since the last batch, and the events that keep a row of their own. The
 // rows are already in the counts; a row may come one batch after its count.
 type Batch struct {
-	Counts  []GroupCount  // per site and upstream, sorted
-	Seconds []SecondCount // per site and second, sorted
-	Rows    []Event
+	Counts   []GroupCount  // per site and upstream, sorted
+	Seconds  []SecondCount // per site and second, sorted
+	Visitors []SiteVisitor // distinct per site and minute, sorted
+	Rows     []Event
+}
+
+// SiteVisitor is a visitor seen on a site during a minute.
+type SiteVisitor struct {
+	Site   string
+	Minute time.Time // start of the minute
+	Hash   string
 }
 
 // GroupCount is what a batch adds to the open incident of one site and
@@ -58,6 +66,7 @@ const (
 type tally struct {
 	groups   map[groupKey]*groupTally
 	seconds  map[secondKey]int64
+	minutes  map[minuteVisitor]struct{}
 	events   int64
 	paths    int // distinct paths over all groups
 	visitors int // distinct visitors over all groups
@@ -67,6 +76,17 @@ type tally struct {
 }
 
 type groupKey struct{ site, upstream string }
+
+// minuteVisitor is a visitor, by key or by hash, on a site in a minute.
+type minuteVisitor struct {
+	site   string
+	minute int64 // start of the minute, in microseconds
+	key    [16]byte
+	hash   string
+}
+
+// minuteMicros is the granule of site_visitors.
+const minuteMicros = 60 * secondMicros
 
 type secondKey struct {
 	site string
@@ -94,7 +114,8 @@ type groupTally struct {
 }
 
 func newTally() *tally {
-	return &tally{groups: make(map[groupKey]*groupTally), seconds: make(map[secondKey]int64)}
+	return &tally{groups: make(map[groupKey]*groupTally), seconds: make(map[secondKey]int64),
+		minutes: make(map[minuteVisitor]struct{})}
 }
 
 // add counts e.
@@ -136,6 +157,14 @@ func (t *tally) add(e *Event) {
 		addVisitor(t, g.hashes, e.VisitorHash)
 	case e.VisitorKey != [16]byte{}:
 		addVisitor(t, g.keys, e.VisitorKey)
+	}
+	if e.VisitorHash != "" || e.VisitorKey != [16]byte{} {
+		us := micro(e.Time)
+		mv := minuteVisitor{site: e.Site, minute: us - us%minuteMicros, hash: e.VisitorHash}
+		if mv.hash == "" {
+			mv.key = e.VisitorKey
+		}
+		addVisitor(t, t.minutes, mv)
 	}
 	t.seconds[secondKey{e.Site, secondOf(micro(e.Time))}]++
 	g.offerCause(g.eventCause(e), e.Time)
@@ -221,6 +250,9 @@ func (t *tally) merge(o *tally) {
 	for k, n := range o.seconds {
 		t.seconds[k] += n
 	}
+	for k := range o.minutes {
+		t.minutes[k] = struct{}{}
+	}
 	t.events += o.events
 	t.paths += o.paths
 	t.visitors += o.visitors
@@ -251,6 +283,16 @@ func (t *tally) batch() Batch {
 	}) {
 		b.Seconds = append(b.Seconds, SecondCount{Site: k.site, At: fromMicro(k.at), N: t.seconds[k]})
 	}
+	for mv := range t.minutes {
+		h := mv.hash
+		if h == "" {
+			h = hex.EncodeToString(mv.key[:])
+		}
+		b.Visitors = append(b.Visitors, SiteVisitor{Site: mv.site, Minute: fromMicro(mv.minute), Hash: h})
+	}
+	slices.SortFunc(b.Visitors, func(a, b SiteVisitor) int {
+		return cmp.Or(cmp.Compare(a.Site, b.Site), a.Minute.Compare(b.Minute), cmp.Compare(a.Hash, b.Hash))
+	})
 	return b
 }
 
