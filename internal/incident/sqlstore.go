@@ -180,70 +180,62 @@ const (
 	eventsPerInsert = 64
 )
 
-// sqlInsertEvents[n] inserts n event rows.
-var sqlInsertEvents = func() (qs [eventsPerInsert + 1]string) {
-	for n := 1; n <= eventsPerInsert; n++ {
+// multiRow returns the statements head VALUES t(0), …, t(n-1) tail for n
+// from 1 to max, indexed by n: one statement per batch of rows rather than
+// one per row.
+func multiRow(head, tail string, max int, tuple func(i int) string) []string {
+	qs := make([]string, max+1)
+	for n := 1; n <= max; n++ {
 		var b strings.Builder
-		b.WriteString(`INSERT INTO events (time, site, upstream, host, path, method, code, request_id, nginx_conn,
-	upstream_addr, upstream_status, upstream_connect_time, upstream_response_time, locale, visitor_hash, browser,
-	nginx_log, cause_source, cause_class, cause_detail, cause_evidence, incident_id) VALUES `)
+		b.WriteString(head)
+		b.WriteString(" VALUES ")
 		for i := range n {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteByte('(')
-			for c := range eventCols {
-				if c > 0 {
-					b.WriteString(", ")
-				}
-				fmt.Fprintf(&b, "$%d", i*eventCols+c+1)
-			}
-			b.WriteByte(')')
+			b.WriteString(tuple(i))
 		}
+		b.WriteString(tail)
 		qs[n] = b.String()
 	}
 	return qs
-}()
+}
 
-// sqlInsertSiteVisitors[n] inserts n (site, minute, visitor) rows,
-// skipping those already there.
-var sqlInsertSiteVisitors = func() (qs [visitorsPerInsert + 1]string) {
-	for n := 1; n <= visitorsPerInsert; n++ {
-		var b strings.Builder
-		b.WriteString("INSERT INTO site_visitors (site, minute, visitor_hash) VALUES ")
-		for i := range n {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "($%d, $%d, $%d)", 3*i+1, 3*i+2, 3*i+3)
+// placeholders returns "($first, …, $first+n-1)".
+func placeholders(first, n int) string {
+	var b strings.Builder
+	b.WriteByte('(')
+	for c := range n {
+		if c > 0 {
+			b.WriteString(", ")
 		}
-		b.WriteString("\nON CONFLICT (site, minute, visitor_hash) DO NOTHING")
-		qs[n] = b.String()
+		fmt.Fprintf(&b, "$%d", first+c)
 	}
-	return qs
-}()
+	b.WriteByte(')')
+	return b.String()
+}
+
+// sqlInsertEvents[n] inserts n event rows.
+var sqlInsertEvents = multiRow(`INSERT INTO events (time, site, upstream, host, path, method, code, request_id, nginx_conn,
+	upstream_addr, upstream_status, upstream_connect_time, upstream_response_time, locale, visitor_hash, browser,
+	nginx_log, cause_source, cause_class, cause_detail, cause_evidence, incident_id)`, "", eventsPerInsert,
+	func(i int) string { return placeholders(i*eventCols+1, eventCols) })
 
 // visitorsPerInsert bounds the rows of one insert of visitors: one
 // statement per visitor was most of the cost of a storm's batch.
 const visitorsPerInsert = 64
 
+// sqlInsertSiteVisitors[n] inserts n (site, minute, visitor) rows,
+// skipping those already there.
+var sqlInsertSiteVisitors = multiRow("INSERT INTO site_visitors (site, minute, visitor_hash)",
+	"\nON CONFLICT (site, minute, visitor_hash) DO NOTHING", visitorsPerInsert,
+	func(i int) string { return placeholders(3*i+1, 3) })
+
 // sqlInsertVisitors[n] inserts n visitor hashes ($2…) of incident $1,
 // skipping those already there; it affects one row per new visitor.
-var sqlInsertVisitors = func() (qs [visitorsPerInsert + 1]string) {
-	for n := 1; n <= visitorsPerInsert; n++ {
-		var b strings.Builder
-		b.WriteString("INSERT INTO incident_visitors (incident_id, visitor_hash) VALUES ")
-		for i := range n {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "($1, $%d)", i+2)
-		}
-		b.WriteString("\nON CONFLICT (incident_id, visitor_hash) DO NOTHING")
-		qs[n] = b.String()
-	}
-	return qs
-}()
+var sqlInsertVisitors = multiRow("INSERT INTO incident_visitors (incident_id, visitor_hash)",
+	"\nON CONFLICT (incident_id, visitor_hash) DO NOTHING", visitorsPerInsert,
+	func(i int) string { return fmt.Sprintf("($1, $%d)", i+2) })
 
 func (s *sqlStore) AddEvents(ctx context.Context, events []Event) error {
 	if len(events) == 0 {
