@@ -44,7 +44,10 @@ type RecorderStats struct {
 	// Failed are rows lost to store errors (each batch of rows is tried
 	// once; counts are kept and retried), plus counts still unwritten when
 	// Close gave up.
-	Failed           int64
+	Failed int64
+	// WriteErrors are batch writes that failed (a batch of counts alone
+	// loses nothing: its counts go into the next write).
+	WriteErrors      int64
 	Queued           int           // rows waiting in the queue now
 	Pending          int64         // events counted in memory, not yet in the store
 	LastWriteLatency time.Duration // duration of the latest batch write
@@ -81,7 +84,7 @@ type Recorder struct {
 
 	shedAt int // queue length from which rows are shed
 
-	recorded, written, rowsWritten, dropped, shed, failed, pendingN, latency atomic.Int64
+	recorded, written, rowsWritten, dropped, shed, failed, writeErrors, pendingN, latency atomic.Int64
 
 	logMu       sync.Mutex // guards the fields below; the writer and Close may both log
 	lastLog     time.Time
@@ -184,6 +187,7 @@ func (r *Recorder) Stats() RecorderStats {
 		Dropped:          r.dropped.Load(),
 		Shed:             r.shed.Load(),
 		Failed:           r.failed.Load(),
+		WriteErrors:      r.writeErrors.Load(),
 		Queued:           len(r.queue),
 		Pending:          r.pendingN.Load(),
 		LastWriteLatency: time.Duration(r.latency.Load()),
@@ -323,6 +327,7 @@ func (r *Recorder) write(ctx context.Context, rows []Event) {
 	err := r.w.WriteBatch(ctx, &b)
 	r.latency.Store(int64(time.Since(start)))
 	if err != nil {
+		r.writeErrors.Add(1)
 		if counted > 0 {
 			// t is live again once merged: not read after this.
 			r.mu.Lock()

@@ -277,8 +277,8 @@ func TestRecorderStoreErrorsKeepCounts(t *testing.T) {
 	if got := logs.count("store write failed"); got != 1 {
 		t.Errorf("failure warnings = %d; want 1 per LogEvery", got)
 	}
-	if st := r.Stats(); st.Pending != 15 || st.Written != 0 {
-		t.Errorf("Stats() = %+v; want 15 counts pending", st)
+	if st := r.Stats(); st.Pending != 15 || st.Written != 0 || st.WriteErrors != 3 {
+		t.Errorf("Stats() = %+v; want 15 counts pending after 3 write errors", st)
 	}
 
 	w.failing.Store(false)
