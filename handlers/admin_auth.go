@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -21,6 +22,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/gatewatch/gatewatch/internal/config"
+	"github.com/gatewatch/gatewatch/internal/incident"
 	"github.com/gatewatch/gatewatch/internal/safeurl"
 )
 
@@ -29,9 +31,6 @@ const (
 	// sessionTTL is how long a sign-in lasts: a working day, after which
 	// staff sign in again.
 	sessionTTL = 12 * time.Hour
-	// maxSessions bounds the session map. Sessions are only created by a
-	// correct password, so the bound is a backstop, not a control.
-	maxSessions = 10000
 	// loginFormTTL is how long a sign-in form's CSRF cookie lives.
 	loginFormTTL = time.Hour
 	// maxFormBytes bounds a POST body: a user name, a password, two tokens.
@@ -61,77 +60,98 @@ type session struct {
 	expires time.Time
 }
 
-// sessionStore keeps sessions in memory, keyed by the SHA-256 of their ID,
-// so that the map never holds a usable cookie value. Sessions do not
-// survive a restart; staff sign in again.
-type sessionStore struct {
-	mu  sync.Mutex
-	ttl time.Duration
-	max int
-	m   map[[32]byte]session
+// SessionStore keeps staff sessions where every instance sharing the
+// store finds them, so that staff stay signed in across restarts, reloads
+// and instances; *incident.Store satisfies it.
+type SessionStore interface {
+	CreateSession(ctx context.Context, s incident.Session) error
+	Session(ctx context.Context, tokenHash [32]byte, now time.Time) (incident.Session, error)
+	DeleteSession(ctx context.Context, tokenHash [32]byte) error
 }
 
-func newSessionStore(ttl time.Duration, max int) *sessionStore {
-	return &sessionStore{ttl: ttl, max: max, m: map[[32]byte]session{}}
+// sessionStore keeps sessions in the store, keyed by the SHA-256 of their
+// ID, so that the table never holds a usable cookie value. It remembers
+// the sessions it saw for when the store does not answer, so that staff
+// then see the store's failure rather than the sign-in form; whenever the
+// store answers, its answer wins (a sign-out on another instance counts).
+type sessionStore struct {
+	db  SessionStore
+	ttl time.Duration
+
+	mu   sync.Mutex
+	seen map[[32]byte]session
+}
+
+// maxSeenSessions bounds the sessions remembered for a store outage.
+const maxSeenSessions = 10000
+
+func newSessionStore(db SessionStore, ttl time.Duration) *sessionStore {
+	return &sessionStore{db: db, ttl: ttl, seen: map[[32]byte]session{}}
 }
 
 // create starts a session for user and returns its ID, the cookie value.
-func (s *sessionStore) create(user string, now time.Time) (string, session) {
+func (s *sessionStore) create(ctx context.Context, user string, now time.Time) (string, session, error) {
 	id := randomToken()
+	k := sha256.Sum256([]byte(id))
 	sess := session{user: user, csrf: randomToken(), expires: now.Add(s.ttl)}
+	err := s.db.CreateSession(ctx, incident.Session{TokenHash: k, User: user, CSRF: sess.csrf,
+		Created: now, Expires: sess.expires})
+	if err != nil {
+		return "", session{}, err
+	}
+	s.remember(k, sess, now)
+	return id, sess, nil
+}
+
+func (s *sessionStore) remember(k [32]byte, sess session, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.m) >= s.max {
-		s.evict(now)
-	}
-	s.m[sha256.Sum256([]byte(id))] = sess
-	return id, sess
-}
-
-// evict drops expired sessions and, if the map is still full, the one
-// closest to expiry. It runs only when the map is full.
-func (s *sessionStore) evict(now time.Time) {
-	var (
-		oldest    [32]byte
-		oldestExp time.Time
-	)
-	for k, v := range s.m {
-		if !now.Before(v.expires) {
-			delete(s.m, k)
-			continue
+	if _, ok := s.seen[k]; !ok && len(s.seen) >= maxSeenSessions {
+		for k, v := range s.seen {
+			if !now.Before(v.expires) {
+				delete(s.seen, k)
+			}
 		}
-		if oldestExp.IsZero() || v.expires.Before(oldestExp) {
-			oldest, oldestExp = k, v.expires
+		if len(s.seen) >= maxSeenSessions {
+			clear(s.seen)
 		}
 	}
-	if len(s.m) >= s.max {
-		delete(s.m, oldest)
-	}
+	s.seen[k] = sess
 }
 
-func (s *sessionStore) get(id string, now time.Time) (session, bool) {
+// get returns the live session of id.
+func (s *sessionStore) get(ctx context.Context, id string, now time.Time) (session, bool) {
 	if id == "" || len(id) > 64 {
 		return session{}, false
 	}
 	k := sha256.Sum256([]byte(id))
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sess, ok := s.m[k]
-	if !ok {
+	ss, err := s.db.Session(ctx, k, now)
+	switch {
+	case err == nil:
+		sess := session{user: ss.User, csrf: ss.CSRF, expires: ss.Expires}
+		s.remember(k, sess, now)
+		return sess, true
+	case errors.Is(err, incident.ErrNotFound):
+		s.mu.Lock()
+		delete(s.seen, k)
+		s.mu.Unlock()
 		return session{}, false
 	}
-	if !now.Before(sess.expires) {
-		delete(s.m, k)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, ok := s.seen[k]
+	if !ok || !now.Before(sess.expires) {
 		return session{}, false
 	}
 	return sess, true
 }
 
-func (s *sessionStore) delete(id string) {
+func (s *sessionStore) delete(ctx context.Context, id string) error {
 	k := sha256.Sum256([]byte(id))
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.m, k)
+	delete(s.seen, k)
+	s.mu.Unlock()
+	return s.db.DeleteSession(ctx, k)
 }
 
 func randomBytes(n int) []byte {
@@ -226,7 +246,7 @@ func (d *adminDeps) authenticate(r *http.Request) (principal, bool) {
 	if err != nil {
 		return principal{}, false
 	}
-	s, ok := d.sessions.get(c.Value, d.Clock.Now())
+	s, ok := d.sessions.get(r.Context(), c.Value, d.Clock.Now())
 	if !ok {
 		return principal{}, false
 	}
@@ -507,7 +527,13 @@ func handleLogin(d *adminDeps) http.Handler {
 			d.renderLogin(w, r, http.StatusUnauthorized, st)
 			return
 		}
-		id, _ := d.sessions.create(f.Get("user"), d.Clock.Now())
+		id, _, err := d.sessions.create(r.Context(), f.Get("user"), d.Clock.Now())
+		if err != nil {
+			d.Logger.Warn("admin sign-in: cannot store the session", "user", st.user, "err", err)
+			w.Header().Set("Cache-Control", "no-store")
+			http.Error(w, "sign-in unavailable: the store does not answer; try again", http.StatusServiceUnavailable)
+			return
+		}
 		http.SetCookie(w, d.cookie(r, sessionCookie, id, "/", sessionTTL))
 		http.SetCookie(w, d.cookie(r, loginCookie, "", adminLoginPath, -1))
 		d.Logger.Info("admin signed in", "user", st.user, "client", d.clientKey(r))
@@ -520,7 +546,9 @@ func handleLogin(d *adminDeps) http.Handler {
 func handleLogout(d *adminDeps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p, ok := principalFrom(r); ok && p.sessionID != "" {
-			d.sessions.delete(p.sessionID)
+			if err := d.sessions.delete(r.Context(), p.sessionID); err != nil {
+				d.Logger.Warn("admin sign-out: cannot delete the session", "user", p.user, "err", err)
+			}
 		}
 		http.SetCookie(w, d.cookie(r, sessionCookie, "", "/", -1))
 		seeOther(w, adminLoginPath)

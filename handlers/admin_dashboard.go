@@ -118,10 +118,10 @@ func (t *tally) done(cut bool) {
 	t.counts.errorsAtLeast, t.counts.visitorsAtLeast = cut, cut
 }
 
-// gatherDashboard reads the monitor's cache and the store. Errors per
-// site come from the store's series, exact; distinct visitors (which the
-// store does not count per window) and per-upstream figures come from the
-// events of the incidents seen in the last hour, bounded by scanEvents.
+// gatherDashboard reads the monitor's cache and the store. Errors and
+// distinct visitors per site come from the store's counts, exact;
+// per-upstream figures come from the events of the incidents seen in the
+// last hour, bounded by scanEvents.
 func (d *adminDeps) gatherDashboard(ctx context.Context, now time.Time) (dashboardData, error) {
 	yes, no := true, false
 	open, err := d.Store.Incidents(ctx, incident.Filter{Open: &yes, Limit: 1000})
@@ -136,7 +136,6 @@ func (d *adminDeps) gatherDashboard(ctx context.Context, now time.Time) (dashboa
 	since := now.Add(-longWindow)
 	type key struct{ site, upstream string }
 	tallies := map[key]*tally{}
-	siteVisitors := map[string]*tally{}
 	cut := map[string]bool{}
 	for _, in := range incs {
 		if in.LastSeen.Before(since) {
@@ -150,19 +149,15 @@ func (d *adminDeps) gatherDashboard(ctx context.Context, now time.Time) (dashboa
 		if tallies[k] == nil {
 			tallies[k] = newTally()
 		}
-		if siteVisitors[in.Site] == nil {
-			siteVisitors[in.Site] = newTally()
-		}
 		for _, e := range events {
 			tallies[k].add(e, since, now)
-			siteVisitors[in.Site].add(e, since, now)
 		}
 		// Figures from rows are lower bounds when the scan stopped inside
 		// the window, or when the incident counted requests it kept no
 		// row for (past store.event_rows_per_second, or pruned).
 		scanCut := len(events) == scanEvents && !events[len(events)-1].Time.Before(since)
 		if scanCut || (len(events) < scanEvents && in.Requests > int64(len(events))) {
-			cut[in.Site+"\x00"+in.Upstream], cut[in.Site] = true, true
+			cut[in.Site+"\x00"+in.Upstream] = true
 		}
 	}
 	openByKey := map[key]*incident.Incident{}
@@ -187,10 +182,13 @@ func (d *adminDeps) gatherDashboard(ctx context.Context, now time.Time) (dashboa
 				sd.counts.errors5m += b.N
 			}
 		}
-		if t := siteVisitors[site.Name]; t != nil {
-			t.done(cut[site.Name])
-			sd.counts.visitors5m, sd.counts.visitors1h = t.counts.visitors5m, t.counts.visitors1h
-			sd.counts.visitorsAtLeast = cut[site.Name]
+		// Distinct visitors per site are counted from every event, by
+		// whole minutes, shared by every instance: exact.
+		if sd.counts.visitors5m, err = d.Store.Visitors(ctx, site.Name, now.Add(-shortWindow)); err != nil {
+			return dashboardData{}, err
+		}
+		if sd.counts.visitors1h, err = d.Store.Visitors(ctx, site.Name, now.Add(-longWindow)); err != nil {
+			return dashboardData{}, err
 		}
 		byName := map[string]monitor.UpstreamStatus{}
 		for _, u := range sd.status.Upstreams {
@@ -272,6 +270,7 @@ func (v *adminView) dashboardPage(data dashboardData) *pages.AdminDashboard {
 		m.Recent.Rows = append(m.Recent.Rows, v.incidentRow(in))
 	}
 	m.Notify = v.notifyBlock()
+	m.EventLoss = v.eventLoss()
 	return m
 }
 
@@ -423,4 +422,24 @@ func (v *adminView) incidentRow(in incident.Incident) pages.IncidentRow {
 
 func incidentPath(id int64) string {
 	return adminIncPrefix + strconv.FormatInt(id, 10)
+}
+
+// eventLoss is the dashboard's account of error pages this instance could
+// not record in full: rows lost to a full queue or store errors, and rows
+// shed while the store's writer was behind (counted, without a record of
+// their own); nil when there were none.
+func (v *adminView) eventLoss() *pages.EventLoss {
+	st := v.d.Events.Stats()
+	if st.Dropped == 0 && st.Failed == 0 && st.Shed == 0 {
+		return nil
+	}
+	l := &pages.EventLoss{Heading: v.tr.T("admin.recording.heading", nil)}
+	if st.Dropped > 0 || st.Failed > 0 {
+		l.Text = v.tr.T("admin.recording.lost", map[string]any{"Dropped": st.Dropped, "Failed": st.Failed,
+			"Recorded": st.Recorded})
+	}
+	if st.Shed > 0 {
+		l.Shed = v.tr.T("admin.recording.shed", map[string]any{"Shed": st.Shed})
+	}
+	return l
 }

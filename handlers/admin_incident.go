@@ -104,6 +104,12 @@ func (d *adminDeps) evidence(events []incident.Event) ([]nginxlog.Entry, []strin
 		if e.NginxLog != "" && !seen[e.NginxLog] {
 			seen[e.NginxLog] = true
 			all = append(all, line{e.Time, e.NginxLog})
+			// Stored with the event by whichever instance recorded it:
+			// the diagnosis is the same on every instance and after a
+			// restart, when this one's index does not have the line.
+			if en, err := nginxlog.ParseLine(e.NginxLog, time.UTC); err == nil {
+				entries = append(entries, en)
+			}
 		}
 	}
 	slices.SortStableFunc(entries, func(a, b nginxlog.Entry) int { return a.Time.Compare(b.Time) })

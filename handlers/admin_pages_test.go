@@ -416,9 +416,8 @@ func TestAdminCountedReference(t *testing.T) {
 	}
 }
 
-// TestAdminDashboardCountedRequests: errors counted without a row (past
-// store.event_rows_per_second) still count exactly, and the visitor
-// figures, which come from rows, say they are lower bounds.
+// TestAdminDashboardCountedRequests: errors and visitors counted without
+// a row (past store.event_rows_per_second) still count exactly.
 func TestAdminDashboardCountedRequests(t *testing.T) {
 	e := mustAdmin(t)
 	if err := e.store.AddEvents(context.Background(), []incident.Event{{Time: adminNow.Add(-30 * time.Second), Site: "shop",
@@ -430,7 +429,7 @@ func TestAdminDashboardCountedRequests(t *testing.T) {
 	if got := strings.TrimSpace(shop.Find(`[data-testid=site-errors]`).Text()); got != "3 / 4" {
 		t.Errorf("shop errors 5m / 1h = %q; want 3 / 4, the counted request included", got)
 	}
-	if got := strings.TrimSpace(shop.Find(`[data-testid=site-visitors]`).Text()); got != "≥2 / ≥3" {
-		t.Errorf("shop visitors 5m / 1h = %q; want ≥2 / ≥3 (rows undercount)", got)
+	if got := strings.TrimSpace(shop.Find(`[data-testid=site-visitors]`).Text()); got != "3 / 4" {
+		t.Errorf("shop visitors 5m / 1h = %q; want 3 / 4, the counted visitor included", got)
 	}
 }

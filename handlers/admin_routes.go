@@ -39,11 +39,13 @@ type AdminStore interface {
 	Incidents(ctx context.Context, f incident.Filter) ([]incident.Incident, error)
 	EventsForIncident(ctx context.Context, id int64, limit int) ([]incident.Event, error)
 	Series(ctx context.Context, site string, since time.Time, bucket time.Duration) ([]incident.Bucket, error)
+	Visitors(ctx context.Context, site string, since time.Time) (int64, error)
 	Ping(ctx context.Context) error
 	Timeline(ctx context.Context, id int64) ([]incident.TimelineEntry, error)
 	Announcements(ctx context.Context, site string, endAfter time.Time, limit int) ([]incident.Announcement, error)
 	AddAnnouncement(ctx context.Context, a incident.Announcement) (int64, error)
 	EndAnnouncement(ctx context.Context, id int64, at time.Time) error
+	SessionStore
 }
 
 // AdminDeps is everything the admin listener needs. It is a struct rather
@@ -63,13 +65,20 @@ type AdminDeps struct {
 	Logger   *slog.Logger
 	Notify   NotifyStats
 	// Ready answers /readyz; nil checks the Store alone.
-	Ready Readiness
+	Ready  Readiness
+	Events EventStats
 }
 
 // Readiness says whether this instance should get traffic: nil, or why
 // not. It logs the changes itself, once each, not per request.
 type Readiness interface {
 	Check(ctx context.Context) error
+}
+
+// EventStats are the event recorder's counters; *incident.Recorder
+// satisfies it. The dashboard shows what was lost.
+type EventStats interface {
+	Stats() incident.RecorderStats
 }
 
 func (d AdminDeps) check() error {
@@ -81,7 +90,7 @@ func (d AdminDeps) check() error {
 		{"Config", d.Config == nil}, {"Catalog", d.Catalog == nil}, {"Assets", d.Assets == nil},
 		{"Store", d.Store == nil}, {"Status", d.Status == nil}, {"Evidence", d.Evidence == nil},
 		{"Gatherer", d.Gatherer == nil}, {"Clock", d.Clock == nil}, {"Logger", d.Logger == nil},
-		{"Notify", d.Notify == nil},
+		{"Notify", d.Notify == nil}, {"Events", d.Events == nil},
 	} {
 		if f.nil {
 			errs = append(errs, errors.New("handlers: AdminDeps."+f.name+" is nil"))
@@ -156,7 +165,7 @@ func newAdminDeps(d AdminDeps) (*adminDeps, error) {
 		AdminDeps:   d,
 		trust:       NewTrust(d.Config.Server.TrustedProxies),
 		realIPTrust: NewTrust(d.Config.Admin.TrustedProxies),
-		sessions:    newSessionStore(sessionTTL, maxSessions),
+		sessions:    newSessionStore(d.Store, sessionTTL),
 		limits:      newLoginLimits(),
 		verifier:    v,
 		csrfKey:     randomBytes(32),

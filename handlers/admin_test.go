@@ -219,6 +219,7 @@ func mustAdmin(tb testing.TB, mutate ...func(*config.Config)) *adminEnv {
 	deps := handlers.AdminDeps{
 		Config: cfg, Catalog: catalog, Assets: assets, Store: store, Status: status, Evidence: evidence,
 		Gatherer: reg, Clock: clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Notify: &fakeNotify{},
+		Events: &fakeEventStats{},
 	}
 	h, err := handlers.NewAdminHandler(deps)
 	if err != nil {

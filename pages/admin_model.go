@@ -83,6 +83,17 @@ type AdminDashboard struct {
 	Recent  IncidentList
 	// Notify is nil when no notification target is configured.
 	Notify *NotifyBlock
+	// EventLoss is nil unless events lost their records.
+	EventLoss *EventLoss
+}
+
+// EventLoss says how many error pages this instance could not record in
+// full. Text (records lost) or Shed (counted without a record) may be
+// empty.
+type EventLoss struct {
+	Heading string
+	Text    string
+	Shed    string
 }
 
 // DashboardCols are the dashboard's table headers.

@@ -33,6 +33,7 @@ type app struct {
 	store    incident.Store
 	index    *nginxlog.Index
 	recorder *incident.Recorder
+	salts    *incident.Salts
 	reg      *prometheus.Registry
 	metrics  *handlers.PromMetrics
 	logger   *slog.Logger
@@ -116,6 +117,7 @@ func (a *app) build(cfg *config.Config, prev *generation) (*generation, error) {
 		opts := monitorOptions(cfg)
 		opts.Checker = probe.New(probe.Options{Timeout: cfg.Monitor.Timeout.Duration, SlowThreshold: cfg.Monitor.SlowThreshold.Duration})
 		opts.Logger = a.logger
+		opts.Salts = a.salts
 		mon, err := monitor.New(opts)
 		if err != nil {
 			return nil, err
@@ -126,7 +128,8 @@ func (a *app) build(cfg *config.Config, prev *generation) (*generation, error) {
 	g.public = handlers.NewPublic(cfg, catalog, assets, g.mon, a.recorder, realClock{}, a.metrics, a.logger, a.board)
 	if cfg.Server.AdminListen != "" {
 		g.admin, err = handlers.NewAdminHandler(handlers.AdminDeps{Config: cfg, Catalog: catalog, Assets: assets,
-			Store: a.store, Status: g.mon, Evidence: a.index, Gatherer: a.reg, Clock: realClock{}, Logger: a.logger, Notify: a.notifier, Ready: a.ready})
+			Store: a.store, Status: g.mon, Evidence: a.index, Gatherer: a.reg, Clock: realClock{}, Logger: a.logger, Notify: a.notifier, Ready: a.ready,
+			Events: a.recorder})
 		if err != nil {
 			return nil, err
 		}

@@ -12,9 +12,10 @@ import (
 // may be: nginx logs whole seconds and reuses connection numbers.
 const evidenceWindow = 5 * time.Second
 
-// evidenceWriter attaches nginx's own error.log line to each event with a
-// row as the recorder writes a batch; a count-only event keeps no row to
-// show it in, so it is not looked up. By then (the batch waits up to the recorder's
+// evidenceWriter attaches nginx's own error.log line to each row as the
+// recorder writes a batch, so that the line is stored with the event and
+// opens on any instance sharing the store, after a restart too; a
+// count-only event keeps no row to show it in, so it is not looked up. By then (the batch waits up to the recorder's
 // flush interval) the follower has read the line that nginx wrote before
 // it handed the request to gatewatch.
 type evidenceWriter struct {
@@ -22,9 +23,9 @@ type evidenceWriter struct {
 	index *nginxlog.Index
 }
 
-func (w evidenceWriter) AddEvents(ctx context.Context, events []incident.Event) error {
-	for i := range events {
-		e := &events[i]
+func (w evidenceWriter) WriteBatch(ctx context.Context, b *incident.Batch) error {
+	for i := range b.Rows {
+		e := &b.Rows[i]
 		if e.CountOnly || e.NginxConn == 0 || e.NginxLog != "" {
 			continue
 		}
@@ -42,7 +43,7 @@ func (w evidenceWriter) AddEvents(ctx context.Context, events []incident.Event) 
 			}
 		}
 	}
-	return w.next.AddEvents(ctx, events)
+	return w.next.WriteBatch(ctx, b)
 }
 
 // closeRecovered closes the incidents of upstreams that have been up for

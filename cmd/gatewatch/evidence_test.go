@@ -11,12 +11,12 @@ import (
 
 type keepEvents struct{ got []incident.Event }
 
-func (k *keepEvents) AddEvents(_ context.Context, events []incident.Event) error {
-	k.got = append(k.got, events...)
+func (k *keepEvents) WriteBatch(_ context.Context, b *incident.Batch) error {
+	k.got = append(k.got, b.Rows...)
 	return nil
 }
 
-func TestEvidenceWriterSkipsCountOnly(t *testing.T) {
+func TestEvidenceWriterAttachesLineToRows(t *testing.T) {
 	const line = `2026/11/22 01:55:20 [error] 1234#1234: *7 connect() failed (111: Connection refused) while connecting to upstream, ` +
 		`client: 127.0.0.1, server: localhost, request: "GET /cart HTTP/1.1", upstream: "http://127.0.0.1:9/cart", host: "shop.example"`
 	entry, err := nginxlog.ParseLine(line, time.UTC)
@@ -32,7 +32,8 @@ func TestEvidenceWriterSkipsCountOnly(t *testing.T) {
 		{Time: at, Method: "GET", Path: "/cart", NginxConn: 7, RequestID: "row"},
 		{Time: at, Method: "GET", Path: "/cart", NginxConn: 7, RequestID: "count", CountOnly: true},
 	}
-	if err := w.AddEvents(context.Background(), events); err != nil {
+	b := incident.Batch{Rows: events}
+	if err := w.WriteBatch(context.Background(), &b); err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range next.got {

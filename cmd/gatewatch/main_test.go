@@ -275,14 +275,14 @@ func TestMetricsNeedLoginAndNameEverything(t *testing.T) {
 	}
 }
 
-// TestServeSetsMemoryLimit: server.memory_limit (40MiB by default) is the
+// TestServeSetsMemoryLimit: server.memory_limit (128MiB by default) is the
 // runtime's soft limit while serving, and the previous one after.
 func TestServeSetsMemoryLimit(t *testing.T) {
 	before := debug.SetMemoryLimit(-1)
 	t.Run("serving", func(t *testing.T) {
 		mustStartServer(t)
-		if got := debug.SetMemoryLimit(-1); got != 40<<20 {
-			t.Errorf("memory limit while serving = %d; want 40 MiB from the embedded default", got)
+		if got := debug.SetMemoryLimit(-1); got != 128<<20 {
+			t.Errorf("memory limit while serving = %d; want 128 MiB from the embedded default", got)
 		}
 	})
 	if got := debug.SetMemoryLimit(-1); got != before {

@@ -11,8 +11,8 @@ import (
 type stateCollector struct {
 	app *app
 
-	up, checkSeconds, probesRun, probesSuppressed, probeFailures        *prometheus.Desc
-	recorded, written, countOnly, dropped, failed, queued, writeSeconds *prometheus.Desc
+	up, checkSeconds, probesRun, probesSuppressed, probeFailures                           *prometheus.Desc
+	recorded, written, countOnly, dropped, shed, failed, writeErrors, queued, writeSeconds *prometheus.Desc
 }
 
 func newStateCollector(a *app) *stateCollector {
@@ -26,19 +26,21 @@ func newStateCollector(a *app) *stateCollector {
 		probesRun:        d("probes_total", "Checks of upstreams started."),
 		probesSuppressed: d("probes_suppressed_total", "Requests for a check that started none (gate or single-flight)."),
 		probeFailures:    d("probe_failures_total", "Completed checks that failed, by class.", "class"),
-		recorded:         d("events_recorded_total", "Error-page events accepted into the queue."),
-		written:          d("events_written_total", "Events stored."),
+		recorded:         d("events_recorded_total", "Error-page events counted (in memory, then in the store)."),
+		written:          d("events_written_total", "Events counted in the store."),
 		countOnly:        d("events_count_only_total", "Events counted in their incident without a row of their own (event_rows_per_second)."),
-		dropped:          d("events_dropped_total", "Events dropped because the queue was full."),
-		failed:           d("events_failed_total", "Events lost to store errors."),
-		queued:           d("events_queued", "Events waiting to be written."),
+		dropped:          d("events_dropped_total", "Events whose row was dropped because the row queue was full (still counted), or recorded after shutdown."),
+		shed:             d("events_shed_total", "Events counted without a row because the row queue was three quarters full (part of events_count_only_total)."),
+		failed:           d("events_failed_total", "Event rows lost to store errors (counts are retried)."),
+		writeErrors:      d("store_write_errors_total", "Batch writes the store refused or that timed out (their rows are lost, their counts go into the next write)."),
+		queued:           d("events_queued", "Event rows waiting to be written."),
 		writeSeconds:     d("store_write_duration_seconds", "Duration of the latest batch write to the store."),
 	}
 }
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.up, c.checkSeconds, c.probesRun, c.probesSuppressed, c.probeFailures,
-		c.recorded, c.written, c.countOnly, c.dropped, c.failed, c.queued, c.writeSeconds} {
+		c.recorded, c.written, c.countOnly, c.dropped, c.shed, c.failed, c.writeErrors, c.queued, c.writeSeconds} {
 		ch <- d
 	}
 }
@@ -71,7 +73,9 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.written, prometheus.CounterValue, float64(rs.Written))
 	ch <- prometheus.MustNewConstMetric(c.countOnly, prometheus.CounterValue, float64(rs.CountOnly))
 	ch <- prometheus.MustNewConstMetric(c.dropped, prometheus.CounterValue, float64(rs.Dropped))
+	ch <- prometheus.MustNewConstMetric(c.shed, prometheus.CounterValue, float64(rs.Shed))
 	ch <- prometheus.MustNewConstMetric(c.failed, prometheus.CounterValue, float64(rs.Failed))
+	ch <- prometheus.MustNewConstMetric(c.writeErrors, prometheus.CounterValue, float64(rs.WriteErrors))
 	ch <- prometheus.MustNewConstMetric(c.queued, prometheus.GaugeValue, float64(rs.Queued))
 	ch <- prometheus.MustNewConstMetric(c.writeSeconds, prometheus.GaugeValue, rs.LastWriteLatency.Seconds())
 }

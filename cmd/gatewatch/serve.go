@@ -44,6 +44,9 @@ const (
 const (
 	announceRefresh = time.Second
 	noticePoll      = time.Second
+	// saltRefresh is how often the visitor salts are reread: today's and
+	// tomorrow's are held, so this only needs to beat midnight by a day.
+	saltRefresh = 10 * time.Minute
 )
 
 type realClock struct{}
@@ -108,7 +111,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	app := &app{store: store, index: index, recorder: recorder, reg: reg, metrics: handlers.NewMetrics(reg), logger: logger,
+	// The visitor-hash salt comes from the store, so that instances sharing
+	// it, and this one after a restart, count a visitor once.
+	salts := incident.NewSalts(store, time.Now, logger)
+	if err := salts.Refresh(ctx); err != nil {
+		return fmt.Errorf("visitor salt: %w", err)
+	}
+	app := &app{store: store, index: index, recorder: recorder, salts: salts, reg: reg, metrics: handlers.NewMetrics(reg), logger: logger,
 		board: announce.NewBoard(store, time.Now, logger), notifier: notifier}
 	app.ready = drainGate{draining: &app.draining, next: health}
 	gen, err := app.build(cfg, nil)
@@ -128,6 +137,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	quiet := cfg.Monitor.QuietPeriod.Duration
 	bg.Go(func() { closeRecovered(ctx, store, app.upstreamStates, min(30*time.Second, quiet/4), quiet, time.Now) })
 	bg.Go(func() { app.board.Run(ctx, announceRefresh) })
+	bg.Go(func() { salts.Run(ctx, saltRefresh) })
 	for _, sp := range announce.Pages(cfg, app.board, time.Now, logger) {
 		bg.Go(func() { sp.Run(ctx) })
 	}

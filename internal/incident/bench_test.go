@@ -137,4 +137,4 @@ func BenchmarkRecord(b *testing.B) {
 
 type discard struct{}
 
-func (discard) AddEvents(context.Context, []incident.Event) error { return nil }
+func (discard) WriteBatch(context.Context, *incident.Batch) error { return nil }

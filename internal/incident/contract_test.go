@@ -60,11 +60,15 @@ func testStore(t *testing.T, newDB newDatabase) {
 	t.Run("LookupEvents", func(t *testing.T) { testLookup(t, newDB(t)(t)) })
 	t.Run("Series", func(t *testing.T) { testSeries(t, newDB(t)(t)) })
 	t.Run("CountOnlyEvents", func(t *testing.T) { testCountOnly(t, newDB(t)(t)) })
+	t.Run("RowAfterCount", func(t *testing.T) { testRowAfterCount(t, newDB(t)(t)) })
+	t.Run("RecorderFlood", func(t *testing.T) { testRecorderFlood(t, newDB(t)(t)) })
 	t.Run("Prune", func(t *testing.T) { testPrune(t, newDB(t)(t)) })
 	t.Run("ListFilters", func(t *testing.T) { testList(t, newDB(t)(t)) })
 	t.Run("ConcurrentInstances", func(t *testing.T) { testConcurrent(t, newDB(t)) })
 	t.Run("ReopenKeepsData", func(t *testing.T) { testReopen(t, newDB(t)) })
 	t.Run("NoticesAndTimeline", func(t *testing.T) { testNotices(t, newDB(t)) })
+	t.Run("SharedState", func(t *testing.T) { testSharedState(t, newDB(t)) })
+	t.Run("SiteVisitors", func(t *testing.T) { testSiteVisitors(t, newDB(t)) })
 }
 
 func testGrouping(t *testing.T, s incident.Store) {

@@ -3,9 +3,12 @@
 //
 // An [Event] is one error page served: when, for which site and upstream,
 // what nginx reported about the upstream, and who (as a hash) saw it. The
-// HTTP handler hands events to a [Recorder], whose bounded queue never makes a
-// page wait: when the queue is full, or the store is down, events are dropped
-// and counted instead. One writer goroutine stores them in batches.
+// HTTP handler hands events to a [Recorder], which never makes a page
+// wait: it counts every event in memory at once (a [Batch]'s counts,
+// written every flush, so incident and per-second figures are exact at any
+// rate) and queues the event's row, up to RecorderOptions.RowsPerSecond,
+// through a bounded queue; a row that finds the queue full is dropped and
+// counted, its count stays. One writer goroutine stores batches.
 //
 // A [Store] keeps events and groups them into an [Incident] per site and
 // upstream: the incident opens on the first error, collects counts (requests,

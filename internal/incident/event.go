@@ -205,10 +205,15 @@ func (e Event) sanitized() Event {
 	e.VisitorHash = clean(e.VisitorHash, maxShort)
 	e.Browser = clean(e.Browser, maxShort)
 	e.NginxLog = clean(e.NginxLog, maxLog)
-	e.Cause = EventCause(e)
-	e.Cause.Source = clean(e.Cause.Source, maxShort)
-	e.Cause.Class = clean(e.Cause.Class, maxShort)
-	e.Cause.Detail = clean(e.Cause.Detail, maxLog)
-	e.Cause.Evidence = clean(e.Cause.Evidence, maxLog)
+	e.Cause = sanitizedCause(EventCause(e))
 	return e
+}
+
+// sanitizedCause returns c with bounded, valid strings.
+func sanitizedCause(c Cause) Cause {
+	c.Source = clean(c.Source, maxShort)
+	c.Class = clean(c.Class, maxShort)
+	c.Detail = clean(c.Detail, maxLog)
+	c.Evidence = clean(c.Evidence, maxLog)
+	return c
 }

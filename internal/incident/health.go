@@ -49,8 +49,8 @@ type healthWriter struct {
 	h    *Health
 }
 
-func (w healthWriter) AddEvents(ctx context.Context, events []Event) error {
-	err := w.next.AddEvents(ctx, events)
+func (w healthWriter) WriteBatch(ctx context.Context, b *Batch) error {
+	err := w.next.WriteBatch(ctx, b)
 	// A write cut short by shutdown says nothing about the store.
 	if !errors.Is(err, context.Canceled) {
 		w.h.mu.Lock()

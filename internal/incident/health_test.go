@@ -18,7 +18,7 @@ func (p *healthFakePinger) Ping(context.Context) error { return p.err }
 
 type healthFakeWriter struct{ err error }
 
-func (w *healthFakeWriter) AddEvents(context.Context, []incident.Event) error { return w.err }
+func (w *healthFakeWriter) WriteBatch(context.Context, *incident.Batch) error { return w.err }
 
 // TestHealth: a failed ping or a failed write makes the store not ready
 // until it answers, or a write succeeds, again; each change is logged
@@ -40,10 +40,10 @@ func TestHealth(t *testing.T) {
 	}
 	check(true)
 	w.err = errors.New("disk I/O error")
-	ew.AddEvents(ctx, nil)
+	ew.WriteBatch(ctx, &incident.Batch{})
 	check(false)
 	w.err = nil
-	ew.AddEvents(ctx, nil)
+	ew.WriteBatch(ctx, &incident.Batch{})
 	check(true)
 	p.err = errors.New("database file gone")
 	check(false)
@@ -51,12 +51,12 @@ func TestHealth(t *testing.T) {
 	check(true)
 	// A write cut short by shutdown is not a store fault.
 	w.err = context.Canceled
-	ew.AddEvents(ctx, nil)
+	ew.WriteBatch(ctx, &incident.Batch{})
 	check(true)
 	// A failed write with none after it counts for WriteFailureMemory:
 	// out of rotation, no visitor would come to prove the store back.
 	w.err = errors.New("read-only file system")
-	ew.AddEvents(ctx, nil)
+	ew.WriteBatch(ctx, &incident.Batch{})
 	check(false)
 	now = now.Add(incident.WriteFailureMemory)
 	check(true)

@@ -52,7 +52,7 @@ func TestMigrationCountsExistingEvents(t *testing.T) {
 					return err
 				}
 				for i, at := range []time.Duration{0, 500 * time.Millisecond, 90 * time.Second} {
-					if _, err := c.exec(ctx, sqlInsertEvent, micro(t0.Add(at)), "shop", "app", "h", "/", "GET", int64(502),
+					if _, err := c.exec(ctx, sqlInsertEvents[1], micro(t0.Add(at)), "shop", "app", "h", "/", "GET", int64(502),
 						fmt.Sprintf("r%d", i), int64(0), "", "", "", "", "en", "v", "", "", "", "", "", "", id); err != nil {
 						return err
 					}

@@ -26,52 +26,87 @@ func fromMicro(us int64) time.Time { return time.UnixMicro(us).UTC() }
 type group struct {
 	site, upstream string
 	first, last    time.Time
-	events         []int // indexes into the batch
+	requests       int64
+	rows           []int // indexes into the batch's rows
 	codes          map[int]int64
 	paths          map[string]int64
 	locales        map[string]int64
 	visitors       map[string]bool
 	cause          Cause
 	causeAt        time.Time
+	counts         []int // indexes into the batch's counts
 	id             int64
 }
 
-// groupEvents splits a batch by site and upstream, aggregating in memory so
-// that the database sees one update per incident and key, not one per event.
-// Groups come sorted so that concurrent writers lock incidents in the same
-// order and cannot deadlock.
-func groupEvents(events []Event) []*group {
+func (g *group) offerCause(c Cause, at time.Time) {
+	if r := c.rank(); r > 0 && (r > g.cause.rank() || (r == g.cause.rank() && !at.Before(g.causeAt))) {
+		g.cause, g.causeAt = c, at
+	}
+}
+
+// groupBatch merges a batch's counts and rows per site and upstream, with
+// the strings made safe to store (two spellings that clean to one string
+// are one group). A row whose count came in an earlier batch gets a group
+// with nothing to add but its time and cause, so that it finds its
+// incident. Groups come sorted so that concurrent writers lock incidents
+// in the same order and cannot deadlock.
+func groupBatch(b *Batch, rows []Event) []*group {
 	type key struct{ site, upstream string }
 	byKey := make(map[key]*group)
-	for i, e := range events {
-		k := key{e.Site, e.Upstream}
+	get := func(site, upstream string, at time.Time) *group {
+		k := key{site, upstream}
 		g := byKey[k]
 		if g == nil {
-			g = &group{site: e.Site, upstream: e.Upstream, first: e.Time, last: e.Time,
+			g = &group{site: site, upstream: upstream, first: at, last: at,
 				codes: map[int]int64{}, paths: map[string]int64{}, locales: map[string]int64{}, visitors: map[string]bool{}}
 			byKey[k] = g
 		}
-		g.events = append(g.events, i)
+		return g
+	}
+	for ci := range b.Counts {
+		c := &b.Counts[ci]
+		first, last := c.First.UTC().Truncate(time.Microsecond), c.Last.UTC().Truncate(time.Microsecond)
+		g := get(clean(c.Site, maxShort), clean(c.Upstream, maxShort), first)
+		g.counts = append(g.counts, ci)
+		g.requests += c.Requests
+		if first.Before(g.first) {
+			g.first = first
+		}
+		if last.After(g.last) {
+			g.last = last
+		}
+		for code, n := range c.Codes {
+			g.codes[code] += n
+		}
+		for p, n := range c.Paths {
+			if p = clean(p, maxPath); p != "" {
+				g.paths[p] += n
+			}
+		}
+		for l, n := range c.Locales {
+			if l = clean(l, maxShort); l != "" {
+				g.locales[l] += n
+			}
+		}
+		for _, v := range c.Visitors {
+			if v = clean(v, maxShort); v != "" {
+				g.visitors[v] = true
+			}
+		}
+		g.offerCause(sanitizedCause(c.Cause), c.CauseAt.UTC().Truncate(time.Microsecond))
+	}
+	for i, e := range rows {
+		g := get(e.Site, e.Upstream, e.Time)
+		g.rows = append(g.rows, i)
 		if e.Time.Before(g.first) {
 			g.first = e.Time
 		}
 		if e.Time.After(g.last) {
 			g.last = e.Time
 		}
-		g.codes[e.Code]++
-		if e.Path != "" {
-			g.paths[e.Path]++
-		}
-		if e.Locale != "" {
-			g.locales[e.Locale]++
-		}
-		if e.VisitorHash != "" {
-			g.visitors[e.VisitorHash] = true
-		}
-		// The most trusted cause wins; among equals, the latest.
-		if r := e.Cause.rank(); r > 0 && (r > g.cause.rank() || (r == g.cause.rank() && !e.Time.Before(g.causeAt))) {
-			g.cause, g.causeAt = e.Cause, e.Time
-		}
+		// A row may know more than its count did: the nginx log line
+		// the evidence writer found for it.
+		g.offerCause(e.Cause, e.Time)
 	}
 	out := slices.Collect(maps.Values(byKey))
 	slices.SortFunc(out, func(a, b *group) int {
@@ -94,16 +129,16 @@ type siteSecond struct {
 	n    int64
 }
 
-// countSeconds counts a batch's events, rows or not, per site and second,
-// sorted by site and second.
-func countSeconds(events []Event) []siteSecond {
+// batchSeconds merges a batch's per-second counts by cleaned site, sorted
+// by site and second.
+func batchSeconds(b *Batch) []siteSecond {
 	type key struct {
 		site string
 		at   int64
 	}
 	byKey := make(map[key]int64)
-	for _, e := range events {
-		byKey[key{e.Site, secondOf(micro(e.Time))}]++
+	for _, sc := range b.Seconds {
+		byKey[key{clean(sc.Site, maxShort), secondOf(micro(sc.At))}] += sc.N
 	}
 	out := make([]siteSecond, 0, len(byKey))
 	for k, n := range byKey {
@@ -123,10 +158,6 @@ ON CONFLICT (site, upstream) WHERE closed_at IS NULL DO UPDATE SET
 	last_seen = CASE WHEN excluded.last_seen > incidents.last_seen THEN excluded.last_seen ELSE incidents.last_seen END,
 	requests = incidents.requests + excluded.requests
 RETURNING id`
-	sqlInsertEvent = `INSERT INTO events (time, site, upstream, host, path, method, code, request_id, nginx_conn,
-	upstream_addr, upstream_status, upstream_connect_time, upstream_response_time, locale, visitor_hash, browser,
-	nginx_log, cause_source, cause_class, cause_detail, cause_evidence, incident_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`
 	sqlUpsertCode = `INSERT INTO incident_codes (incident_id, code, n) VALUES ($1, $2, $3)
 ON CONFLICT (incident_id, code) DO UPDATE SET n = incident_codes.n + excluded.n`
 	sqlUpsertPath = `INSERT INTO incident_paths (incident_id, path, n) VALUES ($1, $2, $3)
@@ -140,44 +171,106 @@ ON CONFLICT (site, time) DO UPDATE SET n = event_counts.n + excluded.n`
 	cause_evidence = $6 WHERE id = $1 AND cause_rank <= $2`
 )
 
-// visitorsPerInsert bounds the rows of one insert of visitors: one
-// statement per visitor was most of the cost of a storm's batch.
-const visitorsPerInsert = 64
+// eventCols is the number of columns of an event row, and
+// eventsPerInsert the rows one insert writes: one statement per batch of
+// rows, rather than one per row, well inside both databases' limits on
+// parameters (SQLite's 32766, PostgreSQL's 65535).
+const (
+	eventCols       = 22
+	eventsPerInsert = 64
+)
 
-// sqlInsertVisitors[n] inserts n visitor hashes ($2…) of incident $1,
-// skipping those already there; it affects one row per new visitor.
-var sqlInsertVisitors = func() (qs [visitorsPerInsert + 1]string) {
-	for n := 1; n <= visitorsPerInsert; n++ {
+// multiRow returns the statements head VALUES t(0), …, t(n-1) tail for n
+// from 1 to max, indexed by n: one statement per batch of rows rather than
+// one per row.
+func multiRow(head, tail string, max int, tuple func(i int) string) []string {
+	qs := make([]string, max+1)
+	for n := 1; n <= max; n++ {
 		var b strings.Builder
-		b.WriteString("INSERT INTO incident_visitors (incident_id, visitor_hash) VALUES ")
+		b.WriteString(head)
+		b.WriteString(" VALUES ")
 		for i := range n {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			fmt.Fprintf(&b, "($1, $%d)", i+2)
+			b.WriteString(tuple(i))
 		}
-		b.WriteString("\nON CONFLICT (incident_id, visitor_hash) DO NOTHING")
+		b.WriteString(tail)
 		qs[n] = b.String()
 	}
 	return qs
-}()
+}
+
+// placeholders returns "($first, …, $first+n-1)".
+func placeholders(first, n int) string {
+	var b strings.Builder
+	b.WriteByte('(')
+	for c := range n {
+		if c > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d", first+c)
+	}
+	b.WriteByte(')')
+	return b.String()
+}
+
+// sqlInsertEvents[n] inserts n event rows.
+var sqlInsertEvents = multiRow(`INSERT INTO events (time, site, upstream, host, path, method, code, request_id, nginx_conn,
+	upstream_addr, upstream_status, upstream_connect_time, upstream_response_time, locale, visitor_hash, browser,
+	nginx_log, cause_source, cause_class, cause_detail, cause_evidence, incident_id)`, "", eventsPerInsert,
+	func(i int) string { return placeholders(i*eventCols+1, eventCols) })
+
+// visitorsPerInsert bounds the rows of one insert of visitors: one
+// statement per visitor was most of the cost of a storm's batch.
+const visitorsPerInsert = 64
+
+// sqlInsertSiteVisitors[n] inserts n (site, minute, visitor) rows,
+// skipping those already there.
+var sqlInsertSiteVisitors = multiRow("INSERT INTO site_visitors (site, minute, visitor_hash)",
+	"\nON CONFLICT (site, minute, visitor_hash) DO NOTHING", visitorsPerInsert,
+	func(i int) string { return placeholders(3*i+1, 3) })
+
+// sqlInsertVisitors[n] inserts n visitor hashes ($2…) of incident $1,
+// skipping those already there; it affects one row per new visitor.
+var sqlInsertVisitors = multiRow("INSERT INTO incident_visitors (incident_id, visitor_hash)",
+	"\nON CONFLICT (incident_id, visitor_hash) DO NOTHING", visitorsPerInsert,
+	func(i int) string { return fmt.Sprintf("($1, $%d)", i+2) })
 
 func (s *sqlStore) AddEvents(ctx context.Context, events []Event) error {
 	if len(events) == 0 {
 		return nil
 	}
-	batch := make([]Event, len(events))
-	for i, e := range events {
-		batch[i] = e.sanitized()
+	b := CountEvents(events)
+	if err := s.WriteBatch(ctx, &b); err != nil {
+		return fmt.Errorf("incident: add %d events: %w", len(events), err)
 	}
-	groups := groupEvents(batch)
+	ids := make(map[groupKey]int64, len(b.Counts))
+	for _, c := range b.Counts {
+		ids[groupKey{c.Site, c.Upstream}] = c.IncidentID
+	}
+	for i := range events {
+		events[i].IncidentID = ids[groupKey{events[i].Site, events[i].Upstream}]
+	}
+	return nil
+}
+
+func (s *sqlStore) WriteBatch(ctx context.Context, b *Batch) error {
+	if len(b.Counts) == 0 && len(b.Rows) == 0 && len(b.Visitors) == 0 {
+		return nil
+	}
+	rows := make([]Event, len(b.Rows))
+	for i, e := range b.Rows {
+		rows[i] = e.sanitized()
+	}
+	groups := groupBatch(b, rows)
 	err := s.b.write(ctx, func(c conn) error {
 		// The upsert locks the open incident's row until commit (on
 		// PostgreSQL), so writers of one incident take turns and the
 		// counter updates below cannot interleave.
 		for _, g := range groups {
 			if err := c.queryRow(ctx, sqlUpsertIncident, g.site, g.upstream, micro(g.first), micro(g.last),
-				int64(len(g.events))).Scan(&g.id); err != nil {
+				g.requests).Scan(&g.id); err != nil {
 				return fmt.Errorf("upsert incident: %w", err)
 			}
 		}
@@ -189,19 +282,23 @@ func (s *sqlStore) AddEvents(ctx context.Context, events []Event) error {
 		for _, g := range groups {
 			add(sqlTimelineOpened, g.id, micro(g.first))
 		}
-		visitorStmts := make([][]int, len(groups))
-		for gi, g := range groups {
-			for _, i := range g.events {
-				batch[i].IncidentID = g.id
-				e := batch[i]
-				if e.CountOnly {
-					continue
-				}
-				add(sqlInsertEvent, micro(e.Time), e.Site, e.Upstream, e.Host, e.Path, e.Method, int64(e.Code),
+		for _, g := range groups {
+			for _, i := range g.rows {
+				rows[i].IncidentID = g.id
+			}
+		}
+		for chunk := range slices.Chunk(rows, eventsPerInsert) {
+			args := make([]any, 0, len(chunk)*eventCols)
+			for _, e := range chunk {
+				args = append(args, micro(e.Time), e.Site, e.Upstream, e.Host, e.Path, e.Method, int64(e.Code),
 					e.RequestID, e.NginxConn, e.UpstreamAddr, e.UpstreamStatus, e.UpstreamConnectTime,
 					e.UpstreamResponseTime, e.Locale, e.VisitorHash, e.Browser, e.NginxLog, e.Cause.Source,
-					e.Cause.Class, e.Cause.Detail, e.Cause.Evidence, g.id)
+					e.Cause.Class, e.Cause.Detail, e.Cause.Evidence, e.IncidentID)
 			}
+			add(sqlInsertEvents[len(chunk)], args...)
+		}
+		visitorStmts := make([][]int, len(groups))
+		for gi, g := range groups {
 			for _, code := range slices.Sorted(maps.Keys(g.codes)) {
 				add(sqlUpsertCode, g.id, int64(code), g.codes[code])
 			}
@@ -227,8 +324,16 @@ func (s *sqlStore) AddEvents(ctx context.Context, events []Event) error {
 		}
 		// Sorted, like the groups, so that concurrent writers take the
 		// rows' locks in one order.
-		for _, sc := range countSeconds(batch) {
+		for _, sc := range batchSeconds(b) {
 			add(sqlUpsertCount, sc.site, sc.at, sc.n)
+		}
+		for chunk := range slices.Chunk(b.Visitors, visitorsPerInsert) {
+			args := make([]any, 0, 3*len(chunk))
+			for _, v := range chunk {
+				us := micro(v.Minute)
+				args = append(args, clean(v.Site, maxShort), us-us%minuteMicros, clean(v.Hash, maxShort))
+			}
+			add(sqlInsertSiteVisitors[len(chunk)], args...)
 		}
 		affected, err := c.pipeline(ctx, stmts)
 		if err != nil {
@@ -252,10 +357,15 @@ func (s *sqlStore) AddEvents(ctx context.Context, events []Event) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("incident: add %d events: %w", len(events), err)
+		return fmt.Errorf("incident: write %d counts, %d rows: %w", len(b.Counts), len(b.Rows), err)
 	}
-	for i := range events {
-		events[i].IncidentID = batch[i].IncidentID
+	for _, g := range groups {
+		for _, ci := range g.counts {
+			b.Counts[ci].IncidentID = g.id
+		}
+	}
+	for i := range b.Rows {
+		b.Rows[i].IncidentID = rows[i].IncidentID
 	}
 	return nil
 }
@@ -325,6 +435,10 @@ func (s *sqlStore) Prune(ctx context.Context, before time.Time) (int64, error) {
 		// last_seen is checked again outside the subquery: on PostgreSQL,
 		// an incident a concurrent batch just revived is then rechecked
 		// and kept.
+		// A minute's visitors go once all of the minute is before the cut.
+		{q: `DELETE FROM site_visitors WHERE (site, minute, visitor_hash) IN
+			(SELECT site, minute, visitor_hash FROM site_visitors WHERE minute < $1 LIMIT $2)`,
+			cut: cut - minuteMicros + 1},
 		{q: `DELETE FROM announcements WHERE id IN (SELECT id FROM announcements WHERE until < $1 LIMIT $2)`, cut: cut},
 		{q: `DELETE FROM incidents WHERE id IN (SELECT id FROM incidents WHERE last_seen < $1 LIMIT $2) AND last_seen < $1`,
 			cut: cut, counted: true},
@@ -348,6 +462,17 @@ func (s *sqlStore) Prune(ctx context.Context, before time.Time) (int64, error) {
 		}
 	}
 	return total, nil
+}
+
+func (s *sqlStore) Visitors(ctx context.Context, site string, since time.Time) (int64, error) {
+	us := micro(since)
+	var n int64
+	err := s.b.reader().queryRow(ctx, `SELECT COUNT(DISTINCT visitor_hash) FROM site_visitors WHERE site = $1 AND minute >= $2`,
+		site, us-us%minuteMicros).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("incident: visitors: %w", err)
+	}
+	return n, nil
 }
 
 func (s *sqlStore) Ping(ctx context.Context) error { return s.b.ping(ctx) }

@@ -11,8 +11,20 @@ import (
 // exist (or was pruned).
 var ErrNotFound = errors.New("incident: not found")
 
-// EventWriter stores events; it is all a Recorder needs.
+// EventWriter stores batches; it is all a Recorder needs.
 type EventWriter interface {
+	// WriteBatch adds a batch's counts to the open incidents of their
+	// sites and upstreams (opening those that are not open) and to the
+	// per-second series, and stores its rows, in one transaction. It is
+	// safe to call from several instances sharing one database. It sets
+	// IncidentID on the batch's counts and rows.
+	WriteBatch(ctx context.Context, b *Batch) error
+}
+
+// Store keeps events and incidents. Times go in and come out in UTC.
+type Store interface {
+	EventWriter
+
 	// AddEvents stores events and groups them into incidents in one
 	// transaction: each event joins the open incident of its site and
 	// upstream, or opens one, whose counters, codes, paths, locales,
@@ -21,11 +33,6 @@ type EventWriter interface {
 	// element of events. A CountOnly event is counted like the others but
 	// gets no row of its own.
 	AddEvents(ctx context.Context, events []Event) error
-}
-
-// Store keeps events and incidents. Times go in and come out in UTC.
-type Store interface {
-	EventWriter
 
 	// CloseIncidents closes the open incident of site and upstream at at,
 	// once the upstream has passed its checks for a quiet period. An
@@ -54,8 +61,13 @@ type Store interface {
 	// the end of its second, which is its own interval whenever since and
 	// bucket are whole seconds.
 	Series(ctx context.Context, site string, since time.Time, bucket time.Duration) ([]Bucket, error)
+	// Visitors counts the distinct visitors of site since the start of the
+	// minute that holds since, from every event, rows or not, and across
+	// instances sharing the store (their hashes share the day's salt).
+	Visitors(ctx context.Context, site string, since time.Time) (int64, error)
 
 	Notices
+	SharedState
 	// RecordRecovery notes in the open incident of site and upstream that
 	// the upstream passes its checks again since at (once per recovery).
 	RecordRecovery(ctx context.Context, site, upstream string, at time.Time) error

@@ -66,6 +66,9 @@ type Options struct {
 	// comes back (default 2m).
 	RecoveryPeriod time.Duration
 	Logger         *slog.Logger // default discards
+	// Salts gives the visitor-hash salt of each day, shared through the
+	// store; nil keeps a random one per process and day.
+	Salts SaltSource
 }
 
 // Defaults for zero Options fields.

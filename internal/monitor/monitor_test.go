@@ -3,6 +3,7 @@ package monitor_test
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -308,4 +309,54 @@ func BenchmarkObserve(b *testing.B) {
 			m.Observe("shop", monitor.Visit{IP: "192.0.2.1", UserAgent: "ua", ReportedAddr: "10.0.0.1:80, 10.0.0.2:80 : unix:/x"})
 		}
 	})
+}
+
+// fakeSalts is a SaltSource whose salts appear when the test says.
+type fakeSalts struct {
+	mu sync.Mutex
+	m  map[int64][32]byte
+}
+
+func (f *fakeSalts) Salt(day int64) (*[32]byte, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k, ok := f.m[day]
+	return &k, ok
+}
+
+// TestVisitorKeySharedSalt: monitors given one salt source (instances
+// sharing a store, or one instance before and after a restart) hash a
+// visitor alike; until the source has the day's salt each keeps a random
+// one, and takes the shared one as soon as it is there.
+func TestVisitorKeySharedSalt(t *testing.T) {
+	clock := newFakeClock()
+	src := &fakeSalts{m: map[int64][32]byte{}}
+	newMon := func() *monitor.Monitor {
+		m, err := monitor.New(monitor.Options{Checker: &fakeChecker{clock: clock}, Clock: clock, Salts: src})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	a, b := newMon(), newMon()
+	if a.VisitorKey("192.0.2.1", "Firefox") == b.VisitorKey("192.0.2.1", "Firefox") {
+		t.Fatalf("before the source has a salt, two monitors share one; want a random salt each")
+	}
+	day := clock.Now().UTC().Unix() / 86400
+	src.mu.Lock()
+	src.m[day] = [32]byte{1, 2, 3}
+	src.m[day+1] = [32]byte{4, 5, 6}
+	src.mu.Unlock()
+	ka := a.VisitorKey("192.0.2.1", "Firefox")
+	if kb := b.VisitorKey("192.0.2.1", "Firefox"); ka != kb {
+		t.Errorf("with a shared salt: %x and %x; want one key", ka, kb)
+	}
+	if kc := newMon().VisitorKey("192.0.2.1", "Firefox"); kc != ka {
+		t.Errorf("a restarted monitor: %x; want %x, the key before the restart", kc, ka)
+	}
+	clock.Advance(24 * time.Hour)
+	next := a.VisitorKey("192.0.2.1", "Firefox")
+	if next == ka || next != b.VisitorKey("192.0.2.1", "Firefox") {
+		t.Errorf("the next day: %x, %x; want a new key, the same on both", next, b.VisitorKey("192.0.2.1", "Firefox"))
+	}
 }

@@ -115,27 +115,49 @@ func (w *visitorWindow) reset() {
 	w.newest.Store(0)
 }
 
-// salt is the HMAC key for one UTC day. It is random and never stored, so
-// once the day is over nobody, gatewatch included, can link its hashes to
-// an IP by trying addresses.
+// salt is the HMAC key for one UTC day. It comes from Options.Salts, the
+// store's salt of the day that every instance sharing the store uses (so a
+// visitor counts once whichever instance answers, and after a restart),
+// and the store forgets it once the day is over, so that nobody, gatewatch
+// included, can link its hashes to an IP by trying addresses. Without a
+// source, or until the source has the day's salt, it is random and never
+// stored.
 type salt struct {
-	day int64
-	key [32]byte
+	day    int64
+	key    [32]byte
+	shared bool // from Options.Salts
 }
 
-// saltFor returns the key for the UTC day of now, making a new one when the
-// day has changed.
+// SaltSource hands out the visitor-hash salt of a UTC day (days since the
+// Unix epoch) without waiting; ok is false when it does not have it.
+type SaltSource interface {
+	Salt(day int64) (key *[32]byte, ok bool)
+}
+
+// saltFor returns the key for the UTC day of now, taking it from the
+// source, else making a random one when the day has changed.
 func (m *Monitor) saltFor(now time.Time) *[32]byte {
 	day := now.UTC().Unix() / 86400
-	if s := m.salt.Load(); s != nil && s.day == day {
+	s := m.salt.Load()
+	if s != nil && s.day == day && (s.shared || m.opts.Salts == nil) {
 		return &s.key
+	}
+	if m.opts.Salts != nil {
+		if k, ok := m.opts.Salts.Salt(day); ok {
+			ns := &salt{day: day, key: *k, shared: true}
+			m.salt.Store(ns)
+			return &ns.key
+		}
+		if s != nil && s.day == day {
+			return &s.key
+		}
 	}
 	m.saltMu.Lock()
 	defer m.saltMu.Unlock()
 	if s := m.salt.Load(); s != nil && s.day == day {
 		return &s.key
 	}
-	s := &salt{day: day}
+	s = &salt{day: day}
 	rand.Read(s.key[:]) // never fails (crypto/rand, Go 1.24+)
 	m.salt.Store(s)
 	return &s.key
