@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what gatewatch's tests need from Debian, when it is missing:
 # nginx (e2e), chromium (browser tests), PostgreSQL (store tests), npm
-# (fetches axe-core for the accessibility audit).
+# (fetches axe-core for the accessibility audit), caddy, haproxy, apache2
+# (proxy e2e tests), podman (make image) and systemd-analyze (the unit).
 # Idempotent: a machine that has them installs nothing.
 set -euo pipefail
 
@@ -10,6 +11,12 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v npm >/dev/null 2>&1 || need+=(npm)
+# The other proxies' e2e tests, the image build and the unit check.
+command -v caddy >/dev/null 2>&1 || need+=(caddy)
+[ -x /usr/sbin/haproxy ] || command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
+[ -x /usr/sbin/apache2 ] || need+=(apache2)
+command -v podman >/dev/null 2>&1 || need+=(podman)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -35,6 +35,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return serve(ctx, rest, getenv, stdout, stderr)
 	case "nginx":
 		return nginxCmd(rest, getenv, stdout, stderr)
+	case "caddy":
+		return proxyCmd("caddy", writeCaddyImport)(rest, getenv, stdout, stderr)
+	case "haproxy":
+		return proxyCmd("haproxy", writeHAProxySections)(rest, getenv, stdout, stderr)
+	case "apache":
+		return proxyCmd("apache", writeApacheInclude)(rest, getenv, stdout, stderr)
 	case "render":
 		return renderCmd(ctx, rest, getenv, stdout, stderr)
 	case "check-config":

@@ -1,0 +1,278 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+)
+
+// A proxyKind is one reverse proxy from Debian, run as the current user
+// with its config in a temporary directory, in front of a dead upstream
+// (/dead/…) and a hung one (/hang/…, which it gives up on after 1s).
+type proxyKind struct {
+	name string
+	// bin is the proxy's executable.
+	bin string
+	// generate is the gatewatch subcommand that prints its config.
+	generate string
+	// write writes the proxy's config into dir, with include (the
+	// generated file, or "" for the proxy alone) and returns the
+	// arguments that run it in the foreground.
+	write func(t *testing.T, dir string, ports proxyPorts, include string) []string
+	// validate returns the arguments that check the config write made.
+	validate func(dir string, args []string) []string
+	// requestID matches the proxy's own request id, when it has one.
+	requestID *regexp.Regexp
+}
+
+type proxyPorts struct{ listen, dead, hang, gatewatch int }
+
+// binPath finds a proxy's executable, or fails saying how to get it.
+func binPath(tb testing.TB, name, pkg string) string {
+	tb.Helper()
+	for _, dir := range []string{"/usr/sbin", "/usr/bin", "/usr/local/bin", "/usr/local/sbin"} {
+		if p := filepath.Join(dir, name); fileExists(p) {
+			return p
+		}
+	}
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	tb.Fatalf("%s not found: `make test` installs it (apt-get install %s)", name, pkg)
+	return ""
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// startProxy runs the proxy until the test ends and waits until it
+// listens on port.
+func startProxy(tb testing.TB, bin string, args []string, port int) {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, bin, args...)
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	tb.Cleanup(func() {
+		cancel()
+		<-exited
+		if tb.Failed() {
+			tb.Logf("%s output:\n%s", filepath.Base(bin), tail(out.String(), 8<<10))
+		}
+	})
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			c.Close()
+			return
+		}
+		select {
+		case <-exited:
+			tb.Fatalf("%s exited: %s", filepath.Base(bin), out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("%s did not listen on %d; output:\n%s", filepath.Base(bin), port, out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// runProxy writes the config and runs the proxy; it validates the config
+// first with the proxy's own check.
+func runProxy(t *testing.T, k proxyKind, ports proxyPorts, include string) {
+	t.Helper()
+	dir := t.TempDir()
+	args := k.write(t, dir, ports, include)
+	if k.validate != nil {
+		if out, err := exec.Command(k.bin, k.validate(dir, args)...).CombinedOutput(); err != nil {
+			t.Fatalf("%s rejects the config: %v\n%s", k.name, err, out)
+		}
+	}
+	startProxy(t, k.bin, args, ports.listen)
+}
+
+// proxyCodes are what the proxy alone answers for the dead and the hung
+// upstream: the codes gatewatch's page must keep.
+type proxyCodes struct{ dead, hang int }
+
+// measureProxy runs the proxy without gatewatch and notes its codes.
+func measureProxy(t *testing.T, k proxyKind) proxyCodes {
+	t.Helper()
+	var c proxyCodes
+	t.Run("proxy alone", func(t *testing.T) {
+		ports := proxyPorts{listen: freePort(t), dead: freePort(t), hang: hangingUpstream(t), gatewatch: freePort(t)}
+		runProxy(t, k, ports, "")
+		base := fmt.Sprintf("http://127.0.0.1:%d", ports.listen)
+		r, _ := get(t, base+"/dead/x", nil)
+		c.dead = r.StatusCode
+		r, _ = get(t, base+"/hang/x", nil)
+		c.hang = r.StatusCode
+		t.Logf("%s alone: dead upstream %d, hung upstream %d", k.name, c.dead, c.hang)
+		if c.dead < 500 || c.hang < 500 {
+			t.Fatalf("%s alone answered %d and %d; want 5xx for a dead and a hung upstream", k.name, c.dead, c.hang)
+		}
+	})
+	return c
+}
+
+// testProxy is the whole contract for one proxy: with only what
+// `gatewatch PROXY` printed, the visitor gets the branded page in their
+// language with the code the proxy alone answered, the proxy's request
+// id as the reference, the page's assets and status API through the same
+// proxy, and nothing a visitor adds can pose as the proxy.
+func testProxy(t *testing.T, k proxyKind) {
+	want := measureProxy(t, k)
+	if t.Failed() {
+		return
+	}
+	ports := proxyPorts{listen: freePort(t), dead: freePort(t), hang: hangingUpstream(t), gatewatch: freePort(t)}
+	cfgPath := filepath.Join(t.TempDir(), "gatewatch.toml")
+	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(e2eConfig, ports.gatewatch, ports.dead, ports.dead)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	generated, err := runCLI(t, k.generate, "--config", cfgPath)
+	if err != nil {
+		t.Fatalf("gatewatch %s: %v\n%s", k.generate, err, generated)
+	}
+	startGatewatch(t, cfgPath)
+	runProxy(t, k, ports, generated)
+	base := fmt.Sprintf("http://127.0.0.1:%d", ports.listen)
+
+	for _, c := range []struct {
+		path, lang string
+		code       int
+	}{
+		{"/dead/cart?x=1", "de", want.dead},
+		{"/hang/slow", "fr", want.hang},
+	} {
+		t.Run(fmt.Sprintf("%s gives the %s %d page", c.path, c.lang, c.code), func(t *testing.T) {
+			start := time.Now()
+			resp, body := get(t, base+c.path, map[string]string{
+				"Accept": "text/html,*/*;q=0.8", "Accept-Language": c.lang + ";q=0.9, en;q=0.5",
+				// A visitor's attempt to pose as the proxy.
+				"X-Code": "418", "X-Original-URI": "/evil", "X-Upstream-Addr": "10.9.8.7:80",
+			})
+			if resp.StatusCode != c.code {
+				t.Fatalf("status = %d; want %d, as %s alone answers\n%.300s", resp.StatusCode, c.code, k.name, body)
+			}
+			if d := time.Since(start); d > 8*time.Second {
+				t.Errorf("the page took %v", d)
+			}
+			d, err := goquery.NewDocumentFromReader(strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := d.Find("html").AttrOr("lang", ""); got != c.lang {
+				t.Errorf("lang = %q; want %s", got, c.lang)
+			}
+			if got := strings.TrimSpace(d.Find("[data-testid=headline]").Text()); got != headline(t, c.lang, fmt.Sprint(c.code)) {
+				t.Errorf("headline = %q; want the %s %d headline", got, c.lang, c.code)
+			}
+			if !strings.Contains(d.Find("[data-testid=brand]").Text(), "E2E Shop") {
+				t.Error("page is not branded E2E Shop")
+			}
+			if strings.Contains(body, "10.9.8.7") || strings.Contains(body, "/evil") || strings.Contains(body, fmt.Sprint(ports.dead)) {
+				t.Error("the page shows a spoofed header or the upstream's address")
+			}
+			id := resp.Header.Get("X-Request-ID")
+			if k.requestID != nil && !k.requestID.MatchString(id) {
+				t.Errorf("X-Request-ID = %q; want %s's own request id (%s)", id, k.name, k.requestID)
+			}
+			if got := d.Find("[data-testid=ref-id]").Text(); got != id {
+				t.Errorf("reference on page = %q; want %q", got, id)
+			}
+			// Same-origin assets and status API, through the same proxy.
+			css := d.Find("link[rel=stylesheet]").AttrOr("href", "")
+			if r, _ := get(t, base+css, nil); css == "" || r.StatusCode != 200 {
+				t.Errorf("GET %q through %s = %d; want 200", css, k.name, r.StatusCode)
+			}
+			statusURL := d.Find("[data-status-url]").AttrOr("data-status-url", "")
+			if r, b := get(t, base+statusURL, map[string]string{"Accept": "application/json"}); statusURL == "" || r.StatusCode != 200 || !strings.Contains(b, `"verdict"`) {
+				t.Errorf("GET %q through %s = %d %.200s; want the status JSON", statusURL, k.name, r.StatusCode, b)
+			}
+		})
+	}
+
+	t.Run("visitors cannot pose as the proxy", func(t *testing.T) {
+		spoof := map[string]string{"Accept": "text/html", "X-Code": "418", "X-Request-ID": "forged-ref"}
+		// Through the pass-through the proxy's headers are stripped: an
+		// unknown path there is a plain 404 with gatewatch's own reference.
+		resp, _ := get(t, base+"/_gatewatch/nope", spoof)
+		if resp.StatusCode != 404 || resp.Header.Get("X-Request-ID") == "forged-ref" {
+			t.Errorf("/_gatewatch/nope with X-Code 418 = %d, reference %q; want 404 and not the forged one",
+				resp.StatusCode, resp.Header.Get("X-Request-ID"))
+		}
+		// The proxies' error route is not for visitors: from one, it
+		// would record made-up incidents in the proxy's name.
+		resp, _ = get(t, base+"/_gatewatch/error/503", spoof)
+		if resp.StatusCode == 503 {
+			t.Errorf("/_gatewatch/error/503 from a visitor through %s = 503; want it refused", k.name)
+		}
+	})
+}
+
+// TestThroughCaddy: `import` of what `gatewatch caddy` prints.
+func TestThroughCaddy(t *testing.T) {
+	testProxy(t, proxyKind{
+		name: "caddy", bin: binPath(t, "caddy", "caddy"), generate: "caddy",
+		requestID: regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`),
+		write: func(t *testing.T, dir string, p proxyPorts, include string) []string {
+			imp := ""
+			if include != "" {
+				writeFile(t, filepath.Join(dir, "gatewatch.caddy"), include)
+				imp = "import " + filepath.Join(dir, "gatewatch.caddy")
+			}
+			writeFile(t, filepath.Join(dir, "Caddyfile"), fmt.Sprintf(`{
+	admin off
+	auto_https off
+	storage file_system %[1]s/data
+}
+http://:%[2]d {
+	bind 127.0.0.1
+	%[5]s
+	handle /hang/* {
+		reverse_proxy 127.0.0.1:%[4]d {
+			transport http {
+				response_header_timeout 1s
+			}
+		}
+	}
+	handle {
+		reverse_proxy 127.0.0.1:%[3]d
+	}
+}
+`, dir, p.listen, p.dead, p.hang, imp))
+			t.Setenv("HOME", dir)
+			t.Setenv("XDG_CONFIG_HOME", dir)
+			t.Setenv("XDG_DATA_HOME", dir)
+			return []string{"run", "--config", filepath.Join(dir, "Caddyfile"), "--adapter", "caddyfile"}
+		},
+		validate: func(dir string, args []string) []string {
+			return append([]string{"validate"}, args[1:]...)
+		},
+	})
+}
+
+func writeFile(tb testing.TB, path, content string) {
+	tb.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+}
