@@ -32,6 +32,14 @@ type proxyKind struct {
 	validate func(dir string, args []string) []string
 	// requestID matches the proxy's own request id, when it has one.
 	requestID *regexp.Regexp
+	// prepare runs before the generator and returns more arguments for it.
+	prepare func(t *testing.T, cfgPath string) []string
+	// ready waits until the proxy sends the dead upstream's requests to
+	// gatewatch (HAProxy: until its health check marks the server down).
+	ready func(t *testing.T, base string)
+	// staticHang: the hung upstream's page is a static one (HAProxy's
+	// errorfile), in the site's default language and without a reference.
+	staticHang bool
 }
 
 type proxyPorts struct{ listen, dead, hang, gatewatch int }
@@ -147,25 +155,33 @@ func testProxy(t *testing.T, k proxyKind) {
 	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(e2eConfig, ports.gatewatch, ports.dead, ports.dead)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	generated, err := runCLI(t, k.generate, "--config", cfgPath)
+	args := []string{k.generate, "--config", cfgPath}
+	if k.prepare != nil {
+		args = append(args, k.prepare(t, cfgPath)...)
+	}
+	generated, err := runCLI(t, args...)
 	if err != nil {
 		t.Fatalf("gatewatch %s: %v\n%s", k.generate, err, generated)
 	}
 	startGatewatch(t, cfgPath)
 	runProxy(t, k, ports, generated)
 	base := fmt.Sprintf("http://127.0.0.1:%d", ports.listen)
+	if k.ready != nil {
+		k.ready(t, base)
+	}
 
 	for _, c := range []struct {
 		path, lang string
 		code       int
+		static     bool
 	}{
-		{"/dead/cart?x=1", "de", want.dead},
-		{"/hang/slow", "fr", want.hang},
+		{"/dead/cart?x=1", "de", want.dead, false},
+		{"/hang/slow", "fr", want.hang, k.staticHang},
 	} {
 		t.Run(fmt.Sprintf("%s gives the %s %d page", c.path, c.lang, c.code), func(t *testing.T) {
 			start := time.Now()
 			resp, body := get(t, base+c.path, map[string]string{
-				"Accept": "text/html,*/*;q=0.8", "Accept-Language": c.lang + ";q=0.9, en;q=0.5",
+				"Accept": "text/html,*/*;q=0.8", "Accept-Language": c.lang + ", en;q=0.5",
 				// A visitor's attempt to pose as the proxy.
 				"X-Code": "418", "X-Original-URI": "/evil", "X-Upstream-Addr": "10.9.8.7:80",
 			})
@@ -179,17 +195,27 @@ func testProxy(t *testing.T, k proxyKind) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := d.Find("html").AttrOr("lang", ""); got != c.lang {
-				t.Errorf("lang = %q; want %s", got, c.lang)
+			lang := c.lang
+			if c.static {
+				lang = "en" // the site's default
 			}
-			if got := strings.TrimSpace(d.Find("[data-testid=headline]").Text()); got != headline(t, c.lang, fmt.Sprint(c.code)) {
-				t.Errorf("headline = %q; want the %s %d headline", got, c.lang, c.code)
+			if got := d.Find("html").AttrOr("lang", ""); got != lang {
+				t.Errorf("lang = %q; want %s", got, lang)
+			}
+			if got := strings.TrimSpace(d.Find("[data-testid=headline]").Text()); got != headline(t, lang, fmt.Sprint(c.code)) {
+				t.Errorf("headline = %q; want the %s %d headline", got, lang, c.code)
 			}
 			if !strings.Contains(d.Find("[data-testid=brand]").Text(), "E2E Shop") {
 				t.Error("page is not branded E2E Shop")
 			}
 			if strings.Contains(body, "10.9.8.7") || strings.Contains(body, "/evil") || strings.Contains(body, fmt.Sprint(ports.dead)) {
 				t.Error("the page shows a spoofed header or the upstream's address")
+			}
+			if c.static {
+				if resp.Header.Get("Cache-Control") != "no-store" || resp.Header.Get("Content-Security-Policy") == "" {
+					t.Errorf("static page headers: %v", resp.Header)
+				}
+				return
 			}
 			id := resp.Header.Get("X-Request-ID")
 			if k.requestID != nil && !k.requestID.MatchString(id) {
@@ -275,4 +301,63 @@ func writeFile(tb testing.TB, path, content string) {
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		tb.Fatal(err)
 	}
+}
+
+// TestThroughHAProxy: what `gatewatch haproxy` prints as a second -f
+// file, the frontend's two use_backend lines and the backends'
+// errorfiles line, with the errorfiles `gatewatch render` wrote.
+func TestThroughHAProxy(t *testing.T) {
+	testProxy(t, proxyKind{
+		name: "haproxy", bin: binPath(t, "haproxy", "haproxy"), generate: "haproxy",
+		requestID:  regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`),
+		staticHang: true,
+		prepare: func(t *testing.T, cfgPath string) []string {
+			dir := t.TempDir()
+			if out, err := runCLI(t, "render", "--format", "haproxy", "--config", cfgPath, "--out", dir); err != nil {
+				t.Fatalf("render --format haproxy: %v\n%s", err, out)
+			}
+			return []string{"--pages", dir}
+		},
+		ready: func(t *testing.T, base string) {
+			deadline := time.Now().Add(10 * time.Second)
+			for time.Now().Before(deadline) {
+				if r, _ := get(t, base+"/dead/x", nil); r.Header.Get("X-Request-ID") != "" {
+					return
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			t.Fatal("haproxy did not send the dead backend's requests to gatewatch")
+		},
+		write: func(t *testing.T, dir string, p proxyPorts, include string) []string {
+			gw, errorfiles := "", ""
+			args := []string{"-db", "-f", filepath.Join(dir, "haproxy.cfg")}
+			if include != "" {
+				writeFile(t, filepath.Join(dir, "gatewatch.cfg"), include)
+				args = append(args, "-f", filepath.Join(dir, "gatewatch.cfg"))
+				gw = "    use_backend gatewatch if { path_beg /_gatewatch/ }\n    use_backend gatewatch if { path_beg /dead/ } { nbsrv(dead) eq 0 }\n"
+				errorfiles = "    errorfiles gatewatch\n"
+			}
+			writeFile(t, filepath.Join(dir, "haproxy.cfg"), fmt.Sprintf(`global
+    pidfile %[1]s/haproxy.pid
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 10s
+    timeout server 1s
+frontend site
+    bind 127.0.0.1:%[2]d
+    unique-id-format %%[uuid()]
+%[5]s    use_backend hang if { path_beg /hang/ }
+    default_backend dead
+backend dead
+    server app 127.0.0.1:%[3]d check inter 200ms fall 1
+%[6]sbackend hang
+    server app 127.0.0.1:%[4]d
+%[6]s`, dir, p.listen, p.dead, p.hang, gw, errorfiles))
+			return args
+		},
+		validate: func(dir string, args []string) []string {
+			return append([]string{"-c"}, args[1:]...)
+		},
+	})
 }

@@ -59,8 +59,8 @@ handle_errors {
 }
 `))
 
-func writeCaddyImport(w io.Writer, cfg *config.Config, host string) error {
+func writeCaddyImport(w io.Writer, cfg *config.Config, o proxyOpts) error {
 	return caddyImport.Execute(w, map[string]any{
-		"Source": cfg.Source, "Host": host, "Fields": passFields, "Stripped": stripOnly(),
+		"Source": cfg.Source, "Host": o.Host, "Fields": passFields, "Stripped": stripOnly(),
 	})
 }

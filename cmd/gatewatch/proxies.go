@@ -60,11 +60,21 @@ func passHost(cfg *config.Config, proxy string) (string, error) {
 	return u.Host, nil
 }
 
+// proxyOpts are a generator's inputs besides the config.
+type proxyOpts struct {
+	Host  string // gatewatch's public listener, host:port
+	Pages string // HAProxy: the errorfiles' directory
+}
+
 // proxyCmd is the command line of `gatewatch caddy|haproxy|apache`.
-func proxyCmd(name string, write func(io.Writer, *config.Config, string) error) func([]string, func(string) string, io.Writer, io.Writer) error {
+func proxyCmd(name string, write func(io.Writer, *config.Config, proxyOpts) error) func([]string, func(string) string, io.Writer, io.Writer) error {
 	return func(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 		fs := newFlagSet(name, stderr)
 		path := fs.String("config", "", "config file (default: the embedded default)")
+		var o proxyOpts
+		if name == "haproxy" {
+			fs.StringVar(&o.Pages, "pages", "", "where `gatewatch render --format haproxy` wrote the errorfiles (default: nginx.fallback_dir, else /etc/haproxy/gatewatch)")
+		}
 		if err := fs.Parse(args); err != nil {
 			return exitError{2, err}
 		}
@@ -72,13 +82,10 @@ func proxyCmd(name string, write func(io.Writer, *config.Config, string) error) 
 		if err != nil {
 			return configError(err)
 		}
-		host, err := passHost(cfg, name)
-		if err != nil {
+		if o.Host, err = passHost(cfg, name); err != nil {
 			return err
 		}
-		return write(stdout, cfg, host)
+		return write(stdout, cfg, o)
 	}
 }
-
-func writeHAProxySections(w io.Writer, cfg *config.Config, host string) error { return nil }
-func writeApacheInclude(w io.Writer, cfg *config.Config, host string) error   { return nil }
+func writeApacheInclude(w io.Writer, cfg *config.Config, o proxyOpts) error { return nil }

@@ -21,6 +21,7 @@ func renderCmd(ctx context.Context, args []string, getenv func(string) string, s
 	fs := newFlagSet("render", stderr)
 	path := fs.String("config", "", "config file (default: the embedded default)")
 	out := fs.String("out", "", "output directory (default: nginx.fallback_dir)")
+	format := fs.String("format", "nginx", "nginx: CODE.html and .gz; haproxy: CODE.http, raw responses for errorfile")
 	if err := fs.Parse(args); err != nil {
 		return exitError{2, err}
 	}
@@ -34,6 +35,9 @@ func renderCmd(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	if dir == "" {
 		return exitError{2, fmt.Errorf("render: give --out DIR or set nginx.fallback_dir")}
+	}
+	if *format != "nginx" && *format != "haproxy" {
+		return exitError{2, fmt.Errorf("render: --format %q: want nginx or haproxy", *format)}
 	}
 	catalog, err := locales.New(cfg.Server.DefaultLocale)
 	if err != nil {
@@ -51,6 +55,10 @@ func renderCmd(ctx context.Context, args []string, getenv func(string) string, s
 	for i := range cfg.Sites {
 		site := &cfg.Sites[i]
 		for _, lang := range catalog.Languages() {
+			// HAProxy's errorfiles are static: one language, the site's.
+			if *format == "haproxy" && lang.Code != siteLang(catalog, site).Code {
+				continue
+			}
 			d := filepath.Join(dir, site.Name, lang.Code)
 			if err := os.MkdirAll(d, 0o755); err != nil {
 				return err
@@ -60,15 +68,23 @@ func renderCmd(ctx context.Context, args []string, getenv func(string) string, s
 				if err != nil {
 					return fmt.Errorf("render %s/%s/%d: %w", site.Name, lang.Code, code, err)
 				}
-				base := filepath.Join(d, strconv.Itoa(code)+".html")
-				if err := writePage(base, page); err != nil {
+				if *format == "haproxy" {
+					err = writeErrorfile(filepath.Join(d, strconv.Itoa(code)+".http"), code, lang.Code, st.StyleHash(site), page)
+				} else {
+					err = writePage(filepath.Join(d, strconv.Itoa(code)+".html"), page)
+				}
+				if err != nil {
 					return err
 				}
 				n++
 			}
 		}
 	}
-	fmt.Fprintf(stdout, "wrote %d pages (and .gz) to %s\n", n, dir)
+	what := "pages (and .gz)"
+	if *format == "haproxy" {
+		what = "errorfiles"
+	}
+	fmt.Fprintf(stdout, "wrote %d %s to %s\n", n, what, dir)
 	return nil
 }
 
