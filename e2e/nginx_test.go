@@ -209,6 +209,10 @@ func TestThroughNginx(t *testing.T) {
 		if resp.StatusCode != 404 {
 			t.Errorf("/_gatewatch/nope with X-Code 418 = %d; want 404", resp.StatusCode)
 		}
+		// The proxies' error route would take the code from the path.
+		if resp, _ = get(t, s.nginx.base+"/_gatewatch/error/503", spoof); resp.StatusCode != 404 {
+			t.Errorf("/_gatewatch/error/503 through nginx = %d; want 404", resp.StatusCode)
+		}
 	})
 
 	t.Run("POST keeps its method and gets the page", func(t *testing.T) {

@@ -34,8 +34,9 @@ func handleErrorPage(d *publicDeps) http.Handler {
 	langs := d.catalog.Languages()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := readProxied(r, d.trust)
+		record := fromErrorRoute(r, &p)
 		site := d.cfg.SiteFor(p.Host)
-		q := &request{p: p, site: site, now: d.clock.Now(), langs: langs}
+		q := &request{p: p, site: site, now: d.clock.Now(), langs: langs, quiet: !record}
 		q.lang = d.negotiate(r, site)
 		q.tr = d.catalog.Translator(q.lang)
 		q.unsafe = unsafeMethod(p.Method)
@@ -58,7 +59,9 @@ func handleErrorPage(d *publicDeps) http.Handler {
 			d.writePage(w, r, q)
 		}
 		d.pagesServed(site.Name, p.Code, q.lang.Code, f)
-		d.record(q)
+		if record {
+			d.record(q)
+		}
 	})
 }
 

@@ -45,6 +45,9 @@ type request struct {
 	// unsafe: the failed request was a form submission (not GET, HEAD,
 	// OPTIONS or TRACE): never suggest anything that resubmits it.
 	unsafe bool
+	// quiet: the request is shown a page but leaves no trace (an
+	// untrusted peer on /_gatewatch/error/{code}): no event, no visit.
+	quiet bool
 	// timeText and mailURL are the reference time and the page's address
 	// as the page shows them; marks when preparing a page.
 	timeText string
