@@ -361,3 +361,47 @@ backend dead
 		},
 	})
 }
+
+// apacheModules are those the test's httpd loads: the generated include
+// needs proxy, proxy_http, headers and unique_id.
+var apacheModules = []string{"mpm_event", "authz_core", "proxy", "proxy_http", "headers", "unique_id"}
+
+// TestThroughApache: `Include` of what `gatewatch apache` prints, at the
+// top of the <VirtualHost>.
+func TestThroughApache(t *testing.T) {
+	testProxy(t, proxyKind{
+		name: "apache", bin: binPath(t, "apache2", "apache2"), generate: "apache",
+		requestID: regexp.MustCompile(`^[A-Za-z0-9@_-]{20,32}$`),
+		write: func(t *testing.T, dir string, p proxyPorts, include string) []string {
+			inc := ""
+			if include != "" {
+				writeFile(t, filepath.Join(dir, "gatewatch.conf"), include)
+				inc = "    Include " + filepath.Join(dir, "gatewatch.conf")
+			}
+			var mods strings.Builder
+			for _, m := range apacheModules {
+				fmt.Fprintf(&mods, "LoadModule %s_module /usr/lib/apache2/modules/mod_%s.so\n", m, m)
+			}
+			user := ""
+			if os.Geteuid() == 0 {
+				user = "User nobody\nGroup nogroup\n"
+			}
+			writeFile(t, filepath.Join(dir, "httpd.conf"), fmt.Sprintf(`%[6]sServerName localhost
+%[7]sListen 127.0.0.1:%[2]d
+PidFile %[1]s/httpd.pid
+ErrorLog %[1]s/error.log
+DefaultRuntimeDir %[1]s
+Mutex file:%[1]s default
+<VirtualHost 127.0.0.1:%[2]d>
+%[5]s
+    ProxyPass "/dead/" "http://127.0.0.1:%[3]d/"
+    ProxyPass "/hang/" "http://127.0.0.1:%[4]d/" timeout=1
+</VirtualHost>
+`, dir, p.listen, p.dead, p.hang, inc, mods.String(), user))
+			return []string{"-DFOREGROUND", "-d", dir, "-f", filepath.Join(dir, "httpd.conf")}
+		},
+		validate: func(dir string, args []string) []string {
+			return append([]string{"-t"}, args[1:]...)
+		},
+	})
+}

@@ -29,7 +29,7 @@ var passFields = []passField{
 	{Header: "X-Code", Caddy: "{err.status_code}", HAProxy: "", Apache: "%{REDIRECT_STATUS}e"},
 	{Header: "X-Request-ID", Caddy: "{http.request.uuid}", HAProxy: "%[unique-id]", Apache: "%{REDIRECT_UNIQUE_ID}e"},
 	{Header: "X-Original-URI", Caddy: "{http.request.uri}", HAProxy: "%[url]", Apache: "%{REDIRECT_URL}e"},
-	{Header: "X-Original-Method", Caddy: "{http.request.method}", HAProxy: "%[method]", Apache: ""},
+	{Header: "X-Original-Method", Caddy: "{http.request.method}", HAProxy: "%[method]", Apache: "%{REDIRECT_REQUEST_METHOD}e"},
 	{Header: "X-Upstream-Addr", Caddy: "{http.vars.gw_upstream}", HAProxy: "", Apache: ""},
 	{Header: "X-Upstream-Status", Caddy: "", HAProxy: "", Apache: ""},
 	{Header: "X-Upstream-Connect-Time", Caddy: "", HAProxy: "", Apache: ""},
@@ -88,4 +88,3 @@ func proxyCmd(name string, write func(io.Writer, *config.Config, proxyOpts) erro
 		return write(stdout, cfg, o)
 	}
 }
-func writeApacheInclude(w io.Writer, cfg *config.Config, o proxyOpts) error { return nil }
