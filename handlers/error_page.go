@@ -35,8 +35,8 @@ func handleErrorPage(d *publicDeps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := readProxied(r, d.trust)
 		record := fromErrorRoute(r, &p)
-		site := d.cfg.SiteFor(p.Host)
-		q := &request{p: p, site: site, now: d.clock.Now(), langs: langs, quiet: !record}
+		site, pinned := d.siteFor(&p)
+		q := &request{p: p, site: site, now: d.clock.Now(), langs: langs, quiet: !record, pinned: pinned, upstream: pinned}
 		q.lang = d.negotiate(r, site)
 		q.tr = d.catalog.Translator(q.lang)
 		q.unsafe = unsafeMethod(p.Method)

@@ -42,7 +42,7 @@ func fromErrorRoute(r *http.Request, p *proxied) (record bool) {
 	if !p.Trusted {
 		return false
 	}
-	p.Upstream, p.NginxConn = upstreamInfo{}, 0
+	p.Upstream, p.NginxConn, p.Ingress = upstreamInfo{}, 0, ingressInfo{}
 	if raw := queryValue(r.URL.RawQuery, "url"); raw != "" {
 		if u, err := url.Parse(raw); err == nil {
 			if uri := u.RequestURI(); validURI(uri) {

@@ -122,6 +122,7 @@ func TestLoadReportsFileAndLine(t *testing.T) {
 		{"unknown key", "[server]\nlisten = \"127.0.0.1:1\"\nlisen = \"x\"\n" + goodSite, []string{":3: unknown key \"server.lisen\""}},
 		{"wrong type", "[server]\n\nlisten = 5\n" + goodSite, []string{":3: ", "Listen"}},
 		{"bad duration", "[monitor]\ninterval = \"fast\"\n" + goodSite, []string{":2: ", "\"fast\" is not a duration"}},
+		{"bad service", goodSite + "[[site.upstream]]\nname = \"k8s\"\nservices = [\"Shop_ns/web\"]\n", []string{"services[0]: \"Shop_ns/web\" is not NAMESPACE/NAME"}},
 		{"syntax", "[server\nlisten = 1\n", []string{":1: "}},
 		{"css injection in color", goodSite + "[site.brand.colors]\nprimary = \"red;}body{x\"\n", []string{":18: site[1].brand.colors.primary: "}},
 		{"second site empty title", strings.Replace(goodSite, `title = "Blog"`, `title = ""`, 1), []string{":16: site[1].brand.title: must not be empty"}},
