@@ -21,7 +21,7 @@ func renderCmd(ctx context.Context, args []string, getenv func(string) string, s
 	fs := newFlagSet("render", stderr)
 	path := fs.String("config", "", "config file (default: the embedded default)")
 	out := fs.String("out", "", "output directory (default: nginx.fallback_dir)")
-	format := fs.String("format", "nginx", "nginx: CODE.html and .gz; haproxy: CODE.http, raw responses for errorfile")
+	format := fs.String("format", "nginx", "nginx: SITE/LANG/CODE.html and .gz; haproxy: SITE/LANG/CODE.http, raw responses for errorfile; envoy-gateway: envoy-gateway.yaml, ConfigMaps and BackendTrafficPolicy")
 	if err := fs.Parse(args); err != nil {
 		return exitError{2, err}
 	}
@@ -36,8 +36,8 @@ func renderCmd(ctx context.Context, args []string, getenv func(string) string, s
 	if dir == "" {
 		return exitError{2, fmt.Errorf("render: give --out DIR or set nginx.fallback_dir")}
 	}
-	if *format != "nginx" && *format != "haproxy" {
-		return exitError{2, fmt.Errorf("render: --format %q: want nginx or haproxy", *format)}
+	if *format != "nginx" && *format != "haproxy" && *format != "envoy-gateway" {
+		return exitError{2, fmt.Errorf("render: --format %q: want nginx, haproxy or envoy-gateway", *format)}
 	}
 	catalog, err := locales.New(cfg.Server.DefaultLocale)
 	if err != nil {
@@ -52,11 +52,13 @@ func renderCmd(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	n := 0
+	eg := &envoyGateway{}
 	for i := range cfg.Sites {
 		site := &cfg.Sites[i]
 		for _, lang := range catalog.Languages() {
-			// HAProxy's errorfiles are static: one language, the site's.
-			if *format == "haproxy" && lang.Code != siteLang(catalog, site).Code {
+			// HAProxy's errorfiles and Envoy Gateway's overrides are
+			// static: one language, the site's.
+			if *format != "nginx" && lang.Code != siteLang(catalog, site).Code {
 				continue
 			}
 			d := filepath.Join(dir, site.Name, lang.Code)
@@ -68,9 +70,12 @@ func renderCmd(ctx context.Context, args []string, getenv func(string) string, s
 				if err != nil {
 					return fmt.Errorf("render %s/%s/%d: %w", site.Name, lang.Code, code, err)
 				}
-				if *format == "haproxy" {
+				switch *format {
+				case "envoy-gateway":
+					eg.add(site.Name, code, page)
+				case "haproxy":
 					err = writeErrorfile(filepath.Join(d, strconv.Itoa(code)+".http"), code, lang.Code, st.StyleHash(site), page)
-				} else {
+				default:
 					err = writePage(filepath.Join(d, strconv.Itoa(code)+".html"), page)
 				}
 				if err != nil {
@@ -81,8 +86,14 @@ func renderCmd(ctx context.Context, args []string, getenv func(string) string, s
 		}
 	}
 	what := "pages (and .gz)"
-	if *format == "haproxy" {
+	switch *format {
+	case "haproxy":
 		what = "errorfiles"
+	case "envoy-gateway":
+		what = "pages as ConfigMaps in envoy-gateway.yaml"
+		if err := eg.write(filepath.Join(dir, "envoy-gateway.yaml"), cfg.Source); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(stdout, "wrote %d %s to %s\n", n, what, dir)
 	return nil
