@@ -90,3 +90,29 @@ func TestRenderEnvoyGateway(t *testing.T) {
 		t.Errorf("policy:\n%s", docs[5])
 	}
 }
+
+// TestHelpListsCommands: a newcomer's `gatewatch --help` names every
+// subcommand run knows.
+func TestHelpListsCommands(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"gatewatch", "--help"}, noEnv, nil, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"serve", "nginx", "caddy", "haproxy", "apache", "render", "check-config", "hash-password", "healthcheck", "version"} {
+		if !strings.Contains(out.String(), "\n  "+cmd+" ") {
+			t.Errorf("--help does not list %q:\n%s", cmd, out.String())
+		}
+	}
+}
+
+// TestHealthcheck: exit 0 against a live /healthz, an error otherwise.
+func TestHealthcheck(t *testing.T) {
+	_, admin := mustStartServer(t)
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"gatewatch", "healthcheck", "--url", admin + "/healthz"}, noEnv, nil, &out, &out); err != nil {
+		t.Errorf("healthcheck of a live server: %v", err)
+	}
+	if err := run(context.Background(), []string{"gatewatch", "healthcheck", "--url", admin + "/nope"}, noEnv, nil, &out, &out); err == nil {
+		t.Error("healthcheck of a 404 succeeded")
+	}
+}
