@@ -122,7 +122,14 @@ func startGatewatch(tb testing.TB, configPath string) *gatewatch {
 // both URLs) and waits until it answers /healthz.
 func startGatewatchArgs(tb testing.TB, args ...string) *gatewatch {
 	tb.Helper()
-	cmd := exec.Command(binary, args...)
+	return startGatewatchBin(tb, binary, args...)
+}
+
+// startGatewatchBin is startGatewatchArgs for another gatewatch binary
+// (the container image's).
+func startGatewatchBin(tb testing.TB, bin string, args ...string) *gatewatch {
+	tb.Helper()
+	cmd := exec.Command(bin, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		tb.Fatal(err)
