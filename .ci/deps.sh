@@ -2,7 +2,8 @@
 # Installs what gatewatch's tests need from Debian, when it is missing:
 # nginx (e2e), chromium (browser tests), PostgreSQL (store tests), npm
 # (fetches axe-core for the accessibility audit), caddy, haproxy, apache2
-# (proxy e2e tests), podman (make image) and systemd-analyze (the unit).
+# (proxy e2e tests), podman (make image), systemd-analyze (the unit) and
+# kubectl (kustomize of deploy/k8s).
 # Idempotent: a machine that has them installs nothing.
 set -euo pipefail
 
@@ -17,6 +18,7 @@ command -v caddy >/dev/null 2>&1 || need+=(caddy)
 [ -x /usr/sbin/apache2 ] || need+=(apache2)
 command -v podman >/dev/null 2>&1 || need+=(podman)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
