@@ -11,9 +11,9 @@ import (
 	"testing"
 )
 
-// TestK8sManifests: kubectl kustomize builds deploy/k8s, the config in deploy/k8s's ConfigMap passes
-// check-config, and the binary serving it answers the Deployment's probes
-// on the ports the Deployment names.
+// TestK8sManifests: kubectl kustomize builds deploy/k8s, the config in
+// its ConfigMap passes check-config, and the binary serving it answers
+// the Deployment's probes on the ports the Deployment names.
 func TestK8sManifests(t *testing.T) {
 	kubectl := binPath(t, "kubectl", "kubernetes-client")
 	if out, err := exec.Command(kubectl, "kustomize", "../deploy/k8s").CombinedOutput(); err != nil {

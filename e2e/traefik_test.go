@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -24,9 +25,18 @@ func TestTraefikErrorsContract(t *testing.T) {
 		t.Fatal(err)
 	}
 	gw := startGatewatch(t, cfgPath)
+	// The query the shipped Traefik config uses.
+	dyn, err := os.ReadFile("../deploy/traefik/dynamic.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`query: "([^"]+)"`).FindSubmatch(dyn)
+	if m == nil {
+		t.Fatal("deploy/traefik/dynamic.yaml has no errors query")
+	}
 	for _, code := range []string{"502", "503", "504"} {
 		t.Run(code, func(t *testing.T) {
-			query := strings.NewReplacer("{status}", code, "{url}", url.QueryEscape("/cart?x=1")).Replace("/_gatewatch/error/{status}?url={url}")
+			query := strings.NewReplacer("{status}", code, "{url}", url.QueryEscape("/cart?x=1")).Replace(string(m[1]))
 			resp, body := get(t, gw.public+query, map[string]string{
 				"Accept": "text/html", "Accept-Language": "de-DE,de;q=0.9",
 				"X-Forwarded-For": "203.0.113.9", "X-Real-Ip": "203.0.113.9", "X-Code": "418",
