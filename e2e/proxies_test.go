@@ -1,9 +1,7 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,47 +59,6 @@ func binPath(tb testing.TB, name, pkg string) string {
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
-// startProxy runs the proxy until the test ends and waits until it
-// listens on port.
-func startProxy(tb testing.TB, bin string, args []string, port int) {
-	tb.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, args...)
-	var out syncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	tb.Cleanup(func() {
-		cancel()
-		<-exited
-		if tb.Failed() {
-			tb.Logf("%s output:\n%s", filepath.Base(bin), tail(out.String(), 8<<10))
-		}
-	})
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err == nil {
-			c.Close()
-			return
-		}
-		select {
-		case <-exited:
-			tb.Fatalf("%s exited: %s", filepath.Base(bin), out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("%s did not listen on %d; output:\n%s", filepath.Base(bin), port, out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // runProxy writes the config and runs the proxy; it validates the config
 // first with the proxy's own check.
 func runProxy(t *testing.T, k proxyKind, ports proxyPorts, include string) {
@@ -113,7 +70,7 @@ func runProxy(t *testing.T, k proxyKind, ports proxyPorts, include string) {
 			t.Fatalf("%s rejects the config: %v\n%s", k.name, err, out)
 		}
 	}
-	startProxy(t, k.bin, args, ports.listen)
+	startDaemon(t, k.bin, args, ports.listen)
 }
 
 // proxyCodes are what the proxy alone answers for the dead and the hung
