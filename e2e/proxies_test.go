@@ -1,7 +1,11 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -109,9 +113,7 @@ func testProxy(t *testing.T, k proxyKind) {
 	}
 	ports := proxyPorts{listen: freePort(t), dead: freePort(t), hang: hangingUpstream(t), gatewatch: freePort(t)}
 	cfgPath := filepath.Join(t.TempDir(), "gatewatch.toml")
-	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(e2eConfig, ports.gatewatch, ports.dead, ports.dead)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, cfgPath, adminConfig(t, ports.gatewatch, freePort(t), ports.dead, ""))
 	args := []string{k.generate, "--config", cfgPath}
 	if k.prepare != nil {
 		args = append(args, k.prepare(t, cfgPath)...)
@@ -120,7 +122,7 @@ func testProxy(t *testing.T, k proxyKind) {
 	if err != nil {
 		t.Fatalf("gatewatch %s: %v\n%s", k.generate, err, generated)
 	}
-	startGatewatch(t, cfgPath)
+	gw := startGatewatch(t, cfgPath)
 	runProxy(t, k, ports, generated)
 	base := fmt.Sprintf("http://127.0.0.1:%d", ports.listen)
 	if k.ready != nil {
@@ -180,6 +182,12 @@ func testProxy(t *testing.T, k proxyKind) {
 			}
 			if got := d.Find("[data-testid=ref-id]").Text(); got != id {
 				t.Errorf("reference on page = %q; want %q", got, id)
+			}
+			// Staff find the request by that reference, as the proxy saw it.
+			ev := staffEvent(t, gw.admin, id)
+			if ev.Path != strings.Split(c.path, "?")[0] || ev.Code != c.code || ev.Site != "shop" || ev.Method != "GET" {
+				t.Errorf("recorded event: path %q code %d site %q method %q; want %s %d shop GET",
+					ev.Path, ev.Code, ev.Site, ev.Method, c.path, c.code)
 			}
 			// Same-origin assets and status API, through the same proxy.
 			css := d.Find("link[rel=stylesheet]").AttrOr("href", "")
@@ -361,4 +369,35 @@ Mutex file:%[1]s default
 			return append([]string{"-t"}, args[1:]...)
 		},
 	})
+}
+
+// staffEvent is the event staff see for a reference (the admin API),
+// once the recorder has written it.
+func staffEvent(t *testing.T, admin, ref string) (ev struct {
+	Path, Site, Method, Upstream string
+	Code                         int
+}) {
+	t.Helper()
+	var body []byte
+	waitFor(t, 10*time.Second, func() bool {
+		req, _ := http.NewRequest("GET", admin+"/admin/api/v1/events/"+url.PathEscape(ref), nil)
+		req.SetBasicAuth("support", adminPassword)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		body, _ = io.ReadAll(resp.Body)
+		return resp.StatusCode == 200
+	})
+	var out struct {
+		Event struct {
+			Path, Site, Method, Upstream string
+			Code                         int
+		}
+	}
+	if err := json.Unmarshal(body, &out); err != nil {
+		t.Fatalf("events/%s: %v\n%s", ref, err, body)
+	}
+	return out.Event
 }

@@ -28,8 +28,8 @@ type passField struct {
 var passFields = []passField{
 	{Header: "X-Code", Caddy: "{err.status_code}", HAProxy: "", Apache: "%{REDIRECT_STATUS}e"},
 	{Header: "X-Request-ID", Caddy: "{http.request.uuid}", HAProxy: "%[unique-id]", Apache: "%{REDIRECT_UNIQUE_ID}e"},
-	{Header: "X-Original-URI", Caddy: "{http.request.uri}", HAProxy: "%[url]", Apache: "%{REDIRECT_URL}e"},
-	{Header: "X-Original-Method", Caddy: "{http.request.method}", HAProxy: "%[method]", Apache: "%{REDIRECT_REQUEST_METHOD}e"},
+	{Header: "X-Original-URI", Caddy: "{http.request.uri}", HAProxy: "%[url]", Apache: ""},
+	{Header: "X-Original-Method", Caddy: "{http.request.method}", HAProxy: "%[method]", Apache: ""},
 	{Header: "X-Upstream-Addr", Caddy: "{http.vars.gw_upstream}", HAProxy: "", Apache: ""},
 	{Header: "X-Upstream-Status", Caddy: "", HAProxy: "", Apache: ""},
 	{Header: "X-Upstream-Connect-Time", Caddy: "", HAProxy: "", Apache: ""},
