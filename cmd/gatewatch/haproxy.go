@@ -2,13 +2,17 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/template"
 
+	"github.com/gatewatch/gatewatch/handlers"
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/locales"
 )
@@ -34,11 +38,7 @@ func writeErrorfile(path string, code int, lang, styleHash string, page []byte) 
 	if b.Len() > haproxyErrorfileMax {
 		return fmt.Errorf("render: %s is %d bytes; HAProxy's errorfile takes at most %d (tune.bufsize - tune.maxrewrite): give the site a default_locale with a shorter page", path, b.Len(), haproxyErrorfileMax)
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b.Bytes(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return writeFileAtomic(path, b.Bytes())
 }
 
 // fallbackCSP is the policy of a pre-rendered page: its inline style and
@@ -64,8 +64,17 @@ var haproxySections = template.Must(template.New("haproxy").Parse(`# gatewatch e
 #     unique-id-format %[uuid()]
 #     use_backend gatewatch if { path_beg /_gatewatch/ }
 #     use_backend gatewatch if { nbsrv(BACKEND) eq 0 }
-# In the site's backend, for 502/504 in the middle of a request:
-#     errorfiles gatewatch{{if .Several}}-SITE{{end}}
+# In the site's backend, for the failures HAProxy meets in the middle of a
+# request (504 on timeout server, 502 on a refused or bad answer), in the
+# visitor's language and with HAProxy's unique-id as the reference:
+{{- range .Backends}}
+#   site "{{.Site}}":
+{{- range .Lines}}
+#     {{.}}
+{{- end}}
+{{- end}}
+# (or, static and in the site's default language only:
+#     errorfiles gatewatch{{if .Several}}-SITE{{end}})
 
 backend gatewatch
     mode http
@@ -123,10 +132,32 @@ func writeHAProxySections(w io.Writer, cfg *config.Config, o proxyOpts) error {
 			fields = append(fields, f)
 		}
 	}
+	assets, err := loadAssets(cfg)
+	if err != nil {
+		return err
+	}
+	st, err := handlers.NewStatic(cfg, catalog, assets)
+	if err != nil {
+		return err
+	}
+	type backendLines struct {
+		Site  string
+		Lines []string
+	}
+	var backends []backendLines
 	var sections []haproxySection
 	for i := range cfg.Sites {
 		site := &cfg.Sites[i]
 		lang := siteLang(catalog, site).Code
+		b := backendLines{Site: site.Name, Lines: []string{
+			"http-request set-var(txn.gw_lang) str(" + lang + ")",
+			"http-request set-var(txn.gw_lang) req.fhdr(accept-language),lower,map_reg(" + filepath.Join(dir, "langs.map") + ")",
+		}}
+		for _, code := range []int{500, 502, 503, 504} {
+			b.Lines = append(b.Lines, fmt.Sprintf(`http-error status %d content-type "text/html; charset=utf-8" lf-string "%%[var(txn.gw_lang),map(%s)]" hdr Content-Language "%%[var(txn.gw_lang)]" hdr Cache-Control "no-store" hdr Retry-After "30" hdr X-Request-ID "%%[unique-id]" hdr Content-Security-Policy "%s"`,
+				code, filepath.Join(dir, site.Name, fmt.Sprint(code)+".map"), fallbackCSP(mapStyleHash(st, site))))
+		}
+		backends = append(backends, b)
 		s := haproxySection{Name: "gatewatch-" + site.Name}
 		for _, code := range []int{500, 502, 503, 504} {
 			s.Files = append(s.Files, struct {
@@ -143,7 +174,7 @@ func writeHAProxySections(w io.Writer, cfg *config.Config, o proxyOpts) error {
 	}
 	return haproxySections.Execute(w, map[string]any{
 		"Source": cfg.Source, "Host": o.Host, "Dir": dir, "Fields": fields, "Stripped": stripOnly(),
-		"Sections": sections, "Several": len(cfg.Sites) > 1,
+		"Sections": sections, "Several": len(cfg.Sites) > 1, "Backends": backends,
 	})
 }
 
@@ -156,4 +187,68 @@ func siteLang(c *locales.Catalog, site *config.Site) locales.Language {
 		}
 	}
 	return c.Default()
+}
+
+// haproxyMaps are the pages HAProxy's http-error rules take from maps,
+// one per site and code, a line per language ("LANG PAGE"), so that a
+// failure in the middle of a request gets the page in the visitor's
+// language: the rule looks the language up in langs.map (the first
+// language of Accept-Language) and the page in SITE/CODE.map. A map
+// value is one line: the page's newlines (all in its style) become
+// spaces, which is why its CSP hash is mapStyleHash.
+type haproxyMaps struct {
+	lines map[string][]byte // SITE/CODE.map -> content
+	order []string
+}
+
+func (m *haproxyMaps) add(site string, code int, lang string, page []byte) {
+	if m.lines == nil {
+		m.lines = map[string][]byte{}
+	}
+	k := filepath.Join(site, fmt.Sprint(code)+".map")
+	if _, ok := m.lines[k]; !ok {
+		m.order = append(m.order, k)
+	}
+	line := append([]byte(lang+" "), bytes.ReplaceAll(page, []byte("\n"), []byte(" "))...)
+	m.lines[k] = append(append(m.lines[k], line...), '\n')
+}
+
+func (m *haproxyMaps) write(dir string, c *locales.Catalog) error {
+	for _, k := range m.order {
+		for _, line := range bytes.Split(bytes.TrimSuffix(m.lines[k], []byte("\n")), []byte("\n")) {
+			if len(line) > haproxyErrorfileMax {
+				lang, _, _ := bytes.Cut(line, []byte(" "))
+				return fmt.Errorf("render: the %s page in %s is %d bytes; HAProxy's http-error takes at most %d (tune.bufsize - tune.maxrewrite)", lang, k, len(line), haproxyErrorfileMax)
+			}
+		}
+		if err := writeFileAtomic(filepath.Join(dir, k), m.lines[k]); err != nil {
+			return err
+		}
+	}
+	// map_reg: the first matching line wins, so the most specific
+	// patterns (nginx's include lists them last) come first.
+	patterns, _ := langPatterns(c)
+	var b bytes.Buffer
+	for i := len(patterns) - 1; i >= 0; i-- {
+		fmt.Fprintf(&b, "%s %s\n", strings.ToLower(patterns[i].Pattern), patterns[i].Lang)
+	}
+	return writeFileAtomic(filepath.Join(dir, "langs.map"), b.Bytes())
+}
+
+func writeFileAtomic(path string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// mapStyleHash is the CSP source for the style of a page in a map: the
+// inline style with its newlines made spaces.
+func mapStyleHash(st *handlers.Static, site *config.Site) string {
+	sum := sha256.Sum256([]byte(strings.ReplaceAll(st.InlineStyle(site), "\n", " ")))
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
 }

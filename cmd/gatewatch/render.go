@@ -52,18 +52,20 @@ func renderCmd(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	n := 0
-	eg := &envoyGateway{}
+	eg, hm := &envoyGateway{}, &haproxyMaps{}
 	for i := range cfg.Sites {
 		site := &cfg.Sites[i]
 		for _, lang := range catalog.Languages() {
-			// HAProxy's errorfiles and Envoy Gateway's overrides are
-			// static: one language, the site's.
-			if *format != "nginx" && lang.Code != siteLang(catalog, site).Code {
+			// Envoy Gateway's overrides are static: one language, the
+			// site's. HAProxy's maps take every language.
+			if *format == "envoy-gateway" && lang.Code != siteLang(catalog, site).Code {
 				continue
 			}
 			d := filepath.Join(dir, site.Name, lang.Code)
-			if err := os.MkdirAll(d, 0o755); err != nil {
-				return err
+			if *format == "nginx" {
+				if err := os.MkdirAll(d, 0o755); err != nil {
+					return err
+				}
 			}
 			for _, code := range handlers.StaticCodes {
 				page, err := st.Render(ctx, site, lang, code)
@@ -74,7 +76,11 @@ func renderCmd(ctx context.Context, args []string, getenv func(string) string, s
 				case "envoy-gateway":
 					eg.add(site.Name, code, page)
 				case "haproxy":
-					err = writeErrorfile(filepath.Join(d, strconv.Itoa(code)+".http"), code, lang.Code, st.StyleHash(site), page)
+					hm.add(site.Name, code, lang.Code, page)
+					// The errorfile, static, is in the site's language.
+					if lang.Code == siteLang(catalog, site).Code {
+						err = writeErrorfile(filepath.Join(d, strconv.Itoa(code)+".http"), code, lang.Code, st.StyleHash(site), page)
+					}
 				default:
 					err = writePage(filepath.Join(d, strconv.Itoa(code)+".html"), page)
 				}
@@ -88,7 +94,10 @@ func renderCmd(ctx context.Context, args []string, getenv func(string) string, s
 	what := "pages (and .gz)"
 	switch *format {
 	case "haproxy":
-		what = "errorfiles"
+		what = "pages in maps (and errorfiles)"
+		if err := hm.write(dir, catalog); err != nil {
+			return err
+		}
 	case "envoy-gateway":
 		what = "pages as ConfigMaps in envoy-gateway.yaml"
 		if err := eg.write(filepath.Join(dir, "envoy-gateway.yaml"), cfg.Source); err != nil {
