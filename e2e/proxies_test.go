@@ -204,6 +204,23 @@ func testProxy(t *testing.T, k proxyKind) {
 		})
 	}
 
+	t.Run("a failed POST gets the page, which knows it was a POST", func(t *testing.T) {
+		req, _ := http.NewRequest("POST", base+"/dead/checkout", strings.NewReader("a=1"))
+		req.Host = "shop.test"
+		req.Header.Set("Accept", "text/html")
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want.dead || !strings.Contains(string(b), `data-method="POST"`) {
+			t.Errorf("POST: status %d, data-method=POST %v; want %d and the page knowing the POST",
+				resp.StatusCode, strings.Contains(string(b), `data-method="POST"`), want.dead)
+		}
+	})
+
 	t.Run("visitors cannot pose as the proxy", func(t *testing.T) {
 		spoof := map[string]string{"Accept": "text/html", "X-Code": "418", "X-Request-ID": "forged-ref"}
 		// Through the pass-through the proxy's headers are stripped: an
