@@ -265,9 +265,7 @@ http://:%[2]d {
 			}
 		}
 	}
-	handle {
-		reverse_proxy 127.0.0.1:%[3]d
-	}
+	reverse_proxy 127.0.0.1:%[3]d
 }
 `, dir, p.listen, p.dead, p.hang, imp))
 			t.Setenv("HOME", dir)
@@ -379,8 +377,8 @@ DefaultRuntimeDir %[1]s
 Mutex file:%[1]s default
 <VirtualHost 127.0.0.1:%[2]d>
 %[5]s
-    ProxyPass "/dead/" "http://127.0.0.1:%[3]d/"
     ProxyPass "/hang/" "http://127.0.0.1:%[4]d/" timeout=1
+    ProxyPass "/" "http://127.0.0.1:%[3]d/"
 </VirtualHost>
 `, dir, p.listen, p.dead, p.hang, inc, mods.String(), user))
 			return []string{"-DFOREGROUND", "-d", dir, "-f", filepath.Join(dir, "httpd.conf")}
