@@ -99,6 +99,22 @@ func get(t *testing.T, url string, hdr map[string]string) (*http.Response, strin
 	return resp, string(b)
 }
 
+// postForm submits a form to url for shop.test, as a browser would.
+func postForm(t *testing.T, url string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", url, strings.NewReader("a=1"))
+	req.Host = "shop.test"
+	req.Header.Set("Accept", "text/html")
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
 func headline(t *testing.T, lang, code string) string {
 	t.Helper()
 	c, err := locales.New("en")
@@ -216,20 +232,11 @@ func TestThroughNginx(t *testing.T) {
 	})
 
 	t.Run("POST keeps its method and gets the page", func(t *testing.T) {
-		req, _ := http.NewRequest("POST", s.nginx.base+"/dead/checkout", strings.NewReader("a=1"))
-		req.Host = "shop.test"
-		req.Header.Set("Accept", "text/html")
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		resp, b := postForm(t, s.nginx.base+"/dead/checkout")
 		if resp.StatusCode != 502 {
 			t.Errorf("POST status = %d; want 502", resp.StatusCode)
 		}
-		if !strings.Contains(string(b), `data-method="POST"`) {
+		if !strings.Contains(b, `data-method="POST"`) {
 			t.Error("page does not know the request was a POST")
 		}
 	})

@@ -205,19 +205,10 @@ func testProxy(t *testing.T, k proxyKind) {
 	}
 
 	t.Run("a failed POST gets the page, which knows it was a POST", func(t *testing.T) {
-		req, _ := http.NewRequest("POST", base+"/dead/checkout", strings.NewReader("a=1"))
-		req.Host = "shop.test"
-		req.Header.Set("Accept", "text/html")
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != want.dead || !strings.Contains(string(b), `data-method="POST"`) {
+		resp, b := postForm(t, base+"/dead/checkout")
+		if resp.StatusCode != want.dead || !strings.Contains(b, `data-method="POST"`) {
 			t.Errorf("POST: status %d, data-method=POST %v; want %d and the page knowing the POST",
-				resp.StatusCode, strings.Contains(string(b), `data-method="POST"`), want.dead)
+				resp.StatusCode, strings.Contains(b, `data-method="POST"`), want.dead)
 		}
 	})
 

@@ -117,7 +117,7 @@ type haproxySection struct {
 }
 
 func writeHAProxySections(w io.Writer, cfg *config.Config, o proxyOpts) error {
-	catalog, err := locales.New(cfg.Server.DefaultLocale)
+	catalog, st, err := newStatic(cfg)
 	if err != nil {
 		return err
 	}
@@ -133,14 +133,6 @@ func writeHAProxySections(w io.Writer, cfg *config.Config, o proxyOpts) error {
 		if f.HAProxy != "" {
 			fields = append(fields, f)
 		}
-	}
-	assets, err := loadAssets(cfg)
-	if err != nil {
-		return err
-	}
-	st, err := handlers.NewStatic(cfg, catalog, assets)
-	if err != nil {
-		return err
 	}
 	type backendLines struct {
 		Site  string

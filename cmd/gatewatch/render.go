@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	"github.com/gatewatch/gatewatch/handlers"
+	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/locales"
 )
 
@@ -39,15 +40,7 @@ func renderCmd(ctx context.Context, args []string, getenv func(string) string, s
 	if *format != "nginx" && *format != "haproxy" && *format != "envoy-gateway" {
 		return exitError{2, fmt.Errorf("render: --format %q: want nginx, haproxy or envoy-gateway", *format)}
 	}
-	catalog, err := locales.New(cfg.Server.DefaultLocale)
-	if err != nil {
-		return err
-	}
-	assets, err := loadAssets(cfg)
-	if err != nil {
-		return err
-	}
-	st, err := handlers.NewStatic(cfg, catalog, assets)
+	catalog, st, err := newStatic(cfg)
 	if err != nil {
 		return err
 	}
@@ -130,4 +123,21 @@ func writePage(path string, page []byte) error {
 		}
 	}
 	return nil
+}
+
+// newStatic prepares what renders the static pages of cfg.
+func newStatic(cfg *config.Config) (*locales.Catalog, *handlers.Static, error) {
+	catalog, err := locales.New(cfg.Server.DefaultLocale)
+	if err != nil {
+		return nil, nil, err
+	}
+	assets, err := loadAssets(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := handlers.NewStatic(cfg, catalog, assets)
+	if err != nil {
+		return nil, nil, err
+	}
+	return catalog, st, nil
 }
