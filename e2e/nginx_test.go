@@ -82,7 +82,20 @@ func startStack(t *testing.T) *stack {
 
 func get(t *testing.T, url string, hdr map[string]string) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequest("GET", url, nil)
+	return send(t, "GET", url, nil, hdr)
+}
+
+// postForm submits a form to url for shop.test, as a browser would.
+func postForm(t *testing.T, url string) (*http.Response, string) {
+	t.Helper()
+	return send(t, "POST", url, strings.NewReader("a=1"),
+		map[string]string{"Accept": "text/html", "Content-Type": "application/x-www-form-urlencoded"})
+}
+
+// send makes a request for shop.test and reads the whole answer.
+func send(t *testing.T, method, url string, body io.Reader, hdr map[string]string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,22 +103,6 @@ func get(t *testing.T, url string, hdr map[string]string) (*http.Response, strin
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
-}
-
-// postForm submits a form to url for shop.test, as a browser would.
-func postForm(t *testing.T, url string) (*http.Response, string) {
-	t.Helper()
-	req, _ := http.NewRequest("POST", url, strings.NewReader("a=1"))
-	req.Host = "shop.test"
-	req.Header.Set("Accept", "text/html")
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
