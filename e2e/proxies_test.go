@@ -137,7 +137,7 @@ func testProxy(t *testing.T, k proxyKind) {
 		code       int
 		static     bool
 	}{
-		{"/dead/cart?x=1", "de", want.dead, false},
+		{"/dead/cart%20x?x=1", "de", want.dead, false},
 		{"/hang/slow", "fr", want.hang, k.staticHang},
 	} {
 		t.Run(fmt.Sprintf("%s gives the %s %d page", c.path, c.lang, c.code), func(t *testing.T) {

@@ -22,8 +22,8 @@ var apacheInclude = template.Must(template.New("apache").Parse(`# gatewatch erro
 
 # The original request as the error redirect passes it on: the redirect
 # keeps these request headers, and they replace any a visitor sent.
-RequestHeader set X-Original-URI "expr=%{REQUEST_URI}" "expr=%{REQUEST_URI} !~ m#^/_gatewatch/#"
-RequestHeader set X-Original-URI "expr=%{REQUEST_URI}?%{QUERY_STRING}" "expr=%{REQUEST_URI} !~ m#^/_gatewatch/# && -n %{QUERY_STRING}"
+RequestHeader set X-Original-URI "expr=%{escape:%{REQUEST_URI}}" "expr=%{REQUEST_URI} !~ m#^/_gatewatch/#"
+RequestHeader set X-Original-URI "expr=%{escape:%{REQUEST_URI}}?%{QUERY_STRING}" "expr=%{REQUEST_URI} !~ m#^/_gatewatch/# && -n %{QUERY_STRING}"
 RequestHeader set X-Original-Method "expr=%{REQUEST_METHOD}" "expr=%{REQUEST_URI} !~ m#^/_gatewatch/#"
 
 # The application's own 5xx answers get the page too.
