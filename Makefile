@@ -9,13 +9,37 @@ TEMPL := $(GOBIN)/templ
 BIN := bin/gatewatch
 GO_TEST_FLAGS ?= -count=1 -timeout 15m
 
-.PHONY: run build test generate lint deps tools check-generated bench soak fuzz screenshots clean browser-names
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+IMAGE ?= localhost/gatewatch:$(VERSION)
+
+.PHONY: run build install image test generate lint deps tools check-generated bench soak fuzz screenshots clean browser-names
 
 run: generate
-	$(GO) run ./cmd/gatewatch serve
+	@echo "compiling gatewatch (the first build takes a minute or two)…"
+	$(GO) build -o $(BIN) ./cmd/gatewatch
+	$(BIN) serve
 
 build: generate
-	$(GO) build -trimpath -o $(BIN) ./cmd/gatewatch
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/gatewatch
+
+# install puts gatewatch in $(GOBIN), which must be on your PATH.
+install: generate
+	@echo "compiling and installing gatewatch into $(GOBIN)…"
+	$(GO) install -trimpath -ldflags "$(LDFLAGS)" ./cmd/gatewatch
+	@case ":$$PATH:" in *":$(GOBIN):"*) echo "installed: $(GOBIN)/gatewatch";; \
+	  *) echo "installed $(GOBIN)/gatewatch; add it to your PATH: export PATH=\"\$$PATH:$(GOBIN)\"";; esac
+
+# image builds the container image (Containerfile, FROM scratch) with
+# podman from the static binary built here: no base image to pull.
+image: generate
+	rm -rf bin/image && mkdir -p bin/image/etc/ssl/certs bin/image/data
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/image/gatewatch ./cmd/gatewatch
+	echo 'gatewatch:x:65532:65532:gatewatch:/data:/sbin/nologin' > bin/image/etc/passwd
+	echo 'gatewatch:x:65532:' > bin/image/etc/group
+	cp /etc/ssl/certs/ca-certificates.crt bin/image/etc/ssl/certs/
+	podman build --format docker -t $(IMAGE) -f Containerfile bin/image
+	@echo "built $(IMAGE)"
 
 # test is what CI runs: it installs what the tests need first, so that it
 # passes on a fresh machine.

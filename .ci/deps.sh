@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what gatewatch's tests need from Debian, when it is missing:
 # nginx (e2e), chromium (browser tests), PostgreSQL (store tests), npm
-# (fetches axe-core for the accessibility audit).
+# (fetches axe-core for the accessibility audit), caddy, haproxy, apache2
+# (proxy e2e tests), podman (make image), systemd-analyze (the unit) and
+# kubectl (kustomize of deploy/k8s).
 # Idempotent: a machine that has them installs nothing.
 set -euo pipefail
 
@@ -15,6 +17,13 @@ command -v npm >/dev/null 2>&1 || need+=(npm)
 for pkg in chromium-l10n firefox-esr-l10n-all fonts-noto-core fonts-noto-cjk; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
+# The other proxies' e2e tests, the image build and the unit check.
+command -v caddy >/dev/null 2>&1 || need+=(caddy)
+[ -x /usr/sbin/haproxy ] || command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
+[ -x /usr/sbin/apache2 ] || need+=(apache2)
+command -v podman >/dev/null 2>&1 || need+=(podman)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

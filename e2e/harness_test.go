@@ -122,7 +122,14 @@ func startGatewatch(tb testing.TB, configPath string) *gatewatch {
 // both URLs) and waits until it answers /healthz.
 func startGatewatchArgs(tb testing.TB, args ...string) *gatewatch {
 	tb.Helper()
-	cmd := exec.Command(binary, args...)
+	return startGatewatchBin(tb, binary, args...)
+}
+
+// startGatewatchBin is startGatewatchArgs for another gatewatch binary
+// (the container image's).
+func startGatewatchBin(tb testing.TB, bin string, args ...string) *gatewatch {
+	tb.Helper()
+	cmd := exec.Command(bin, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		tb.Fatal(err)
@@ -263,8 +270,23 @@ func startNginx(tb testing.TB, include string, p nginxParams) *nginxServer {
 	if out, err := exec.Command(bin, "-t", "-p", prefix, "-c", conf).CombinedOutput(); err != nil {
 		tb.Fatalf("nginx -t: %v\n%s", err, out)
 	}
+	tb.Cleanup(func() {
+		if tb.Failed() {
+			log, _ := os.ReadFile(filepath.Join(prefix, "error.log"))
+			tb.Logf("nginx error.log:\n%s", log)
+		}
+	})
+	startDaemon(tb, bin, []string{"-p", prefix, "-c", conf}, p.Port)
+	base := fmt.Sprintf("http://127.0.0.1:%d", p.Port)
+	return &nginxServer{base: base, prefix: prefix, errorLog: filepath.Join(prefix, "error.log")}
+}
+
+// startDaemon runs a server (nginx, a proxy) in the foreground until the
+// test ends, and waits until it listens on port.
+func startDaemon(tb testing.TB, bin string, args []string, port int) {
+	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "-p", prefix, "-c", conf)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	var out syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
@@ -272,28 +294,32 @@ func startNginx(tb testing.TB, include string, p nginxParams) *nginxServer {
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
 	tb.Cleanup(func() {
 		cancel()
-		cmd.Wait()
+		<-exited
 		if tb.Failed() {
-			log, _ := os.ReadFile(filepath.Join(prefix, "error.log"))
-			tb.Logf("nginx output:\n%s\nerror.log:\n%s", out.String(), log)
+			tb.Logf("%s output:\n%s", filepath.Base(bin), tail(out.String(), 8<<10))
 		}
 	})
-	base := fmt.Sprintf("http://127.0.0.1:%d", p.Port)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(15 * time.Second)
 	for {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", p.Port))
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 		if err == nil {
 			c.Close()
-			break
+			return
+		}
+		select {
+		case <-exited:
+			tb.Fatalf("%s exited: %s", filepath.Base(bin), out.String())
+		default:
 		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("nginx did not listen; output:\n%s", out.String())
+			tb.Fatalf("%s did not listen on %d; output:\n%s", filepath.Base(bin), port, out.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return &nginxServer{base: base, prefix: prefix, errorLog: filepath.Join(prefix, "error.log")}
 }
 
 // hangingUpstream accepts connections and never answers.

@@ -82,7 +82,20 @@ func startStack(t *testing.T) *stack {
 
 func get(t *testing.T, url string, hdr map[string]string) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequest("GET", url, nil)
+	return send(t, "GET", url, nil, hdr)
+}
+
+// postForm submits a form to url for shop.test, as a browser would.
+func postForm(t *testing.T, url string) (*http.Response, string) {
+	t.Helper()
+	return send(t, "POST", url, strings.NewReader("a=1"),
+		map[string]string{"Accept": "text/html", "Content-Type": "application/x-www-form-urlencoded"})
+}
+
+// send makes a request for shop.test and reads the whole answer.
+func send(t *testing.T, method, url string, body io.Reader, hdr map[string]string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,23 +222,18 @@ func TestThroughNginx(t *testing.T) {
 		if resp.StatusCode != 404 {
 			t.Errorf("/_gatewatch/nope with X-Code 418 = %d; want 404", resp.StatusCode)
 		}
+		// The proxies' error route would take the code from the path.
+		if resp, _ = get(t, s.nginx.base+"/_gatewatch/error/503", spoof); resp.StatusCode != 404 {
+			t.Errorf("/_gatewatch/error/503 through nginx = %d; want 404", resp.StatusCode)
+		}
 	})
 
 	t.Run("POST keeps its method and gets the page", func(t *testing.T) {
-		req, _ := http.NewRequest("POST", s.nginx.base+"/dead/checkout", strings.NewReader("a=1"))
-		req.Host = "shop.test"
-		req.Header.Set("Accept", "text/html")
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		resp, b := postForm(t, s.nginx.base+"/dead/checkout")
 		if resp.StatusCode != 502 {
 			t.Errorf("POST status = %d; want 502", resp.StatusCode)
 		}
-		if !strings.Contains(string(b), `data-method="POST"`) {
+		if !strings.Contains(b, `data-method="POST"`) {
 			t.Error("page does not know the request was a POST")
 		}
 	})

@@ -36,8 +36,9 @@ func handleErrorPage(d *publicDeps) http.Handler {
 	langs := d.catalog.Languages()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := readProxied(r, d.trust)
-		site := d.cfg.SiteFor(p.Host)
-		q := &request{p: p, site: site, now: d.clock.Now(), langs: langs}
+		record := fromErrorRoute(r, &p)
+		site, pinned := d.siteFor(&p)
+		q := &request{p: p, site: site, now: d.clock.Now(), langs: langs, quiet: !record, pinned: pinned, upstream: pinned}
 		q.lang = d.negotiate(r, site)
 		q.tr = d.catalog.Translator(q.lang)
 		q.unsafe = unsafeMethod(p.Method)
@@ -60,7 +61,9 @@ func handleErrorPage(d *publicDeps) http.Handler {
 			d.writePage(w, r, q)
 		}
 		d.pagesServed(site.Name, p.Code, q.lang.Code, f)
-		d.record(q)
+		if record {
+			d.record(q)
+		}
 	})
 }
 

@@ -71,6 +71,7 @@ type proxied struct {
 	ClientIP   string
 	Upstream   upstreamInfo
 	NginxConn  int64
+	Ingress    ingressInfo // ingress-nginx's view of the service
 	UserAgent  string
 	AcceptLang string
 	platform   string
@@ -141,6 +142,7 @@ func readProxied(r *http.Request, trust Trust) proxied {
 			ConnectTime: clip(hv(h, "X-Upstream-Connect-Time"), maxHeaderVal),
 			RetryAfter:  clip(strings.TrimSpace(hv(h, "X-Upstream-Retry-After")), 64),
 		}
+		p.Ingress = readIngress(h)
 		if c := hv(h, "X-Nginx-Connection"); c != "" {
 			if n, err := strconv.ParseInt(c, 10, 64); err == nil && n > 0 {
 				p.NginxConn = n
@@ -174,7 +176,8 @@ func validRequestID(s string) bool {
 		return false
 	}
 	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+		// '@': Apache's UNIQUE_ID alphabet.
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == '@') {
 			return false
 		}
 	}

@@ -122,6 +122,7 @@ func NewPublic(cfg *config.Config, catalog *locales.Catalog, assets *static.Set,
 		{"/static/{name}", handleStatic(assets), []string{http.MethodGet, http.MethodHead}},
 		{"/api/v1/status", handleStatus(d), []string{http.MethodGet, http.MethodHead}},
 		{"/clear-site-data", handleClearSiteData(d), []string{http.MethodPost}},
+		{"/error/{code}", handleErrorRoute(errorPage), allMethods},
 	} {
 		gw.Handle(rt.path, rt.h).Methods(rt.methods...)
 		// mux lets a later catch-all win over a method mismatch, so the

@@ -30,7 +30,14 @@ const maxAppRetryAfter = 24 * 60 * 60
 // briefly for that check.
 func (d *publicDeps) judge(ctx context.Context, q *request) {
 	p := q.p
-	q.upstream = d.status.Observe(q.site.Name, monitor.Visit{IP: p.ClientIP, UserAgent: p.UserAgent, ReportedAddr: p.Upstream.Addr})
+	if q.quiet {
+		q.upstream = upstreamFor(q.site, "")
+	} else {
+		q.upstream = d.status.Observe(q.site.Name, monitor.Visit{IP: p.ClientIP, UserAgent: p.UserAgent, ReportedAddr: p.Upstream.Addr})
+	}
+	if q.pinned != "" {
+		q.upstream = q.pinned
+	}
 	q.own, _ = cause.FromRequest(cause.Request{
 		Code: p.Code, UpstreamAddr: p.Upstream.Addr, UpstreamStatus: p.Upstream.Status,
 		ConnectTime: p.Upstream.ConnectTime, RetryAfter: p.Upstream.RetryAfter != "",

@@ -46,6 +46,12 @@ type request struct {
 	// unsafe: the failed request was a form submission (not GET, HEAD,
 	// OPTIONS or TRACE): never suggest anything that resubmits it.
 	unsafe bool
+	// quiet: the request is shown a page but leaves no trace (an
+	// untrusted peer on /_gatewatch/error/{code}): no event, no visit.
+	quiet bool
+	// pinned is the upstream ingress-nginx named (by its service), which
+	// wins over the one the reported address points at.
+	pinned string
 	// timeText and mailURL are the reference time and the page's address
 	// as the page shows them; marks when preparing a page.
 	timeText string

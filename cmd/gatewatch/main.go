@@ -5,7 +5,9 @@
 // Usage:
 //
 //	gatewatch [serve] [--config FILE] [--listen ADDR] [--admin-listen ADDR] [--data DIR]
-//	gatewatch nginx --config FILE
+//	gatewatch nginx|caddy|haproxy|apache --config FILE
+//	gatewatch render --config FILE --out DIR [--format nginx|haproxy|envoy-gateway]
+//	gatewatch healthcheck [--config FILE] [--url URL]
 //	gatewatch check-config --config FILE
 //	gatewatch hash-password < password
 //	gatewatch version

@@ -89,6 +89,9 @@ location @gatewatch_fallback {
 }
 {{- end}}
 
+# For proxies only: through here a visitor could make up error reports.
+location /_gatewatch/error/ { return 404; }
+
 location /_gatewatch/ {
     proxy_pass {{.Pass}};
     proxy_http_version 1.1;

@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	"github.com/gatewatch/gatewatch/handlers"
+	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/locales"
 )
 
@@ -21,6 +22,7 @@ func renderCmd(ctx context.Context, args []string, getenv func(string) string, s
 	fs := newFlagSet("render", stderr)
 	path := fs.String("config", "", "config file (default: the embedded default)")
 	out := fs.String("out", "", "output directory (default: nginx.fallback_dir)")
+	format := fs.String("format", "nginx", "nginx: SITE/LANG/CODE.html and .gz; haproxy: SITE/LANG/CODE.http, raw responses for errorfile; envoy-gateway: envoy-gateway.yaml, ConfigMaps and BackendTrafficPolicy")
 	if err := fs.Parse(args); err != nil {
 		return exitError{2, err}
 	}
@@ -35,40 +37,67 @@ func renderCmd(ctx context.Context, args []string, getenv func(string) string, s
 	if dir == "" {
 		return exitError{2, fmt.Errorf("render: give --out DIR or set nginx.fallback_dir")}
 	}
-	catalog, err := locales.New(cfg.Server.DefaultLocale)
-	if err != nil {
-		return err
+	if *format != "nginx" && *format != "haproxy" && *format != "envoy-gateway" {
+		return exitError{2, fmt.Errorf("render: --format %q: want nginx, haproxy or envoy-gateway", *format)}
 	}
-	assets, err := loadAssets(cfg)
-	if err != nil {
-		return err
-	}
-	st, err := handlers.NewStatic(cfg, catalog, assets)
+	catalog, st, err := newStatic(cfg)
 	if err != nil {
 		return err
 	}
 	n := 0
+	eg, hm := &envoyGateway{}, &haproxyMaps{}
 	for i := range cfg.Sites {
 		site := &cfg.Sites[i]
 		for _, lang := range catalog.Languages() {
+			// Envoy Gateway's overrides are static: one language, the
+			// site's. HAProxy's maps take every language.
+			if *format == "envoy-gateway" && lang.Code != siteLang(catalog, site).Code {
+				continue
+			}
 			d := filepath.Join(dir, site.Name, lang.Code)
-			if err := os.MkdirAll(d, 0o755); err != nil {
-				return err
+			if *format == "nginx" {
+				if err := os.MkdirAll(d, 0o755); err != nil {
+					return err
+				}
 			}
 			for _, code := range handlers.StaticCodes {
 				page, err := st.Render(ctx, site, lang, code)
 				if err != nil {
 					return fmt.Errorf("render %s/%s/%d: %w", site.Name, lang.Code, code, err)
 				}
-				base := filepath.Join(d, strconv.Itoa(code)+".html")
-				if err := writePage(base, page); err != nil {
+				switch *format {
+				case "envoy-gateway":
+					eg.add(site.Name, code, page)
+				case "haproxy":
+					hm.add(site.Name, code, lang.Code, page)
+					// The errorfile, static, is in the site's language.
+					if lang.Code == siteLang(catalog, site).Code {
+						err = writeErrorfile(filepath.Join(d, strconv.Itoa(code)+".http"), code, lang.Code, st.StyleHash(site), page)
+					}
+				default:
+					err = writePage(filepath.Join(d, strconv.Itoa(code)+".html"), page)
+				}
+				if err != nil {
 					return err
 				}
 				n++
 			}
 		}
 	}
-	fmt.Fprintf(stdout, "wrote %d pages (and .gz) to %s\n", n, dir)
+	what := "pages (and .gz)"
+	switch *format {
+	case "haproxy":
+		what = "pages in maps (and errorfiles)"
+		if err := hm.write(dir, catalog); err != nil {
+			return err
+		}
+	case "envoy-gateway":
+		what = "pages as ConfigMaps in envoy-gateway.yaml"
+		if err := eg.write(filepath.Join(dir, "envoy-gateway.yaml"), cfg.Source); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "wrote %d %s to %s\n", n, what, dir)
 	return nil
 }
 
@@ -94,4 +123,21 @@ func writePage(path string, page []byte) error {
 		}
 	}
 	return nil
+}
+
+// newStatic prepares what renders the static pages of cfg.
+func newStatic(cfg *config.Config) (*locales.Catalog, *handlers.Static, error) {
+	catalog, err := locales.New(cfg.Server.DefaultLocale)
+	if err != nil {
+		return nil, nil, err
+	}
+	assets, err := loadAssets(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := handlers.NewStatic(cfg, catalog, assets)
+	if err != nil {
+		return nil, nil, err
+	}
+	return catalog, st, nil
 }

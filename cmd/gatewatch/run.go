@@ -27,7 +27,7 @@ func (e exitError) Unwrap() error { return e.err }
 // tests can call run with their own arguments, environment and streams.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	cmd, rest := "serve", args[1:]
-	if len(rest) > 0 && len(rest[0]) > 0 && rest[0][0] != '-' {
+	if len(rest) > 0 && (len(rest[0]) > 0 && rest[0][0] != '-' || rest[0] == "-h" || rest[0] == "--help" || rest[0] == "-help") {
 		cmd, rest = rest[0], rest[1:]
 	}
 	switch cmd {
@@ -35,16 +35,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return serve(ctx, rest, getenv, stdout, stderr)
 	case "nginx":
 		return nginxCmd(rest, getenv, stdout, stderr)
+	case "caddy":
+		return proxyCmd("caddy", writeCaddyImport)(rest, getenv, stdout, stderr)
+	case "haproxy":
+		return proxyCmd("haproxy", writeHAProxySections)(rest, getenv, stdout, stderr)
+	case "apache":
+		return proxyCmd("apache", writeApacheInclude)(rest, getenv, stdout, stderr)
 	case "render":
 		return renderCmd(ctx, rest, getenv, stdout, stderr)
 	case "check-config":
 		return checkConfig(rest, getenv, stdout, stderr)
+	case "healthcheck":
+		return healthcheckCmd(ctx, rest, getenv, stdout, stderr)
 	case "hash-password":
 		return hashPassword(stdin, stdout)
 	case "version":
 		fmt.Fprintln(stdout, "gatewatch", buildVersion())
 		return nil
-	case "help", "-h", "--help":
+	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
@@ -52,14 +60,37 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	return exitError{2, fmt.Errorf("unknown command %q", cmd)}
 }
 
-const usage = `usage:
-  gatewatch [serve] [--config FILE] [--listen ADDR] [--admin-listen ADDR] [--data DIR]
-  gatewatch nginx --config FILE          print the include for an nginx server {} block
-  gatewatch render --config FILE --out DIR   pre-render every page (+ .gz) for nginx's fallback
-  gatewatch check-config --config FILE   exit 0, or 2 with FILE:LINE: problem
-  gatewatch hash-password                read a password on stdin, print a bcrypt hash
-  gatewatch version
+const usage = `usage: gatewatch [COMMAND] [FLAGS]
+
+commands:
+  serve [--config FILE] [--listen ADDR] [--admin-listen ADDR] [--data DIR]
+                                   serve the error pages and the admin (the default)
+  nginx --config FILE              print the include for an nginx server {} block
+  caddy --config FILE              print the file a Caddy site block imports
+  haproxy --config FILE [--pages DIR]
+                                   print backend gatewatch and http-errors for a second -f file
+  apache --config FILE             print the directives to Include in a <VirtualHost>
+  render --config FILE --out DIR [--format nginx|haproxy|envoy-gateway]
+                                   pre-render the static pages (nginx's fallback, HAProxy's
+                                   errorfiles, Envoy Gateway's ConfigMaps and policy)
+  check-config --config FILE       exit 0, or 2 with FILE:LINE: problem
+  hash-password                    read a password on stdin, print a bcrypt hash
+  healthcheck [--config FILE] [--url URL]
+                                   exit 0 when the admin listener's /healthz answers 200
+  version                          print the version
+  help                             print this
+
+Run 'gatewatch COMMAND -h' for a command's flags.
 `
+
+// bannerVersion is the version as the startup lines show it: a source
+// build says so rather than "dev", which reads like a mode.
+func bannerVersion() string {
+	if v := buildVersion(); v != "dev" {
+		return v
+	}
+	return "(built from source)"
+}
 
 func buildVersion() string {
 	if version != "dev" {

@@ -263,9 +263,9 @@ func printBanner(w io.Writer, cfg *config.Config, servers []*namedServer) {
 		u := "http://" + s.ln.Addr().String() + "/"
 		switch s.name {
 		case "public":
-			fmt.Fprintf(w, "gatewatch %s: error pages on %s (any path, e.g. %scart)\n", buildVersion(), u, u)
+			fmt.Fprintf(w, "gatewatch %s: error pages on %s (any path, e.g. %scart)\n", bannerVersion(), u, u)
 		case "admin":
-			fmt.Fprintf(w, "gatewatch %s: admin on %sadmin/ (health %shealthz)\n", buildVersion(), u, u)
+			fmt.Fprintf(w, "gatewatch %s: admin on %sadmin/ (health %shealthz)\n", bannerVersion(), u, u)
 		}
 	}
 	if cfg.Source == config.DefaultSource && len(cfg.Admin.Users) > 0 {

@@ -141,6 +141,38 @@ type Upstream struct {
 	// Addrs are the host:port addresses nginx may report for this upstream
 	// in $upstream_addr; only these may be probed on nginx's word.
 	Addrs []string `toml:"addrs"`
+	// Services are the Kubernetes services ("NAMESPACE/NAME" or
+	// "NAMESPACE/NAME:PORT") behind this upstream, as ingress-nginx names
+	// them to its default backend (X-Namespace, X-Service-Name,
+	// X-Service-Port): a match picks this site and upstream.
+	Services []string `toml:"services"`
+}
+
+// ServiceFor finds the site and upstream of a Kubernetes service, as
+// ingress-nginx names it; port may be empty. An upstream's entry without
+// a port matches every port. Without a configured match, an upstream
+// named like the service in the site for host is taken, by convention.
+func (c *Config) ServiceFor(host, namespace, name, port string) (*Site, *Upstream) {
+	full, bare := namespace+"/"+name+":"+port, namespace+"/"+name
+	for i := range c.Sites {
+		for j := range c.Sites[i].Upstreams {
+			u := &c.Sites[i].Upstreams[j]
+			for _, s := range u.Services {
+				if s == bare || (port != "" && s == full) {
+					return &c.Sites[i], u
+				}
+			}
+		}
+	}
+	site := c.SiteFor(host)
+	if site != nil {
+		for j := range site.Upstreams {
+			if site.Upstreams[j].Name == name {
+				return site, &site.Upstreams[j]
+			}
+		}
+	}
+	return site, nil
 }
 
 // Admin configures who may open the admin pages.

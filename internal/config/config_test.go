@@ -155,6 +155,7 @@ func TestLoadReportsFileAndLine(t *testing.T) {
 		{"unknown key", "[server]\nlisten = \"127.0.0.1:1\"\nlisen = \"x\"\n" + goodSite, []string{":3: unknown key \"server.lisen\""}},
 		{"wrong type", "[server]\n\nlisten = 5\n" + goodSite, []string{":3: ", "Listen"}},
 		{"bad duration", "[monitor]\ninterval = \"fast\"\n" + goodSite, []string{":2: ", "\"fast\" is not a duration"}},
+		{"bad service", goodSite + "[[site.upstream]]\nname = \"k8s\"\nservices = [\"Shop_ns/web\"]\n", []string{"services[0]: \"Shop_ns/web\" is not NAMESPACE/NAME"}},
 		{"syntax", "[server\nlisten = 1\n", []string{":1: "}},
 		{"css injection in color", goodSite + "[site.brand.colors]\nprimary = \"red;}body{x\"\n", []string{":18: site[1].brand.colors.primary: "}},
 		{"light brand under white text", goodSite + "[site.brand.colors]\nprimary = \"#ffd700\"\n", []string{":18: site[1].brand.colors.primary: \"#ffd700\" has a contrast of 1.30:1 with #f6f7f9", "want at least 4.5:1"}},

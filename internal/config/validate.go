@@ -40,6 +40,10 @@ var logoTypes = map[string]bool{".svg": true, ".png": true, ".jpg": true, ".jpeg
 // maxLogoBytes keeps the logo from blowing the page's first-round-trip budget.
 const maxLogoBytes = 64 << 10
 
+// serviceRE is a Kubernetes service reference: DNS labels, a port
+// number or name.
+var serviceRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-a-z0-9]*[a-z0-9])?(:[a-z0-9][-a-z0-9]*)?$`)
+
 func (c *Config) validate() []problem {
 	var ps []problem
 	add := func(key, format string, args ...any) {
@@ -210,6 +214,11 @@ func (c *Config) validate() []problem {
 			for n, a := range u.Addrs {
 				if _, _, err := net.SplitHostPort(a); err != nil {
 					add(fmt.Sprintf("%s.addrs[%d]", uk, n), "%q is not host:port", a)
+				}
+			}
+			for n, sv := range u.Services {
+				if !serviceRE.MatchString(sv) {
+					add(fmt.Sprintf("%s.services[%d]", uk, n), "%q is not NAMESPACE/NAME or NAMESPACE/NAME:PORT", sv)
 				}
 			}
 		}

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestProxyGenerators: each generator passes every field the proxy has a
+// spelling for and strips every field from visitors' /_gatewatch/
+// requests. The real proxies check the syntax in e2e (caddy validate,
+// haproxy -c, apache2 -t).
+func TestProxyGenerators(t *testing.T) {
+	for _, tc := range []struct {
+		cmd  string
+		want []string
+	}{
+		{"caddy", []string{"handle_errors {", `header_up X-Code "{err.status_code}"`, `header_up X-Request-ID "{http.request.uuid}"`,
+			"header_up -X-Upstream-Status", "handle /_gatewatch/error/* {", "reverse_proxy 127.0.0.1:8080 {"}},
+		{"haproxy", []string{"backend gatewatch", "http-request set-header X-Code 503 unless gw_own", "http-request set-header X-Request-ID %[unique-id] unless gw_own",
+			"http-request del-header X-Upstream-Addr", "http-request deny deny_status 404 if { path_beg /_gatewatch/error/ }",
+			"http-errors gatewatch", "errorfile 504 /etc/haproxy/gatewatch/example/en/504.http", "server gatewatch 127.0.0.1:8080",
+			"#     http-request set-var(txn.gw_lang) req.fhdr(accept-language),lower,map_reg(/etc/haproxy/gatewatch/langs.map)",
+			`#     http-error status 504 content-type "text/html; charset=utf-8" lf-string "%[var(txn.gw_lang),map(/etc/haproxy/gatewatch/example/504.map)]"`}},
+		{"apache", []string{"ErrorDocument 502 /_gatewatch/error/502", `RequestHeader set X-Code "%{REDIRECT_STATUS}e"`,
+			`RequestHeader set X-Request-ID "%{REDIRECT_UNIQUE_ID}e"`, "RequestHeader unset X-Upstream-Addr",
+			`ProxyPass "http://127.0.0.1:8080/_gatewatch/"`, `<If "-z reqenv('REDIRECT_STATUS')">`}},
+	} {
+		t.Run(tc.cmd, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			if err := run(context.Background(), []string{"gatewatch", tc.cmd}, noEnv, nil, &out, &errb); err != nil {
+				t.Fatalf("gatewatch %s: %v\n%s", tc.cmd, err, errb.String())
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("gatewatch %s lacks %q", tc.cmd, w)
+				}
+			}
+		})
+	}
+	t.Run("a pass URL that is not http://HOST:PORT", func(t *testing.T) {
+		cfg := filepath.Join(t.TempDir(), "g.toml")
+		os.WriteFile(cfg, []byte("[nginx]\npass = \"https://gw.internal/x\"\n[[site]]\nname = \"s\"\nhosts = [\"s.test\"]\n[site.brand]\ntitle = \"S\"\n"), 0o644)
+		for _, cmd := range []string{"caddy", "haproxy", "apache"} {
+			var out, errb bytes.Buffer
+			err := run(context.Background(), []string{"gatewatch", cmd, "--config", cfg}, noEnv, nil, &out, &errb)
+			var ee exitError
+			if !errors.As(err, &ee) || ee.code != 2 || !strings.Contains(err.Error(), "want http://HOST:PORT") {
+				t.Errorf("gatewatch %s with pass https://gw.internal/x = %v; want exit 2 saying what it needs", cmd, err)
+			}
+		}
+	})
+}
+
+// TestRenderEnvoyGateway: one ConfigMap per code holding the page, and a
+// BackendTrafficPolicy whose responseOverride names them, keeping the
+// status (no statusCode in the override).
+func TestRenderEnvoyGateway(t *testing.T) {
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), []string{"gatewatch", "render", "--format", "envoy-gateway", "--out", dir}, noEnv, nil, &out, &errb); err != nil {
+		t.Fatalf("render: %v\n%s", err, errb.String())
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "envoy-gateway.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := strings.Split(string(b), "\n---\n")
+	if len(docs) != 6 {
+		t.Fatalf("%d documents; want a header, 4 ConfigMaps and a policy", len(docs))
+	}
+	for i, code := range []string{"500", "502", "503", "504"} {
+		d := docs[i+1]
+		if !strings.Contains(d, "kind: ConfigMap") || !strings.Contains(d, `name: "gatewatch-example-`+code+`"`) {
+			t.Errorf("document %d is not the %s ConfigMap:\n%.200s", i+1, code, d)
+		}
+		_, raw, _ := strings.Cut(d, "response.body: ")
+		var page string
+		if err := json.Unmarshal([]byte(strings.TrimSpace(raw)), &page); err != nil || !strings.Contains(page, `<html lang="en"`) {
+			t.Errorf("ConfigMap %s body: %v %.80q", code, err, page)
+		}
+		if !strings.Contains(docs[5], "value: "+code+"\n") || !strings.Contains(docs[5], `name: "gatewatch-example-`+code+`"`) {
+			t.Errorf("policy does not override %s with its ConfigMap", code)
+		}
+	}
+	if !strings.Contains(docs[5], "kind: BackendTrafficPolicy") || strings.Contains(docs[5], "statusCode:") {
+		t.Errorf("policy:\n%s", docs[5])
+	}
+}
+
+// TestHelpListsCommands: a newcomer's `gatewatch --help` names every
+// subcommand run knows.
+func TestHelpListsCommands(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"gatewatch", "--help"}, noEnv, nil, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"serve", "nginx", "caddy", "haproxy", "apache", "render", "check-config", "hash-password", "healthcheck", "version"} {
+		if !strings.Contains(out.String(), "\n  "+cmd+" ") {
+			t.Errorf("--help does not list %q:\n%s", cmd, out.String())
+		}
+	}
+}
+
+// TestHealthcheck: exit 0 against a live /healthz, an error otherwise.
+func TestHealthcheck(t *testing.T) {
+	_, admin := mustStartServer(t)
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"gatewatch", "healthcheck", "--url", admin + "/healthz"}, noEnv, nil, &out, &out); err != nil {
+		t.Errorf("healthcheck of a live server: %v", err)
+	}
+	if err := run(context.Background(), []string{"gatewatch", "healthcheck", "--url", admin + "/nope"}, noEnv, nil, &out, &out); err == nil {
+		t.Error("healthcheck of a 404 succeeded")
+	}
+}
