@@ -55,7 +55,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 const usage = `usage:
   gatewatch [serve] [--config FILE] [--listen ADDR] [--admin-listen ADDR] [--data DIR]
   gatewatch nginx --config FILE          print the include for an nginx server {} block
-  gatewatch render --config FILE --out DIR   pre-render every page (+ .gz) for nginx's fallback
+  gatewatch render --config FILE --out DIR   pre-render every page for nginx's fallback
   gatewatch check-config --config FILE   exit 0, or 2 with FILE:LINE: problem
   gatewatch hash-password                read a password on stdin, print a bcrypt hash
   gatewatch version
