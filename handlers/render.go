@@ -94,14 +94,15 @@ func (s *Static) Render(ctx context.Context, site *config.Site, lang locales.Lan
 // the generated include sets ($gw_retry: the failed address, or "/" if it
 // would lead off the site; $gw_path: its path; $gw_mail_path: the path if
 // it has nothing a mailto URL would read as a header, such as "&") and
-// nginx's own. echo escapes for HTML by default; in the mailto URL, as a
-// URL (space, quotes, "#", "%").
+// nginx's own. Each echo names its escaping, for HTML or, in the mailto
+// URL, as a URL (space, quotes, "#", "%"): nginx keeps the last one given
+// for the echoes that follow.
 var ssiCommands = map[slot]string{
-	slotURI:      `<!--# echo var="gw_retry" -->`,
-	slotPath:     `<!--# echo var="gw_path" -->`,
-	slotRefID:    `<!--# echo var="request_id" -->`,
-	slotRefTime:  `<!--# config timefmt="%Y-%m-%d %H:%M:%S UTC" --><!--# echo var="date_gmt" -->`,
-	slotRefISO:   `<!--# config timefmt="%Y-%m-%dT%H:%M:%SZ" --><!--# echo var="date_gmt" -->`,
+	slotURI:      `<!--# echo var="gw_retry" encoding="entity" -->`,
+	slotPath:     `<!--# echo var="gw_path" encoding="entity" -->`,
+	slotRefID:    `<!--# echo var="request_id" encoding="entity" -->`,
+	slotRefTime:  `<!--# config timefmt="%Y-%m-%d %H:%M:%S UTC" --><!--# echo var="date_gmt" encoding="entity" -->`,
+	slotRefISO:   `<!--# config timefmt="%Y-%m-%dT%H:%M:%SZ" --><!--# echo var="date_gmt" encoding="entity" -->`,
 	slotMailRef:  `<!--# echo var="request_id" encoding="url" -->`,
 	slotMailTime: `<!--# config timefmt="%Y-%m-%d %H:%M:%S UTC" --><!--# echo var="date_gmt" encoding="url" -->`,
 	slotMailURL:  `<!--# echo var="scheme" encoding="url" -->%3A%2F%2F<!--# echo var="host" encoding="url" --><!--# echo var="gw_mail_path" encoding="url" -->`,
