@@ -223,7 +223,8 @@ func TestFallbackWhenGatewatchIsDown(t *testing.T) {
 	})
 }
 
-// getHost is get with another Host.
+// getHost gets url from nginx for host with the headers hdr (those with
+// a value) and returns the response and its body.
 func getHost(t *testing.T, host, url string, hdr map[string]string) (*http.Response, string) {
 	t.Helper()
 	req, err := http.NewRequest("GET", url, nil)

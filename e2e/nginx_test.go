@@ -82,21 +82,7 @@ func startStack(t *testing.T) *stack {
 
 func get(t *testing.T, url string, hdr map[string]string) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequest("GET", url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Host = "shop.test"
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
+	return getHost(t, "shop.test", url, hdr)
 }
 
 func headline(t *testing.T, lang, code string) string {
