@@ -221,6 +221,16 @@ func TestFallbackWhenGatewatchIsDown(t *testing.T) {
 		}
 		t.Logf("stopped gatewatch: the fallback answered within %v of the failure", worst)
 	})
+	// Pages never rendered (here: the shop's 500s): a line of text, still
+	// with the request's code and reference.
+	gone, _ := filepath.Glob(filepath.Join(pagesDir, "shop", "*", "500.html"))
+	for _, p := range gone {
+		os.Remove(p)
+	}
+	resp, b := get(t, ng.base+"/app/500", map[string]string{"Accept-Language": "de"})
+	if id := resp.Header.Get("X-Request-ID"); resp.StatusCode != 500 || id == "" || !strings.Contains(b, id) {
+		t.Errorf("without rendered pages: %d, X-Request-ID %q, body %q; want 500 naming the reference", resp.StatusCode, id, b)
+	}
 }
 
 // getHost gets url from nginx for host with the headers hdr (those with
