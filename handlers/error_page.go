@@ -135,12 +135,7 @@ func (d *publicDeps) negotiate(r *http.Request, site *config.Site) locales.Langu
 	if l, ok := d.catalog.Match(queryValue(r.URL.RawQuery, "lang"), cookie, hv(r.Header, "Accept-Language")); ok {
 		return l
 	}
-	if site.DefaultLocale != "" {
-		if l, ok := d.catalog.Lookup(site.DefaultLocale); ok {
-			return l
-		}
-	}
-	return d.catalog.Default()
+	return SiteLanguage(d.catalog, site)
 }
 
 // Header values shared by every response. Assigning the same slices

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/gatewatch/gatewatch/internal/config"
@@ -20,8 +21,10 @@ import (
 var StaticCodes = []int{500, 502, 503, 504}
 
 // Static renders self-contained error pages (style inlined, no script, no
-// live verdict, no reference: nothing that needs gatewatch running) for
-// nginx's fallback when gatewatch is down.
+// live verdict: nothing that needs gatewatch running) for nginx's fallback
+// when gatewatch is down. What each request brings (the reference, the
+// time, the address to try again) is an SSI command that nginx fills in;
+// see ssiCommands.
 type Static struct {
 	cfg     *config.Config
 	catalog *locales.Catalog
@@ -57,11 +60,9 @@ func hashSource(text string) string {
 // Render returns the page for site, language and code.
 func (s *Static) Render(ctx context.Context, site *config.Site, lang locales.Language, code int) ([]byte, error) {
 	q := &request{
-		p:     proxied{Code: code, URI: "/", Method: http.MethodGet},
-		site:  site,
-		lang:  lang,
-		tr:    s.catalog.Translator(lang),
-		langs: s.catalog.Languages(),
+		p:    proxied{Code: code, URI: marks[slotURI], Method: http.MethodGet, RequestID: marks[slotRefID]},
+		site: site, lang: lang, tr: s.catalog.Translator(lang), langs: s.catalog.Languages(),
+		timeText: marks[slotRefTime], isoText: marks[slotRefISO], mailURL: mailURLMark,
 	}
 	m := &pages.ErrorPage{
 		Lang: lang.Code, Dir: lang.Dir, Code: code, Method: http.MethodGet,
@@ -73,12 +74,50 @@ func (s *Static) Render(ctx context.Context, site *config.Site, lang locales.Lan
 	m.Badge, m.Headline, m.Lead = c.Badge, c.Headline, c.Lead
 	m.Title = q.tr.T("page.title", map[string]any{"Code": q.tr.Lang.Number(strconv.Itoa(code)), "Headline": c.Headline, "Site": site.Brand.Title})
 	m.Steps = staticSteps(q)
-	m.Langs = buildLangSwitch(q, "/", "")
+	m.Ref = buildReference(q, "")
+	m.Langs = buildLangSwitch(q, marks[slotPath], "")
 	var buf bytes.Buffer
 	if err := pages.ErrorPageView(m).Render(ctx, &buf); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	page := buf.Bytes()
+	for at, sl := nextMark(page); at >= 0; at, sl = nextMark(page) {
+		cmd, ok := ssiCommands[sl]
+		if !ok {
+			return nil, fmt.Errorf("static: the page has a slot (%d) that nginx cannot fill", sl)
+		}
+		page = slices.Concat(page[:at], []byte(cmd), page[at+len(marks[sl]):])
+	}
+	return page, nil
+}
+
+// ssiCommands fill the static page's slots in nginx (ssi on): variables
+// the generated include sets ($gw_retry: the failed address, or "/" if it
+// would lead off the site; $gw_path: its path; $gw_mail_path: the path if
+// it has nothing a mailto URL would read as a header, such as "&") and
+// nginx's own. Each echo names its escaping, for HTML or, in the mailto
+// URL, as a URL (space, quotes, "#", "%"): nginx keeps the last one given
+// for the echoes that follow.
+var ssiCommands = map[slot]string{
+	slotURI:      `<!--# echo var="gw_retry" encoding="entity" -->`,
+	slotPath:     `<!--# echo var="gw_path" encoding="entity" -->`,
+	slotRefID:    `<!--# echo var="request_id" encoding="entity" -->`,
+	slotRefTime:  `<!--# config timefmt="%Y-%m-%d %H:%M:%S UTC" --><!--# echo var="date_gmt" encoding="entity" -->`,
+	slotRefISO:   `<!--# config timefmt="%Y-%m-%dT%H:%M:%SZ" --><!--# echo var="date_gmt" encoding="entity" -->`,
+	slotMailRef:  `<!--# echo var="request_id" encoding="url" -->`,
+	slotMailTime: `<!--# config timefmt="%Y-%m-%d %H:%M:%S UTC" --><!--# echo var="date_gmt" encoding="url" -->`,
+	slotMailURL:  `<!--# echo var="scheme" encoding="url" -->%3A%2F%2F<!--# echo var="host" encoding="url" --><!--# echo var="gw_mail_path" encoding="url" -->`,
+}
+
+// SiteLanguage is site's own default language, or the server's: what a
+// visitor gets whose preferences match no supported language.
+func SiteLanguage(c *locales.Catalog, site *config.Site) locales.Language {
+	if site.DefaultLocale != "" {
+		if l, ok := c.Lookup(site.DefaultLocale); ok {
+			return l
+		}
+	}
+	return c.Default()
 }
 
 // staticSteps are the visitor's steps without the parts that need

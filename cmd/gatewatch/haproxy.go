@@ -220,8 +220,8 @@ func (m *haproxyMaps) write(dir string, c *locales.Catalog) error {
 		}
 	}
 	// map_reg: the first matching line wins, so the most specific
-	// patterns (nginx's include lists them last) come first.
-	patterns, _ := langPatterns(c)
+	// patterns (the fallback include lists them last) come first.
+	patterns, _ := langRules(c)
 	var b bytes.Buffer
 	for i := len(patterns) - 1; i >= 0; i-- {
 		fmt.Fprintf(&b, "%s %s\n", strings.ToLower(patterns[i].Pattern), patterns[i].Lang)

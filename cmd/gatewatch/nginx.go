@@ -49,8 +49,15 @@ location @gatewatch {
     proxy_set_header X-Nginx-Connection $connection;
     proxy_set_header X-Real-IP $remote_addr;
     proxy_set_header X-Forwarded-Proto $scheme;
-    proxy_connect_timeout 2s;
-    proxy_read_timeout 10s;
+    # ingress-nginx's headers name a service: never the visitor's.
+{{- range .Ingress}}
+    proxy_set_header {{.}} "";
+{{- end}}
+    # Short: a gatewatch that is stopped, frozen or swamped costs the
+    # visitor a second before the fallback below answers, not ten.
+    proxy_connect_timeout 1s;
+    proxy_send_timeout 1s;
+    proxy_read_timeout 1s;
     # gatewatch's own 502/503/504 answers pass through (no interception);
     # only nginx's failure to reach gatewatch goes to the fallback.
     proxy_intercept_errors off;
@@ -61,31 +68,71 @@ location @gatewatch {
 }
 {{- if .Fallback}}
 
-# When gatewatch itself does not answer: the pages ` + "`gatewatch render`" + ` wrote,
-# for the site by Host and the language by ?lang= or Accept-Language.
-set $gw_site "{{.DefaultSite}}";
-{{- range .SiteHosts}}
-if ($host ~* "{{.Pattern}}") { set $gw_site "{{.Site}}"; }
-{{- end}}
-set $gw_lang "{{.DefaultLang}}";
-{{- range .LangPatterns}}
-if ($http_accept_language ~* "{{.Pattern}}") { set $gw_lang "{{.Lang}}"; }
-{{- end}}
-{{- range .LangArgs}}
-if ($arg_lang = "{{.}}") { set $gw_lang "{{.}}"; }
-{{- end}}
-
+# When gatewatch itself does not answer: the page ` + "`gatewatch render`" + ` wrote for
+# the request's own code, its site and the visitor's language. nginx keeps
+# the code of the last error it handled, here gatewatch's 502 or 504, so
+# each "return" hands the request's own code back, and error_page serves
+# the page with it. These ifs run only on this path, never per request.
 location @gatewatch_fallback {
+    error_page 500 502 503 504 @gatewatch_page;
+    # The site by Host (as gatewatch picks it) and that site's language.
+    set $gw_site "{{.DefaultSite.Site}}";
+    set $gw_lang "{{.DefaultSite.Lang}}";
+{{- range .Sites}}
+    if ($host ~* "{{.Pattern}}") { set $gw_site "{{.Site}}"; set $gw_lang "{{.Lang}}"; }
+{{- end}}
+    set $gw_site_lang $gw_lang;
+    # The visitor's language, derived from gatewatch's own matcher: ?lang=,
+    # else the __gw_lang cookie, else the first tag of Accept-Language. In each
+    # list the last if that matches wins.
+{{- range .HeaderRules}}
+    if ($http_accept_language ~* "{{.Pattern}}") { set $gw_lang {{with .Lang}}"{{.}}"{{else}}$gw_site_lang{{end}}; }
+{{- end}}
+    set $gw_cookie_lang "";
+{{- range .TagRules}}
+    if ($cookie___gw_lang ~* "{{.Pattern}}") { set $gw_cookie_lang "{{.Lang}}"; }
+{{- end}}
+    if ($gw_cookie_lang) { set $gw_lang $gw_cookie_lang; }
+    set $gw_arg_lang "";
+{{- range .TagRules}}
+    if ($arg_lang ~* "{{.Pattern}}") { set $gw_arg_lang "{{.Lang}}"; }
+{{- end}}
+    if ($gw_arg_lang) { set $gw_lang $gw_arg_lang; }
+    # "Try again" and the language switch lead back to the address that
+    # failed, and never off the site ("//host", "/\host" stay "/").
+    set $gw_retry "/";
+    set $gw_path "/";
+    if ($request_uri ~ "^(/([^/\x5c?][^?]*)?)([?].*)?$") { set $gw_retry $request_uri; set $gw_path $1; }
+    set $gw_mail_path "/";
+    if ($gw_path ~ "^[-/.~%_A-Za-z0-9]*$") { set $gw_mail_path $gw_path; }
+    # The application's own Retry-After (a 503 for maintenance), else 30 s.
+    set $gw_retry_after 30;
+    if ($gw_upstream_retry_after ~ "^[0-9]{1,6}$") { set $gw_retry_after $gw_upstream_retry_after; }
+{{- range .Codes}}
+    if ($gw_code = {{.}}) { return {{.}}; }
+{{- end}}
+    return 502;
+}
+
+# The page, with the reference ($request_id), the time and the address to
+# try again filled in by SSI. Not precompressed: SSI cannot fill in a .gz,
+# and nginx compresses only 200, 403 and 404 answers; a page is ~13 KB.
+location @gatewatch_page {
     root {{.Fallback}};
-    gzip_static on;
     default_type text/html;
     charset utf-8;
-    add_header Cache-Control "no-store" always;
-    add_header X-Request-ID $request_id always;
-    add_header X-Robots-Tag "noindex, nofollow" always;
-    add_header Retry-After 30 always;
+    ssi on;
+{{- template "headers" .}}
     add_header Content-Security-Policy "default-src 'none'; style-src {{.StyleHashes}}; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'" always;
-    try_files /$gw_site/$gw_lang/$gw_code.html /$gw_site/$gw_lang/502.html /$gw_site/{{.DefaultLang}}/502.html =502;
+    try_files /$gw_site/$gw_lang/$gw_code.html /$gw_site/$gw_site_lang/$gw_code.html @gatewatch_bare;
+}
+
+# Only if the pages were never rendered: a line of text, still with the
+# request's code.
+location @gatewatch_bare {
+    default_type text/plain;
+{{- template "headers" .}}
+    return 200 "This site is unavailable right now. Please try again later. Reference: $request_id\n";
 }
 {{- end}}
 
@@ -105,19 +152,31 @@ location /_gatewatch/ {
     proxy_connect_timeout 2s;
     proxy_read_timeout 10s;
 }
+{{- define "headers"}}
+    add_header Cache-Control "no-store" always;
+    add_header X-Request-ID $request_id always;
+    add_header X-Robots-Tag "noindex, nofollow" always;
+    add_header Retry-After $gw_retry_after always;
+{{- end}}
 `))
 
 // strippedHeaders are the headers only the @gatewatch location may send.
 var strippedHeaders = []string{
 	"X-Code", "X-Request-ID", "X-Original-URI", "X-Original-Method", "X-Upstream-Addr",
 	"X-Upstream-Status", "X-Upstream-Connect-Time", "X-Upstream-Retry-After", "X-Nginx-Connection",
+	"X-Namespace", "X-Ingress-Name", "X-Service-Name", "X-Service-Port",
 }
+
+// ingressHeaders are ingress-nginx's default-backend headers: the include
+// is not ingress-nginx, so a visitor's copies are dropped.
+var ingressHeaders = strippedHeaders[len(strippedHeaders)-4:]
 
 func writeNginxInclude(w io.Writer, cfg *config.Config) error {
 	data := map[string]any{
 		"Source":   cfg.Source,
 		"Pass":     cfg.PassURL(),
 		"Stripped": strippedHeaders,
+		"Ingress":  ingressHeaders,
 	}
 	if cfg.Nginx.FallbackDir != "" {
 		catalog, err := locales.New(cfg.Server.DefaultLocale)
@@ -138,82 +197,50 @@ func writeNginxInclude(w io.Writer, cfg *config.Config) error {
 				hashes = append(hashes, h)
 			}
 		}
+		sites := siteRules(cfg, catalog)
 		data["Fallback"] = cfg.Nginx.FallbackDir
-		data["DefaultSite"] = cfg.Sites[0].Name
-		data["SiteHosts"] = siteHostPatterns(cfg)
-		data["DefaultLang"] = catalog.Default().Code
-		data["LangPatterns"], data["LangArgs"] = langPatterns(catalog)
+		data["DefaultSite"] = sites[0]
+		data["Sites"] = sites[1:]
+		data["HeaderRules"], data["TagRules"] = langRules(catalog)
+		data["Codes"] = slices.DeleteFunc(slices.Clone(handlers.StaticCodes), func(c int) bool { return c == 502 })
 		data["StyleHashes"] = strings.Join(hashes, " ")
 	}
 	return nginxInclude.Execute(w, data)
 }
 
-type sitePattern struct{ Site, Pattern string }
+// siteRule picks a site by Host, and with it the site's own language.
+type siteRule struct{ Site, Lang, Pattern string }
 
-// siteHostPatterns turns each site's hosts into one anchored regex, in
-// config order after the first site (the default), so that nginx picks
-// sites as SiteFor does. Host names are validated by the config to
-// letters, digits, dots, dashes and a leading "*.".
-func siteHostPatterns(cfg *config.Config) []sitePattern {
-	var out []sitePattern
-	for _, s := range cfg.Sites {
-		var alts []string
+// siteRules are the first site (the default, no pattern), then rules that
+// pick sites as SiteFor does when nginx runs them as ifs, the last match
+// winning: the "*.example.com" wildcards, the first site's last, then
+// the exact names, which win over any wildcard. Host names are validated
+// by the config to letters, digits, dots, dashes and a leading "*.".
+func siteRules(cfg *config.Config, c *locales.Catalog) []siteRule {
+	rule := func(s *config.Site, hosts []string) siteRule {
+		return siteRule{Site: s.Name, Lang: handlers.SiteLanguage(c, s).Code,
+			Pattern: "^(" + strings.Join(hosts, "|") + ")$"}
+	}
+	out := []siteRule{{Site: cfg.Sites[0].Name, Lang: handlers.SiteLanguage(c, &cfg.Sites[0]).Code}}
+	var exact []siteRule
+	for i := len(cfg.Sites) - 1; i >= 0; i-- {
+		s := &cfg.Sites[i]
+		var names, wild []string
 		for _, h := range s.Hosts {
-			if strings.HasPrefix(h, "*.") {
-				alts = append(alts, `[^.]+\.`+strings.ReplaceAll(h[2:], ".", `\.`))
-				continue
-			}
-			alts = append(alts, strings.ReplaceAll(h, ".", `\.`))
-		}
-		if len(alts) > 0 {
-			out = append(out, sitePattern{Site: s.Name, Pattern: "^(" + strings.Join(alts, "|") + ")$"})
-		}
-	}
-	return out
-}
-
-type langPattern struct{ Lang, Pattern string }
-
-// langPatterns maps the first language of Accept-Language to a supported
-// one: the base language first ("^pt" → pt-BR when that is the only
-// Portuguese), then exact tags, so that later, more specific lines win.
-func langPatterns(c *locales.Catalog) (patterns []langPattern, args []string) {
-	byBase := map[string][]string{}
-	var bases []string
-	for _, l := range c.Languages() {
-		b, _ := l.Tag.Base()
-		if _, ok := byBase[b.String()]; !ok {
-			bases = append(bases, b.String())
-		}
-		byBase[b.String()] = append(byBase[b.String()], l.Code)
-		args = append(args, l.Code)
-	}
-	end := "([-_;,]|$)"
-	for _, b := range bases {
-		codes := byBase[b]
-		first := codes[0]
-		if slices.Contains(codes, b) {
-			first = b
-		}
-		patterns = append(patterns, langPattern{Lang: first, Pattern: "^" + b + end})
-	}
-	for _, b := range bases {
-		for _, code := range byBase[b] {
-			if code != b {
-				patterns = append(patterns, langPattern{Lang: code, Pattern: "^" + code + end})
-				for _, alias := range langAliases[code] {
-					patterns = append(patterns, langPattern{Lang: code, Pattern: "^" + alias + end})
-				}
+			if suffix, ok := strings.CutPrefix(h, "*."); ok {
+				wild = append(wild, `.+\.`+strings.ReplaceAll(suffix, ".", `\.`))
+			} else {
+				names = append(names, strings.ReplaceAll(h, ".", `\.`))
 			}
 		}
+		if len(wild) > 0 {
+			out = append(out, rule(s, wild))
+		}
+		if len(names) > 0 {
+			exact = append(exact, rule(s, names))
+		}
 	}
-	return patterns, args
-}
-
-// langAliases are region tags browsers send for a script variant.
-var langAliases = map[string][]string{
-	"zh-Hans": {"zh-CN", "zh-SG"},
-	"zh-Hant": {"zh-TW", "zh-HK", "zh-MO"},
+	return append(out, exact...)
 }
 
 func nginxCmd(args []string, getenv func(string) string, stdout, stderr io.Writer) error {

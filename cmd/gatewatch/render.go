@@ -1,9 +1,8 @@
 package main
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,9 +14,9 @@ import (
 	"github.com/gatewatch/gatewatch/locales"
 )
 
-// renderCmd writes every static page (site × language × code) and its
-// gzip twin under DIR/SITE/LANG/CODE.html, for nginx to serve when
-// gatewatch itself does not answer.
+// renderCmd writes every static page (site × language × code) under
+// DIR/SITE/LANG/CODE.html, for nginx to serve when gatewatch itself does
+// not answer.
 func renderCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("render", stderr)
 	path := fs.String("config", "", "config file (default: the embedded default)")
@@ -84,7 +83,7 @@ func renderCmd(ctx context.Context, args []string, getenv func(string) string, s
 			}
 		}
 	}
-	what := "pages (and .gz)"
+	what := "pages"
 	switch *format {
 	case "haproxy":
 		what = "pages in maps (and errorfiles)"
@@ -101,28 +100,18 @@ func renderCmd(ctx context.Context, args []string, getenv func(string) string, s
 	return nil
 }
 
-// writePage writes page and page.gz, each through a temporary file and a
-// rename, so that nginx never serves half a page.
+// writePage writes page through a temporary file and a rename, so that
+// nginx never serves half a page. A .gz from an older render goes: the
+// fallback fills in each page by SSI, which a precompressed file skips.
 func writePage(path string, page []byte) error {
-	var gz bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&gz, gzip.BestCompression)
-	if err != nil {
+	if err := os.Remove(path + ".gz"); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	zw.Write(page)
-	if err := zw.Close(); err != nil {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, page, 0o644); err != nil {
 		return err
 	}
-	for p, b := range map[string][]byte{path: page, path + ".gz": gz.Bytes()} {
-		tmp := p + ".tmp"
-		if err := os.WriteFile(tmp, b, 0o644); err != nil {
-			return err
-		}
-		if err := os.Rename(tmp, p); err != nil {
-			return err
-		}
-	}
-	return nil
+	return os.Rename(tmp, path)
 }
 
 // newStatic prepares what renders the static pages of cfg.

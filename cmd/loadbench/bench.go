@@ -54,7 +54,7 @@ func (st *stack) targets() []target {
 	return []target{
 		{key: "a", name: "gatewatch 502 page, own listener", url: st.gwPublic + "/cart",
 			headers: browserHeaders, wantCode: http.StatusBadGateway},
-		{key: "b", name: "nginx, rendered 502 page (gzip_static)", url: st.nginxBase + "/rendered/cart",
+		{key: "b", name: "nginx, rendered 502 page", url: st.nginxBase + "/rendered/cart",
 			headers: browserHeaders, wantCode: http.StatusBadGateway,
 			sameAs: filepath.Join(st.dir, "pages", siteName, pageLang, "502.html")},
 		{key: "c", name: "gatewatch status API", url: st.gwPublic + "/_gatewatch/api/v1/status?site=" + siteName + "&lang=" + pageLang,

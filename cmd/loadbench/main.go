@@ -6,7 +6,8 @@
 //
 //	(a) gatewatch's 502 page on its own listener, for a browser's request
 //	(b) nginx serving the byte-identical page `gatewatch render` exported,
-//	    with gzip_static on, as its fallback location does
+//	    with the status kept, as its fallback location does (which also
+//	    fills in the reference by SSI)
 //	(c) gatewatch's status API
 //	(d) gatewatch behind nginx as deployed: nginx fails to reach a dead
 //	    upstream and its error_page hands the request to gatewatch, on a

@@ -101,14 +101,14 @@ http {
         location /dead/ { proxy_pass http://127.0.0.1:{{.DeadPort}}; }
 
         # (b) the page gatewatch render exported, served as the include's
-        # fallback serves it: status kept, gzip_static, the same headers.
+        # fallback serves it: status kept, the same headers (the fallback
+        # also fills in the reference by SSI).
         location /rendered/ {
             error_page 502 @rendered;
             return 502;
         }
         location @rendered {
             root {{.Pages}};
-            gzip_static on;
             default_type text/html;
             charset utf-8;
             add_header Cache-Control "no-store" always;
