@@ -158,7 +158,7 @@ func TestNegotiate(t *testing.T) {
 		{"", "", "pt", "pt-BR"},
 		{"", "", "zh-CN,zh;q=0.9", "zh-Hans"},
 		{"", "", "he-IL", "he"},
-		{"", "", "sw,xx;q=0.5", "en"},
+		{"", "", "yo,xx;q=0.5", "en"},
 		{"", "", "en;q=0.1, ja;q=0.9", "ja"},
 		{"", "ar", "de", "ar"},
 		{"ja", "ar", "de", "ja"},
@@ -179,7 +179,8 @@ func TestNegotiate(t *testing.T) {
 
 func TestDirection(t *testing.T) {
 	for _, tc := range []struct{ tag, want string }{
-		{"en", "ltr"}, {"ar", "rtl"}, {"he", "rtl"}, {"fa", "rtl"}, {"ja", "ltr"}, {"zh-Hans", "ltr"},
+		{"en", "ltr"}, {"ar", "rtl"}, {"he", "rtl"}, {"fa", "rtl"}, {"ur", "rtl"}, {"ja", "ltr"}, {"zh-Hans", "ltr"},
+		{"sr-Latn", "ltr"}, {"ta", "ltr"},
 	} {
 		if got := locales.Direction(language.MustParse(tc.tag)); got != tc.want {
 			t.Errorf("Direction(%q) = %q; want %q", tc.tag, got, tc.want)
@@ -201,5 +202,40 @@ func TestTranslatorNeverFails(t *testing.T) {
 func TestDefaultLocaleMustBeSupported(t *testing.T) {
 	if _, err := locales.New("tlh"); err == nil {
 		t.Error("New(\"tlh\") = nil error; want an error naming the supported languages")
+	}
+}
+
+// TestSelfNames: the switcher names each language as its readers do,
+// including the languages a catalog may gain.
+func TestSelfNames(t *testing.T) {
+	want := map[string][2]string{
+		"ur": {"اردو", "rtl"}, "fil": {"Filipino", "ltr"}, "ms": {"Melayu", "ltr"},
+		"sw": {"Kiswahili", "ltr"}, "ta": {"தமிழ்", "ltr"}, "te": {"తెలుగు", "ltr"},
+		"mr": {"मराठी", "ltr"}, "bg": {"Български", "ltr"}, "sk": {"Slovenčina", "ltr"},
+		"ca": {"Català", "ltr"}, "lt": {"Lietuvių", "ltr"}, "lv": {"Latviešu", "ltr"},
+		"et": {"Eesti", "ltr"}, "sl": {"Slovenščina", "ltr"}, "sr": {"Српски", "ltr"},
+		"sr-Latn": {"Srpski (latinica)", "ltr"}, "hr": {"Hrvatski", "ltr"},
+		"es-419": {"Español latinoamericano", "ltr"},
+	}
+	var codes []string
+	for code := range want {
+		codes = append(codes, code)
+	}
+	c := fixture(t, codes...)
+	for _, l := range c.Languages() {
+		if l.Code == "en" {
+			continue
+		}
+		w, ok := want[l.Code]
+		if !ok {
+			t.Errorf("catalog has %q, which the fixture did not add", l.Code)
+			continue
+		}
+		if l.Name != w[0] || l.Dir != w[1] {
+			t.Errorf("%s: Name, Dir = %q, %q; want %q, %q", l.Code, l.Name, l.Dir, w[0], w[1])
+		}
+	}
+	if n := len(c.Languages()); n != len(want)+1 {
+		t.Errorf("catalog has %d languages; want %d", n, len(want)+1)
 	}
 }
