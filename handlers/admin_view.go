@@ -184,7 +184,7 @@ func (v *adminView) duration(d time.Duration) string {
 	case d < time.Minute:
 		return v.tr.T("admin.duration.under_minute", nil)
 	case d < time.Hour:
-		return v.tr.N("duration.minutes", int(d/time.Minute), nil)
+		return v.tr.N("admin.duration.minutes", int(d/time.Minute), nil)
 	case d < 48*time.Hour:
 		return v.tr.N("admin.duration.hours", int(d/time.Hour), nil)
 	}

@@ -239,6 +239,7 @@ func (d *publicDeps) writePage(w http.ResponseWriter, r *http.Request, q *reques
 		query:      query,
 		refID:      q.p.RequestID,
 		now:        q.now,
+		lang:       q.lang,
 		mailURL:    [4]string{q.p.Proto, "://", q.p.Host, q.p.URI},
 	}
 	if q.p.Host == "" {

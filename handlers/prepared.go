@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gatewatch/gatewatch/internal/cause"
+	"github.com/gatewatch/gatewatch/locales"
 )
 
 // A prepared page is the error page rendered once per variant (site,
@@ -103,7 +104,8 @@ type fill struct {
 	query      string
 	refID      string
 	now        time.Time
-	mailURL    [4]string // proto, "://", host, uri: written percent-encoded in turn
+	lang       locales.Language // for the reference time's digits
+	mailURL    [4]string        // proto, "://", host, uri: written percent-encoded in turn
 	// The poll URL: its prefix for the site, upstream and language
 	// (escaped when built), then the request's evidence.
 	statusPrefix string
@@ -141,7 +143,13 @@ func (p *prepared) appendSlot(b []byte, s slot, f *fill) []byte {
 	case slotRefID:
 		b = appendAttr(b, f.refID)
 	case slotRefTime:
-		b = f.now.UTC().AppendFormat(b, refTimeLayout)
+		if f.lang.Digits == "" {
+			b = f.now.UTC().AppendFormat(b, refTimeLayout)
+		} else {
+			// In the digits the script's local time beside it uses too.
+			var t [32]byte
+			b = f.lang.AppendNumber(b, string(f.now.UTC().AppendFormat(t[:0], refTimeLayout)))
+		}
 	case slotRefISO:
 		b = f.now.UTC().AppendFormat(b, time.RFC3339)
 	case slotMailRef:

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/locales"
@@ -70,7 +71,7 @@ func (s *Static) Render(ctx context.Context, site *config.Site, lang locales.Lan
 	}
 	c := errorCopy(q.tr, code)
 	m.Badge, m.Headline, m.Lead = c.Badge, c.Headline, c.Lead
-	m.Title = q.tr.T("page.title", map[string]any{"Code": code, "Headline": c.Headline, "Site": site.Brand.Title})
+	m.Title = q.tr.T("page.title", map[string]any{"Code": q.tr.Lang.Number(strconv.Itoa(code)), "Headline": c.Headline, "Site": site.Brand.Title})
 	m.Steps = staticSteps(q)
 	m.Langs = buildLangSwitch(q, "/", "")
 	var buf bytes.Buffer

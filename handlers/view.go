@@ -3,6 +3,7 @@ package handlers
 import (
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -59,7 +60,8 @@ type copyText struct {
 }
 
 func errorCopy(tr locales.Translator, code int) copyText {
-	data := map[string]any{"Code": code}
+	// The code is read as a number: in the language's own digits (fa ۵۰۲).
+	data := map[string]any{"Code": tr.Lang.Number(strconv.Itoa(code))}
 	key := "5xx"
 	switch {
 	case code == 500 || code == 502 || code == 503 || code == 504 || code == 404:
@@ -104,7 +106,7 @@ func buildPage(q *request, assets *static.Set, logo string, adminURL string) *pa
 		},
 	}
 	m.AnnouncementHTML = marks[slotAnnounce]
-	m.Title = tr.T("page.title", map[string]any{"Code": code, "Headline": c.Headline, "Site": q.site.Brand.Title})
+	m.Title = tr.T("page.title", map[string]any{"Code": tr.Lang.Number(strconv.Itoa(code)), "Headline": c.Headline, "Site": q.site.Brand.Title})
 	if siteDown(code) {
 		m.VerdictHTML = marks[slotVerdict]
 		m.Live = buildLive(tr, q)

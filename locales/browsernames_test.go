@@ -142,3 +142,28 @@ func TestQuoted(t *testing.T) {
 		}
 	}
 }
+
+// TestLatinNamesIsolated: in a right-to-left language, a quoted name that
+// starts in Latin script («Manage Website Data») sits inside FSI…PDI, or
+// the bidi algorithm reorders it and the punctuation around it.
+func TestLatinNamesIsolated(t *testing.T) {
+	c := mustCatalog(t)
+	latin := regexp.MustCompile(`^\P{L}*[A-Za-z]`)
+	for _, l := range c.Languages() {
+		if l.Dir != "rtl" {
+			continue
+		}
+		for id, forms := range readMessages(t, "active."+l.Code+".toml") {
+			for form, text := range forms {
+				if form == "description" {
+					continue
+				}
+				for _, q := range quoted(text) {
+					if latin.MatchString(q) && !(strings.HasPrefix(q, "\u2068") && strings.HasSuffix(q, "\u2069")) {
+						t.Errorf("%s: %s quotes %q without FSI…PDI around it", l.Code, id, q)
+					}
+				}
+			}
+		}
+	}
+}

@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"io/fs"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"github.com/pelletier/go-toml/v2"
 	"golang.org/x/text/language"
 	"golang.org/x/text/language/display"
+	"golang.org/x/text/message"
 )
 
 //go:embed active.*.toml
@@ -26,6 +29,59 @@ type Language struct {
 	Code string // BCP 47, as in ?lang= and <html lang>
 	Name string // the language's own name for itself
 	Dir  string // "ltr" or "rtl"
+	// Digits are the language's own digits 0–9 when CLDR's default
+	// numbering system for it is not Latin (fa ۰–۹, ar ٠–٩, bn ০–৯, mr
+	// ०–९), as the browser's Intl shows them too; "" for Latin digits.
+	Digits string
+}
+
+// Number writes the ASCII digits of s in l's own digits.
+func (l Language) Number(s string) string {
+	if l.Digits == "" {
+		return s
+	}
+	return string(l.AppendNumber(make([]byte, 0, 3*len(s)), s))
+}
+
+// AppendNumber appends s to b with its ASCII digits in l's own digits.
+func (l Language) AppendNumber(b []byte, s string) []byte {
+	if l.Digits == "" {
+		return append(b, s...)
+	}
+	// Each script's ten digits are one block of Unicode, so they have one
+	// UTF-8 width (checked by nativeDigits).
+	w := len(l.Digits) / 10
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			b = append(b, c)
+			continue
+		}
+		b = append(b, l.Digits[int(c-'0')*w:int(c-'0'+1)*w]...)
+	}
+	return b
+}
+
+// latinSince are languages whose default digits CLDR has since made Latin
+// (Arabic in CLDR 42: "ar" is latn, "ar-EG" still arab): x/text's data is
+// older than the browsers' ICU, and the page must agree with Intl.
+var latinSince = map[string]bool{"ar": true}
+
+// nativeDigits are CLDR's default digits for t, from x/text's printer;
+// "" when they are Latin.
+func nativeDigits(t language.Tag) string {
+	if latinSince[t.String()] {
+		return ""
+	}
+	p := message.NewPrinter(t)
+	var d strings.Builder
+	for i := range 10 {
+		d.WriteString(p.Sprint(i))
+	}
+	if d.String() == "0123456789" || utf8.RuneCountInString(d.String()) != 10 || d.Len()%10 != 0 {
+		return ""
+	}
+	return d.String()
 }
 
 // Catalog is the set of translations, built once and shared read-only by
@@ -76,7 +132,7 @@ func NewFromFS(fsys fs.FS, defaultLocale string) (*Catalog, error) {
 	})
 	for i, t := range tags {
 		code := t.String()
-		c.languages = append(c.languages, Language{Tag: t, Code: code, Name: selfName(t), Dir: Direction(t)})
+		c.languages = append(c.languages, Language{Tag: t, Code: code, Name: selfName(t), Dir: Direction(t), Digits: nativeDigits(t)})
 		c.byCode[strings.ToLower(code)] = i
 		c.exact[code] = i
 	}
@@ -172,9 +228,9 @@ func (t Translator) T(id string, data map[string]any) string {
 }
 
 // N localizes the plural message id for count; data may be nil, and
-// {{.Count}} is always available.
+// {{.Count}} is always available, in the language's own digits.
 func (t Translator) N(id string, count int, data map[string]any) string {
-	d := map[string]any{"Count": count}
+	d := map[string]any{"Count": t.Lang.Number(strconv.Itoa(count))}
 	for k, v := range data {
 		d[k] = v
 	}

@@ -124,6 +124,8 @@ func TestLoadReportsFileAndLine(t *testing.T) {
 		{"bad duration", "[monitor]\ninterval = \"fast\"\n" + goodSite, []string{":2: ", "\"fast\" is not a duration"}},
 		{"syntax", "[server\nlisten = 1\n", []string{":1: "}},
 		{"css injection in color", goodSite + "[site.brand.colors]\nprimary = \"red;}body{x\"\n", []string{":18: site[1].brand.colors.primary: "}},
+		{"light brand under white text", goodSite + "[site.brand.colors]\nprimary = \"#ffd700\"\n", []string{":18: site[1].brand.colors.primary: \"#ffd700\" has a contrast of 1.30:1 with #f6f7f9", "want at least 4.5:1"}},
+		{"dark brand under dark text", goodSite + "[site.brand.colors]\nprimary = \"#1f5fbf\"\nprimary_dark = \"#333a44\"\n", []string{":19: site[1].brand.colors.primary_dark: \"#333a44\" has a contrast of 1.", "with #161b22"}},
 		{"second site empty title", strings.Replace(goodSite, `title = "Blog"`, `title = ""`, 1), []string{":16: site[1].brand.title: must not be empty"}},
 		{"upstream check scheme", strings.Replace(goodSite, `check = "http://127.0.0.1:9000/health"`, `check = "ftp://x"`, 1), []string{":9: site[0].upstream[0].check: "}},
 		{"host in multi-line array", "[[site]]\nname = \"a\"\nhosts = [\n  \"ok.example\",\n  \"bad host\",\n]\n[site.brand]\ntitle = \"A\"\n", []string{":5: site[0].hosts[1]: \"bad host\" is not a host name"}},
@@ -228,6 +230,19 @@ func TestPassURL(t *testing.T) {
 		cfg := &config.Config{Server: config.Server{Listen: tc.listen}, Nginx: config.Nginx{Pass: tc.pass}}
 		if got := cfg.PassURL(); got != tc.want {
 			t.Errorf("PassURL(listen %q, pass %q) = %q; want %q", tc.listen, tc.pass, got, tc.want)
+		}
+	}
+}
+
+func TestContrast(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want float64
+	}{
+		{"#000000", "#ffffff", 21}, {"#fff", "#ffffff", 1}, {"#1f5fbf", "#ffffff", 6.09}, {"#d8dee4", "#ffffff", 1.36}, {"bad", "#fff", 0},
+	} {
+		if got := config.Contrast(tc.a, tc.b); got < tc.want-0.01 || got > tc.want+0.01 {
+			t.Errorf("Contrast(%q, %q) = %.2f; want %.2f", tc.a, tc.b, got, tc.want)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"net/mail"
 	"net/netip"
@@ -148,12 +149,24 @@ func (c *Config) validate() []problem {
 		if strings.TrimSpace(s.Brand.Title) == "" {
 			add(k+".brand.title", "must not be empty: it is the page's heading")
 		}
-		for _, col := range []struct{ key, v string }{
-			{k + ".brand.colors.primary", s.Brand.Colors.Primary},
-			{k + ".brand.colors.primary_dark", s.Brand.Colors.PrimaryDark},
+		for _, col := range []struct {
+			key, v, scheme string
+			against        []string // the colors drawn on it or under it
+		}{
+			{k + ".brand.colors.primary", s.Brand.Colors.Primary, "light", []string{PageColors.CardLight, PageColors.BgLight}},
+			{k + ".brand.colors.primary_dark", s.Brand.Colors.PrimaryDark, "dark", []string{PageColors.CardDark, PageColors.BgDark}},
 		} {
 			if col.v != "" && !colorRE.MatchString(col.v) {
 				add(col.key, "%q is not a hex color such as \"#1f5fbf\"", col.v)
+				continue
+			}
+			// Buttons write the card's color on the brand color, links the
+			// brand color on the card and the page: each must stay readable.
+			if col.v != "" {
+				if r, with := worstContrast(col.v, col.against...); r < MinTextContrast {
+					add(col.key, "%q has a contrast of %.2f:1 with %s, the %s scheme's text on buttons and background under links; want at least %.1f:1 (WCAG 1.4.3)",
+						col.v, math.Floor(r*100)/100, with, col.scheme, MinTextContrast)
+				}
 			}
 		}
 		if s.Brand.Logo != "" {

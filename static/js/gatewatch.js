@@ -152,9 +152,18 @@
   var due = 0;
   var retryAfter = parseInt(d.retryAfter, 10) || 5;
 
+  // The countdown in the page's own digits (fa ۰:۱۲), as the server
+  // writes its numbers and Intl the local time.
+  var num = function (n, w) { return w > 1 && n < 10 ? "0" + n : String(n); };
+  try {
+    var nf = [1, 2].map(function (w) {
+      return new Intl.NumberFormat(document.documentElement.lang, { minimumIntegerDigits: w, useGrouping: false });
+    });
+    num = function (n, w) { return nf[w - 1].format(n); };
+  } catch (e) { /* Latin digits */ }
   function fmt(ms) {
     var s = Math.max(0, Math.ceil(ms / 1000));
-    return Math.floor(s / 60) + ":" + ("0" + (s % 60)).slice(-2);
+    return num(Math.floor(s / 60), 1) + ":" + num(s % 60, 2);
   }
   // The live line is seen, not heard; announce() speaks, through the
   // page's one polite region, only what changes the visitor's plans.
