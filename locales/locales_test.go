@@ -240,3 +240,31 @@ func TestSelfNames(t *testing.T) {
 		t.Errorf("catalog has %d languages; want %d", n, len(want)+1)
 	}
 }
+
+// TestNewLanguagesNegotiate: the languages added since the first 32 are
+// reached the way browsers ask for them, and the ones still to come
+// (es-419, sr and sr-Latn, ca, the Baltic languages, sl, hr) need only
+// their message file.
+func TestNewLanguagesNegotiate(t *testing.T) {
+	real := mustCatalog(t)
+	for accept, want := range map[string]string{
+		"ur-PK": "ur", "fil-PH": "fil", "tl": "fil", "ms-MY": "ms", "sw-KE": "sw", "sw-TZ": "sw",
+		"ta-IN": "ta", "ta-LK": "ta", "te-IN": "te", "mr-IN": "mr", "bg-BG": "bg", "sk-SK": "sk",
+	} {
+		if got := real.Negotiate("", "", accept+",en;q=0.5").Code; got != want {
+			t.Errorf("Negotiate(Accept-Language %s) = %q; want %q", accept, got, want)
+		}
+	}
+	c := fixture(t, "es", "es-419", "sr", "sr-Latn", "hr", "ca", "et", "fi", "lt", "lv", "sl")
+	for _, tc := range []struct{ query, accept, want string }{
+		{"", "es-MX", "es-419"}, {"", "es-AR,es;q=0.9", "es-419"}, {"", "es-US", "es-419"},
+		{"", "es-ES", "es"}, {"", "es", "es"}, {"es-419", "", "es-419"},
+		{"", "sr-RS", "sr"}, {"", "sr-Cyrl-RS", "sr"}, {"", "sr-Latn-RS", "sr-Latn"}, {"sr-Latn", "", "sr-Latn"},
+		{"", "hr-HR", "hr"}, {"", "ca-ES", "ca"}, {"", "et-EE", "et"}, {"", "lt", "lt"}, {"", "lv-LV", "lv"},
+		{"", "sl-SI", "sl"},
+	} {
+		if got := c.Negotiate(tc.query, "", tc.accept).Code; got != tc.want {
+			t.Errorf("Negotiate(?lang=%q, Accept-Language %q) = %q; want %q", tc.query, tc.accept, got, tc.want)
+		}
+	}
+}
