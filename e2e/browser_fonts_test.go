@@ -45,14 +45,14 @@ func platformFonts(ctx context.Context, sel string) (map[string]float64, error) 
 // TestBrowserFontsCoverScripts: the page's headline and lead are drawn
 // with fonts that have their script: Noto (Debian's fonts-noto-core and
 // fonts-noto-cjk, installed by .ci/deps.sh) for CJK, Devanagari, Bengali
-// and Thai, which DejaVu lacks and once showed as boxes in the
-// screenshots; DejaVu Sans, fontconfig's first sans, has Arabic and
-// Hebrew.
+// (Hindi, Marathi), Bengali, Tamil, Telugu and Thai, which DejaVu lacks and
+// once showed as boxes in the screenshots; DejaVu Sans, fontconfig's first
+// sans, has Arabic (Urdu's letters too) and Hebrew.
 func TestBrowserFontsCoverScripts(t *testing.T) {
 	s := startPageStack(t, e2eBrand)
 	tb := openTab(t, 60*time.Second)
-	dejavu := map[string]bool{"ar": true, "fa": true, "he": true}
-	for _, lang := range []string{"ja", "zh-Hans", "zh-Hant", "ko", "hi", "bn", "th", "ar", "fa", "he"} {
+	dejavu := map[string]bool{"ar": true, "fa": true, "he": true, "ur": true}
+	for _, lang := range []string{"ja", "zh-Hans", "zh-Hant", "ko", "hi", "mr", "bn", "ta", "te", "th", "ar", "fa", "ur", "he"} {
 		t.Run(lang, func(t *testing.T) {
 			tb.load(t, desktop, s.pageURL("/dead/cart", lang))
 			for _, sel := range []string{"[data-testid=headline]", "[data-testid=lead]"} {

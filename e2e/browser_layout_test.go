@@ -158,7 +158,7 @@ const colorsJS = `(() => {
 // TestBrowserLayout loads the 502 page through nginx in a 320 px phone and
 // a 1280 px desktop, light and dark, left to right and right to left:
 // nothing scrolls sideways or is cut off, the colors follow
-// prefers-color-scheme, and ar and he mirror the whole layout.
+// prefers-color-scheme, and ar, he and ur mirror the whole layout.
 func TestBrowserLayout(t *testing.T) {
 	s := startPageStack(t, e2eBrand)
 	tb := openTab(t, 50*time.Second)
@@ -174,7 +174,8 @@ func TestBrowserLayout(t *testing.T) {
 	}
 	// Every other language in the narrowest viewport, where long words
 	// break first.
-	for _, lang := range []string{"de", "es", "fr", "it", "nl", "pl", "pt-BR", "zh-Hans"} {
+	for _, lang := range []string{"de", "es", "fr", "it", "nl", "pl", "pt-BR", "zh-Hans",
+		"bg", "fil", "mr", "ms", "sk", "sw", "ta", "te", "ur"} {
 		pages = append(pages, page{lang, phone})
 	}
 	for _, p := range pages {
@@ -194,7 +195,7 @@ func TestBrowserLayout(t *testing.T) {
 				t.Error(problem)
 			}
 			wantDir := "ltr"
-			if p.lang == "ar" || p.lang == "he" {
+			if p.lang == "ar" || p.lang == "he" || p.lang == "ur" {
 				wantDir = "rtl"
 			}
 			if got := eval[string](t, tb, `document.documentElement.dir`); got != wantDir {

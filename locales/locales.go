@@ -148,7 +148,15 @@ func NewFromFS(fsys fs.FS, defaultLocale string) (*Catalog, error) {
 	return c, nil
 }
 
+// selfNames overrides x/text's self-names where they are not what a
+// reader calls the language: x/text names Serbian in Latin script by the
+// retired Serbo-Croatian alias ("srpskohrvatski").
+var selfNames = map[string]string{"sr-Latn": "Srpski (latinica)"}
+
 func selfName(t language.Tag) string {
+	if name, ok := selfNames[t.String()]; ok {
+		return name
+	}
 	name := display.Self.Name(t)
 	if name == "" {
 		return t.String()

@@ -15,7 +15,8 @@ import (
 )
 
 // required are the languages the project promises; each must be complete.
-var required = []string{"en", "de", "fr", "es", "pt-BR", "it", "nl", "pl", "ja", "zh-Hans", "ar", "he"}
+var required = []string{"en", "de", "fr", "es", "pt-BR", "it", "nl", "pl", "ja", "zh-Hans", "ar", "he",
+	"sk", "bg", "ms", "fil", "sw", "ur", "mr", "ta", "te"}
 
 func mustCatalog(t *testing.T) *locales.Catalog {
 	t.Helper()
@@ -158,7 +159,7 @@ func TestNegotiate(t *testing.T) {
 		{"", "", "pt", "pt-BR"},
 		{"", "", "zh-CN,zh;q=0.9", "zh-Hans"},
 		{"", "", "he-IL", "he"},
-		{"", "", "sw,xx;q=0.5", "en"},
+		{"", "", "yo,xx;q=0.5", "en"},
 		{"", "", "en;q=0.1, ja;q=0.9", "ja"},
 		{"", "ar", "de", "ar"},
 		{"ja", "ar", "de", "ja"},
@@ -179,7 +180,8 @@ func TestNegotiate(t *testing.T) {
 
 func TestDirection(t *testing.T) {
 	for _, tc := range []struct{ tag, want string }{
-		{"en", "ltr"}, {"ar", "rtl"}, {"he", "rtl"}, {"fa", "rtl"}, {"ja", "ltr"}, {"zh-Hans", "ltr"},
+		{"en", "ltr"}, {"ar", "rtl"}, {"he", "rtl"}, {"fa", "rtl"}, {"ur", "rtl"}, {"ja", "ltr"}, {"zh-Hans", "ltr"},
+		{"sr-Latn", "ltr"}, {"ta", "ltr"},
 	} {
 		if got := locales.Direction(language.MustParse(tc.tag)); got != tc.want {
 			t.Errorf("Direction(%q) = %q; want %q", tc.tag, got, tc.want)
@@ -201,5 +203,68 @@ func TestTranslatorNeverFails(t *testing.T) {
 func TestDefaultLocaleMustBeSupported(t *testing.T) {
 	if _, err := locales.New("tlh"); err == nil {
 		t.Error("New(\"tlh\") = nil error; want an error naming the supported languages")
+	}
+}
+
+// TestSelfNames: the switcher names each language as its readers do,
+// including the languages a catalog may gain.
+func TestSelfNames(t *testing.T) {
+	want := map[string][2]string{
+		"ur": {"اردو", "rtl"}, "fil": {"Filipino", "ltr"}, "ms": {"Melayu", "ltr"},
+		"sw": {"Kiswahili", "ltr"}, "ta": {"தமிழ்", "ltr"}, "te": {"తెలుగు", "ltr"},
+		"mr": {"मराठी", "ltr"}, "bg": {"Български", "ltr"}, "sk": {"Slovenčina", "ltr"},
+		"ca": {"Català", "ltr"}, "lt": {"Lietuvių", "ltr"}, "lv": {"Latviešu", "ltr"},
+		"et": {"Eesti", "ltr"}, "sl": {"Slovenščina", "ltr"}, "sr": {"Српски", "ltr"},
+		"sr-Latn": {"Srpski (latinica)", "ltr"}, "hr": {"Hrvatski", "ltr"},
+		"es-419": {"Español latinoamericano", "ltr"},
+	}
+	var codes []string
+	for code := range want {
+		codes = append(codes, code)
+	}
+	c := fixture(t, codes...)
+	for _, l := range c.Languages() {
+		if l.Code == "en" {
+			continue
+		}
+		w, ok := want[l.Code]
+		if !ok {
+			t.Errorf("catalog has %q, which the fixture did not add", l.Code)
+			continue
+		}
+		if l.Name != w[0] || l.Dir != w[1] {
+			t.Errorf("%s: Name, Dir = %q, %q; want %q, %q", l.Code, l.Name, l.Dir, w[0], w[1])
+		}
+	}
+	if n := len(c.Languages()); n != len(want)+1 {
+		t.Errorf("catalog has %d languages; want %d", n, len(want)+1)
+	}
+}
+
+// TestNewLanguagesNegotiate: the languages added since the first 32 are
+// reached the way browsers ask for them, and the ones still to come
+// (es-419, sr and sr-Latn, ca, the Baltic languages, sl, hr) need only
+// their message file.
+func TestNewLanguagesNegotiate(t *testing.T) {
+	real := mustCatalog(t)
+	for accept, want := range map[string]string{
+		"ur-PK": "ur", "fil-PH": "fil", "tl": "fil", "ms-MY": "ms", "sw-KE": "sw", "sw-TZ": "sw",
+		"ta-IN": "ta", "ta-LK": "ta", "te-IN": "te", "mr-IN": "mr", "bg-BG": "bg", "sk-SK": "sk",
+	} {
+		if got := real.Negotiate("", "", accept+",en;q=0.5").Code; got != want {
+			t.Errorf("Negotiate(Accept-Language %s) = %q; want %q", accept, got, want)
+		}
+	}
+	c := fixture(t, "es", "es-419", "sr", "sr-Latn", "hr", "ca", "et", "fi", "lt", "lv", "sl")
+	for _, tc := range []struct{ query, accept, want string }{
+		{"", "es-MX", "es-419"}, {"", "es-AR,es;q=0.9", "es-419"}, {"", "es-US", "es-419"},
+		{"", "es-ES", "es"}, {"", "es", "es"}, {"es-419", "", "es-419"},
+		{"", "sr-RS", "sr"}, {"", "sr-Cyrl-RS", "sr"}, {"", "sr-Latn-RS", "sr-Latn"}, {"sr-Latn", "", "sr-Latn"},
+		{"", "hr-HR", "hr"}, {"", "ca-ES", "ca"}, {"", "et-EE", "et"}, {"", "lt", "lt"}, {"", "lv-LV", "lv"},
+		{"", "sl-SI", "sl"},
+	} {
+		if got := c.Negotiate(tc.query, "", tc.accept).Code; got != tc.want {
+			t.Errorf("Negotiate(?lang=%q, Accept-Language %q) = %q; want %q", tc.query, tc.accept, got, tc.want)
+		}
 	}
 }
