@@ -153,6 +153,17 @@ func (s *Static) RenderWith(ctx context.Context, site *config.Site, lang locales
 		return nil, err
 	}
 	page := buf.Bytes()
+	if o.Fill == FillSSI {
+		// A failed form submission: the warning, and no step that would
+		// submit it again, when nginx's request was one (SSI's if).
+		q.unsafe = true
+		m.Steps = staticSteps(q)
+		var post bytes.Buffer
+		if err := pages.ErrorPageView(m).Render(ctx, &post); err != nil {
+			return nil, err
+		}
+		page = ssiIfUnsafe(page, post.Bytes())
+	}
 	for at, sl := nextMark(page); at >= 0; at, sl = nextMark(page) {
 		cmd, ok := s.fill(o.Fill, sl)
 		if !ok {
@@ -161,6 +172,32 @@ func (s *Static) RenderWith(ctx context.Context, site *config.Site, lang locales
 		page = slices.Concat(page[:at], []byte(cmd), page[at+len(marks[sl]):])
 	}
 	return page, nil
+}
+
+// ssiIfUnsafe is one page of safe (for a GET) and unsafe (for a form
+// submission, which must not be repeated blindly): what they share,
+// and where they differ, an SSI if on the failed request's method
+// ($gw_method: the include's fallback serves the page as a GET). The cut is
+// between elements, never inside a marker.
+func ssiIfUnsafe(safe, unsafe []byte) []byte {
+	pre := 0
+	for pre < len(safe) && pre < len(unsafe) && safe[pre] == unsafe[pre] {
+		pre++
+	}
+	pre = bytes.LastIndexByte(safe[:pre], '>') + 1
+	suf := 0
+	for suf < len(safe)-pre && suf < len(unsafe)-pre && safe[len(safe)-1-suf] == unsafe[len(unsafe)-1-suf] {
+		suf++
+	}
+	if i := bytes.IndexByte(safe[len(safe)-suf:], '<'); i >= 0 {
+		suf -= i
+	} else {
+		suf = 0
+	}
+	return slices.Concat(safe[:pre],
+		[]byte(`<!--# if expr="$gw_method != /^(GET|HEAD|OPTIONS|TRACE)/" -->`), unsafe[pre:len(unsafe)-suf],
+		[]byte(`<!--# else -->`), safe[pre:len(safe)-suf],
+		[]byte(`<!--# endif -->`), safe[len(safe)-suf:])
 }
 
 // fill is what stands in slot sl of a page filled by f.
