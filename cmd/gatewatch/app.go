@@ -118,6 +118,11 @@ func (a *app) build(cfg *config.Config, prev *generation) (*generation, error) {
 		opts.Checker = probe.New(probe.Options{Timeout: cfg.Monitor.Timeout.Duration, SlowThreshold: cfg.Monitor.SlowThreshold.Duration})
 		opts.Logger = a.logger
 		opts.Salts = a.salts
+		if cfg.Store.DSN != "" {
+			// PostgreSQL, which instances share: each page counts the
+			// visitors every instance answered.
+			opts.Crowd = crowdStore{a.store}
+		}
 		mon, err := monitor.New(opts)
 		if err != nil {
 			return nil, err

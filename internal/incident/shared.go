@@ -31,6 +31,12 @@ type SharedState interface {
 	// DeleteSession ends a session (signing out); no such session is
 	// not an error.
 	DeleteSession(ctx context.Context, tokenHash [32]byte) error
+
+	// SyncCrowd records one instance's sightings of visitors with
+	// errors, drops every sighting before prune, and returns the
+	// distinct visitors that every instance saw since since, per site
+	// and upstream: the live verdict's count of others affected.
+	SyncCrowd(ctx context.Context, seen []CrowdMark, since, prune time.Time) ([]CrowdCount, error)
 }
 
 // Session is one signed-in staff member. Only the SHA-256 of the cookie's
