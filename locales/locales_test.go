@@ -296,3 +296,19 @@ func TestNewLanguagesNegotiate(t *testing.T) {
 		}
 	}
 }
+
+// TestEachLanguageSpeaksItsOwnFile: every language's Translator gives the
+// text of its own message file, not a neighbour's (sr and sr-Latn, es and
+// es-419 load in one order and sort in another).
+func TestEachLanguageSpeaksItsOwnFile(t *testing.T) {
+	c := mustCatalog(t)
+	for _, l := range c.Languages() {
+		m := readMessages(t, "active."+l.Code+".toml")
+		tr := c.Translator(l)
+		for _, id := range []string{"error.502.headline", "verdict.heading", "chain.origin"} {
+			if got, want := tr.T(id, nil), m[id]["other"]; got != want {
+				t.Errorf("%s: T(%q) = %q; want %q from active.%s.toml", l.Code, id, got, want, l.Code)
+			}
+		}
+	}
+}
