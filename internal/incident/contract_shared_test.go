@@ -141,3 +141,50 @@ func testCrowd(t *testing.T, open opener) {
 		t.Errorf("an hour later: %v, %v; want no one", got, err)
 	}
 }
+
+// testLoginLimits: sign-in allowances are one across instances: a burst,
+// then one attempt per interval; a refused attempt takes nothing from any
+// limit; a returned attempt (a sign-in that succeeded) can be taken again.
+func testLoginLimits(t *testing.T, open opener) {
+	a, b := open(t), open(t)
+	ctx := ctxT(t)
+	ip := incident.LoginLimit{Key: "192.0.2.1", Every: 10 * time.Second, Burst: 3}
+	pair := incident.LoginLimit{Key: "admin\x00192.0.2.1", Every: 20 * time.Second, Burst: 2}
+	take := func(s incident.Store, at time.Duration, limits ...incident.LoginLimit) time.Duration {
+		t.Helper()
+		w, err := s.TakeLoginAttempt(ctx, t0.Add(at), limits)
+		if err != nil {
+			t.Fatalf("TakeLoginAttempt: %v", err)
+		}
+		return w
+	}
+	if w := take(a, 0, ip, pair); w != 0 {
+		t.Fatalf("first attempt waits %v", w)
+	}
+	if w := take(b, 0, ip, pair); w != 0 {
+		t.Fatalf("second attempt, on the other instance, waits %v", w)
+	}
+	// The pair's burst of 2 is spent on both instances together.
+	if w := take(a, time.Second, ip, pair); w != 19*time.Second {
+		t.Errorf("third attempt for the pair waits %v; want 19s (one more each 20 s after a burst of 2, a second later)", w)
+	}
+	// That refusal took nothing from the address: another user there
+	// still has its third attempt.
+	if w := take(b, time.Second, ip, incident.LoginLimit{Key: "bob\x00192.0.2.1", Every: 20 * time.Second, Burst: 2}); w != 0 {
+		t.Errorf("another user at the address waits %v; want the address's third attempt", w)
+	}
+	if w := take(a, time.Second, ip); w != 9*time.Second {
+		t.Errorf("the address's fourth attempt waits %v; want 9s (one more each 10 s after a burst of 3)", w)
+	}
+	// A sign-in that worked gives its attempt back.
+	if err := b.ReturnLoginAttempt(ctx, []incident.LoginLimit{ip, pair}); err != nil {
+		t.Fatal(err)
+	}
+	if w := take(a, time.Second, ip, pair); w != 0 {
+		t.Errorf("after a returned attempt: waits %v; want none", w)
+	}
+	// Later, the allowances are full again (and their rows go).
+	if w := take(b, time.Hour, ip, pair); w != 0 {
+		t.Errorf("an hour later: waits %v", w)
+	}
+}

@@ -70,6 +70,7 @@ func testStore(t *testing.T, newDB newDatabase) {
 	t.Run("SharedState", func(t *testing.T) { testSharedState(t, newDB(t)) })
 	t.Run("SiteVisitors", func(t *testing.T) { testSiteVisitors(t, newDB(t)) })
 	t.Run("Crowd", func(t *testing.T) { testCrowd(t, newDB(t)) })
+	t.Run("LoginLimits", func(t *testing.T) { testLoginLimits(t, newDB(t)) })
 }
 
 func testGrouping(t *testing.T, s incident.Store) {

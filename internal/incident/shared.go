@@ -37,6 +37,12 @@ type SharedState interface {
 	// distinct visitors that every instance saw since since, per site
 	// and upstream: the live verdict's count of others affected.
 	SyncCrowd(ctx context.Context, seen []CrowdMark, since, prune time.Time) ([]CrowdCount, error)
+
+	// TakeLoginAttempt takes one sign-in attempt at now from each
+	// limit's allowance, or none and how long to wait when any has none
+	// left; ReturnLoginAttempt gives one back (the sign-in succeeded).
+	TakeLoginAttempt(ctx context.Context, now time.Time, limits []LoginLimit) (time.Duration, error)
+	ReturnLoginAttempt(ctx context.Context, limits []LoginLimit) error
 }
 
 // Session is one signed-in staff member. Only the SHA-256 of the cookie's
