@@ -46,6 +46,7 @@ type AdminStore interface {
 	AddAnnouncement(ctx context.Context, a incident.Announcement) (int64, error)
 	EndAnnouncement(ctx context.Context, id int64, at time.Time) error
 	SessionStore
+	loginStore
 }
 
 // AdminDeps is everything the admin listener needs. It is a struct rather
@@ -166,7 +167,7 @@ func newAdminDeps(d AdminDeps) (*adminDeps, error) {
 		trust:       NewTrust(d.Config.Server.TrustedProxies),
 		realIPTrust: NewTrust(d.Config.Admin.TrustedProxies),
 		sessions:    newSessionStore(d.Store, sessionTTL),
-		limits:      newLoginLimits(),
+		limits:      newLoginLimits(d.Store, d.Logger),
 		verifier:    v,
 		csrfKey:     randomBytes(32),
 	}, nil
