@@ -39,9 +39,3 @@ func ownCode(r *http.Request) (int, bool) {
 	c, ok := r.Context().Value(ownCodeKey{}).(int)
 	return c, ok
 }
-
-func handleHealthz(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Write([]byte("ok\n"))
-}

@@ -9,53 +9,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/internal/safeurl"
+	"github.com/gatewatch/gatewatch/internal/trust"
 )
-
-// Trust decides which peers' forwarding headers are believed.
-type Trust struct {
-	prefixes []netip.Prefix
-}
-
-// NewTrust builds a Trust from the config's trusted_proxies entries,
-// which the config has already validated.
-func NewTrust(entries []string) Trust {
-	var t Trust
-	for _, e := range entries {
-		if p, err := config.ParsePrefix(e); err == nil {
-			t.prefixes = append(t.prefixes, p)
-		}
-	}
-	return t
-}
-
-// Trusted reports whether remoteAddr (as in http.Request.RemoteAddr)
-// belongs to a trusted proxy.
-func (t Trust) Trusted(remoteAddr string) bool {
-	ip, ok := peerIP(remoteAddr)
-	if !ok {
-		return false
-	}
-	for _, p := range t.prefixes {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	return false
-}
-
-func peerIP(remoteAddr string) (netip.Addr, bool) {
-	host, _, err := net.SplitHostPort(remoteAddr)
-	if err != nil {
-		host = remoteAddr
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		return netip.Addr{}, false
-	}
-	return ip.Unmap(), true
-}
 
 // proxied is what nginx told us about the failed request. Every field
 // comes from headers only when the peer is a trusted proxy; otherwise
@@ -97,7 +53,7 @@ const (
 	maxRequestID = 64
 )
 
-func readProxied(r *http.Request, trust Trust) proxied {
+func readProxied(r *http.Request, proxies trust.Proxies) proxied {
 	p := proxied{
 		Code:       http.StatusBadGateway,
 		URI:        r.RequestURI,
@@ -113,7 +69,7 @@ func readProxied(r *http.Request, trust Trust) proxied {
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		p.ClientIP = host
 	}
-	p.Trusted = trust.Trusted(r.RemoteAddr)
+	p.Trusted = proxies.Trusted(r.RemoteAddr)
 	if p.Trusted {
 		h := r.Header
 		if c, ok := errorCode(hv(h, "X-Code")); ok {

@@ -13,6 +13,7 @@ import (
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/internal/incident"
 	"github.com/gatewatch/gatewatch/internal/monitor"
+	"github.com/gatewatch/gatewatch/internal/trust"
 	"github.com/gatewatch/gatewatch/locales"
 	"github.com/gatewatch/gatewatch/static"
 )
@@ -67,7 +68,7 @@ type publicDeps struct {
 	logos   map[string]string // site name -> logo URL
 	status  StatusSource
 	events  Recorder
-	trust   Trust
+	trust   trust.Proxies
 	clock   Clock
 	metrics Metrics
 	logger  *slog.Logger
@@ -97,7 +98,7 @@ func NewPublic(cfg *config.Config, catalog *locales.Catalog, assets *static.Set,
 	d := &publicDeps{
 		cfg: cfg, catalog: catalog, assets: assets, status: status, events: events, clock: clock, metrics: metrics, logger: logger,
 		board:       board,
-		trust:       NewTrust(cfg.Server.TrustedProxies),
+		trust:       trust.New(cfg.Server.TrustedProxies),
 		logos:       map[string]string{},
 		langHeaders: map[string][]string{},
 		pageCSP:     map[string][]string{},

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gatewatch/gatewatch/handlers"
+	"github.com/gatewatch/gatewatch/handlers/admin"
 	"github.com/gatewatch/gatewatch/internal/announce"
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/internal/incident"
@@ -39,7 +40,7 @@ type app struct {
 	logger   *slog.Logger
 	board    *announce.Board
 	notifier *notify.Notifier
-	ready    handlers.Readiness
+	ready    admin.Readiness
 	draining atomic.Bool
 
 	current  atomic.Pointer[generation]
@@ -127,7 +128,7 @@ func (a *app) build(cfg *config.Config, prev *generation) (*generation, error) {
 	g.mon = g.checks.mon
 	g.public = handlers.NewPublic(cfg, catalog, assets, g.mon, a.recorder, realClock{}, a.metrics, a.logger, a.board)
 	if cfg.Server.AdminListen != "" {
-		g.admin, err = handlers.NewAdminHandler(handlers.AdminDeps{Config: cfg, Catalog: catalog, Assets: assets,
+		g.admin, err = admin.NewAdminHandler(admin.AdminDeps{Config: cfg, Catalog: catalog, Assets: assets,
 			Store: a.store, Status: g.mon, Evidence: a.index, Gatherer: a.reg, Clock: realClock{}, Logger: a.logger, Notify: a.notifier, Ready: a.ready,
 			Events: a.recorder})
 		if err != nil {

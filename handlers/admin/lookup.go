@@ -1,4 +1,4 @@
-package handlers
+package admin
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/gatewatch/gatewatch/handlers/httpx"
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/internal/incident"
 	"github.com/gatewatch/gatewatch/pages"
@@ -44,14 +45,14 @@ func handleRequestRef(d *adminDeps) http.Handler {
 		ctx, cancel := d.storeCtx(r)
 		defer cancel()
 		e, data, err := d.loadEvent(ctx, rid)
-		if errors.Is(err, incident.ErrNotFound) && validRequestID(rid) {
+		if errors.Is(err, incident.ErrNotFound) && httpx.ValidRequestID(rid) {
 			if data, at, ok := d.incidentAt(ctx, r.URL.Query(), v.now); ok {
 				v.countedRequest(w, r, rid, at, data)
 				return
 			}
 		}
 		if err != nil {
-			v.storeFailed(w, r, err, v.tr.T("admin.search.not_found", map[string]any{"Query": clip(rid, 100)}))
+			v.storeFailed(w, r, err, v.tr.T("admin.search.not_found", map[string]any{"Query": httpx.Clip(rid, 100)}))
 			return
 		}
 		title := v.tr.T("admin.event.title", map[string]any{"Reference": e.RequestID})
@@ -126,7 +127,7 @@ func (v *adminView) countedRequest(w http.ResponseWriter, r *http.Request, rid s
 func handleSearch(d *adminDeps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v := d.view(r)
-		q := strings.ToValidUTF8(clip(strings.TrimSpace(r.URL.Query().Get("q")), maxQuery), "")
+		q := strings.ToValidUTF8(httpx.Clip(strings.TrimSpace(r.URL.Query().Get("q")), maxQuery), "")
 		title := v.tr.T("admin.search.label", nil)
 		if q == "" {
 			v.message(w, r, http.StatusOK, title, v.tr.T("admin.search.hint", nil), "")
@@ -157,7 +158,7 @@ func handleSearch(d *adminDeps) http.Handler {
 			}
 		}
 		v.message(w, r, http.StatusNotFound, title,
-			v.tr.T("admin.search.not_found", map[string]any{"Query": clip(q, 100)}), q)
+			v.tr.T("admin.search.not_found", map[string]any{"Query": httpx.Clip(q, 100)}), q)
 	})
 }
 
@@ -168,7 +169,7 @@ func handleSearch(d *adminDeps) http.Handler {
 func referenceCandidates(q string) []string {
 	var out []string
 	add := func(s string) {
-		if len(out) < maxCandidates && validRequestID(s) && !slices.Contains(out, s) {
+		if len(out) < maxCandidates && httpx.ValidRequestID(s) && !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}

@@ -1,4 +1,4 @@
-package handlers_test
+package admin_test
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/gatewatch/gatewatch/handlers"
+	"github.com/gatewatch/gatewatch/handlers/admin"
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/internal/incident"
 	"github.com/gatewatch/gatewatch/internal/monitor"
@@ -124,7 +124,7 @@ func (e *adminEvidence) LookupNear(conn int64, at time.Time, window time.Duratio
 
 type adminEnv struct {
 	h      http.Handler
-	deps   handlers.AdminDeps
+	deps   admin.AdminDeps
 	store  incident.Store
 	clock  *adminClock
 	cfg    *config.Config
@@ -216,12 +216,12 @@ func mustAdmin(tb testing.TB, mutate ...func(*config.Config)) *adminEnv {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(prometheus.NewCounter(prometheus.CounterOpts{Name: "gatewatch_test_total", Help: "A test metric."}))
 	clock := &adminClock{t: adminNow}
-	deps := handlers.AdminDeps{
+	deps := admin.AdminDeps{
 		Config: cfg, Catalog: catalog, Assets: assets, Store: store, Status: status, Evidence: evidence,
 		Gatherer: reg, Clock: clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Notify: &fakeNotify{},
 		Events: &fakeEventStats{},
 	}
-	h, err := handlers.NewAdminHandler(deps)
+	h, err := admin.NewAdminHandler(deps)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package handlers
+package admin
 
 import (
 	"context"
@@ -11,10 +11,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/gatewatch/gatewatch/handlers/httpx"
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/internal/incident"
 	"github.com/gatewatch/gatewatch/internal/monitor"
 	"github.com/gatewatch/gatewatch/internal/nginxlog"
+	"github.com/gatewatch/gatewatch/internal/trust"
 	"github.com/gatewatch/gatewatch/locales"
 	"github.com/gatewatch/gatewatch/static"
 )
@@ -69,6 +71,11 @@ type AdminDeps struct {
 	Events EventStats
 }
 
+// Clock tells the time, so that tests can fix it.
+type Clock interface {
+	Now() time.Time
+}
+
 // Readiness says whether this instance should get traffic: nil, or why
 // not. It logs the changes itself, once each, not per request.
 type Readiness interface {
@@ -114,9 +121,9 @@ const (
 // adminDeps is what the admin handlers share.
 type adminDeps struct {
 	AdminDeps
-	trust Trust
+	trust trust.Proxies
 	// realIPTrust decides whose X-Real-IP the sign-in limits believe.
-	realIPTrust Trust
+	realIPTrust trust.Proxies
 	sessions    *sessionStore
 	limits      *loginLimits
 	verifier    *passwordVerifier
@@ -150,7 +157,7 @@ func NewAdminHandler(d AdminDeps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return recoverer(d.Logger, newAdminRouter(ad)), nil
+	return httpx.Recoverer(d.Logger, newAdminRouter(ad)), nil
 }
 
 func newAdminDeps(d AdminDeps) (*adminDeps, error) {
@@ -163,8 +170,8 @@ func newAdminDeps(d AdminDeps) (*adminDeps, error) {
 	}
 	return &adminDeps{
 		AdminDeps:   d,
-		trust:       NewTrust(d.Config.Server.TrustedProxies),
-		realIPTrust: NewTrust(d.Config.Admin.TrustedProxies),
+		trust:       trust.New(d.Config.Server.TrustedProxies),
+		realIPTrust: trust.New(d.Config.Admin.TrustedProxies),
 		sessions:    newSessionStore(d.Store, sessionTTL),
 		limits:      newLoginLimits(),
 		verifier:    v,
@@ -195,7 +202,7 @@ func newAdminRouter(d *adminDeps) *mux.Router {
 	routes := []adminRoute{
 		{"/healthz", getHead, authNone, http.HandlerFunc(handleHealthz)},
 		{"/readyz", getHead, authNone, handleReadyz(d)},
-		{static.Prefix + "{name}", getHead, authNone, handleStatic(d.Assets)},
+		{static.Prefix + "{name}", getHead, authNone, httpx.Static(d.Assets)},
 		{"/", getHead, authNone, http.RedirectHandler(adminHome, http.StatusSeeOther)},
 		{"/admin", getHead, authNone, http.RedirectHandler(adminHome, http.StatusSeeOther)},
 		{adminLoginPath, getHead, authNone, handleLoginForm(d)},
@@ -219,20 +226,11 @@ func newAdminRouter(d *adminDeps) *mux.Router {
 	}
 	r := mux.NewRouter()
 	notAllowed := http.HandlerFunc(adminMethodNotAllowed)
-	var paths []string
-	allowed := map[string][]string{}
+	var m httpx.Methods
 	for _, rt := range routes {
-		if allowed[rt.path] == nil {
-			paths = append(paths, rt.path)
-		}
-		allowed[rt.path] = append(allowed[rt.path], rt.methods...)
-		r.Handle(rt.path, d.guard(rt.auth, rt.h)).Methods(rt.methods...)
+		m.Handle(r, rt.path, rt.methods, d.guard(rt.auth, rt.h))
 	}
-	// mux lets a later route win over a method mismatch, so each path's
-	// other methods get their 405 explicitly, after all its real methods.
-	for _, p := range paths {
-		r.Handle(p, notAllowed).Methods(otherMethods(allowed[p])...)
-	}
+	m.NotAllowed(r, notAllowed)
 	r.NotFoundHandler = http.HandlerFunc(adminNotFound)
 	r.MethodNotAllowedHandler = notAllowed
 	return r
@@ -283,4 +281,11 @@ func handleReadyz(d *adminDeps) http.Handler {
 		}
 		w.Write([]byte("ok\n"))
 	})
+}
+
+// handleHealthz serves GET /healthz: the process answers.
+func handleHealthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write([]byte("ok\n"))
 }

@@ -1,4 +1,4 @@
-package handlers
+package admin
 
 import (
 	"context"
@@ -21,9 +21,11 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/gatewatch/gatewatch/handlers/httpx"
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/internal/incident"
 	"github.com/gatewatch/gatewatch/internal/safeurl"
+	"github.com/gatewatch/gatewatch/internal/trust"
 )
 
 // Session and form limits.
@@ -405,7 +407,7 @@ func (d *adminDeps) cookie(r *http.Request, name, value, path string, maxAge tim
 // counts only from admin.trusted_proxies: the public listener's proxies
 // are not the admin's, and a client that set it would choose its key.
 func (d *adminDeps) clientKey(r *http.Request) string {
-	ip, ok := peerIP(r.RemoteAddr)
+	ip, ok := trust.PeerIP(r.RemoteAddr)
 	if ok && d.realIPTrust.Trusted(r.RemoteAddr) {
 		if fwd, err := netip.ParseAddr(strings.TrimSpace(r.Header.Get("X-Real-IP"))); err == nil {
 			ip = fwd.Unmap()
@@ -504,7 +506,7 @@ func handleLogin(d *adminDeps) http.Handler {
 			return
 		}
 		f := r.PostForm
-		st := loginState{next: safeNext(f.Get("next")), user: strings.ToValidUTF8(clip(f.Get("user"), maxUserName), "")}
+		st := loginState{next: safeNext(f.Get("next")), user: strings.ToValidUTF8(httpx.Clip(f.Get("user"), maxUserName), "")}
 		cookieTok := ""
 		if c, err := r.Cookie(loginCookie); err == nil {
 			cookieTok = c.Value

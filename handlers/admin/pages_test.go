@@ -1,4 +1,4 @@
-package handlers_test
+package admin_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"github.com/gatewatch/gatewatch/handlers"
+	"github.com/gatewatch/gatewatch/handlers/admin"
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/internal/incident"
 	"github.com/gatewatch/gatewatch/internal/nginxlog"
@@ -137,7 +137,7 @@ func TestAdminIncidentPage(t *testing.T) {
 			d.Find(`[data-testid=checklist] li`).Each(func(_ int, s *goquery.Selection) {
 				steps = append(steps, s.AttrOr("data-step", ""))
 			})
-			if want := handlers.Checklist(nginxlog.CategoryUpstreamDown); !slices.Equal(steps, want) {
+			if want := admin.Checklist(nginxlog.CategoryUpstreamDown); !slices.Equal(steps, want) {
 				t.Errorf("checklist = %v; want %v", steps, want)
 			}
 			log := d.Find(`[data-testid=log]`).Text()
@@ -274,18 +274,18 @@ func TestAdminReferenceCandidates(t *testing.T) {
 		{"Referenz: " + seedRID + "Datum (UTC)", seedRID},
 		{"my-ref_1.2", "my-ref_1.2"},
 	} {
-		got := handlers.ReferenceCandidates(tc.q)
+		got := admin.ReferenceCandidates(tc.q)
 		if len(got) == 0 || got[0] != tc.first {
 			t.Errorf("ReferenceCandidates(%q) = %q; want %q first", tc.q, got, tc.first)
 		}
 	}
-	if got := handlers.ReferenceCandidates(strings.Repeat("a1 ", 100)); len(got) > 8 {
+	if got := admin.ReferenceCandidates(strings.Repeat("a1 ", 100)); len(got) > 8 {
 		t.Errorf("ReferenceCandidates(long) = %d candidates; want at most 8", len(got))
 	}
 }
 
 func TestAdminChecklistOrder(t *testing.T) {
-	all := handlers.Checklist(nginxlog.CategoryUnknown)
+	all := admin.Checklist(nginxlog.CategoryUnknown)
 	for _, tc := range []struct {
 		cat   nginxlog.Category
 		first string
@@ -299,7 +299,7 @@ func TestAdminChecklistOrder(t *testing.T) {
 		{nginxlog.CategoryAppError, "logs"},
 		{nginxlog.CategoryUnknown, "logs"},
 	} {
-		got := handlers.Checklist(tc.cat)
+		got := admin.Checklist(tc.cat)
 		if len(got) == 0 || got[0] != tc.first {
 			t.Errorf("Checklist(%s) = %v; want %q first", tc.cat, got, tc.first)
 		}
@@ -328,7 +328,7 @@ func TestAdminCauseCategory(t *testing.T) {
 		{"log evidence", incident.Cause{Source: incident.SourceNginxLog, Class: incident.ClassUnknown, Evidence: permission}, nil, nginxlog.CategoryFirewall},
 		{"nothing", incident.Cause{}, nil, nginxlog.CategoryUnknown},
 	} {
-		if got := handlers.CauseCategory(tc.cause, tc.logs); got != tc.want {
+		if got := admin.CauseCategory(tc.cause, tc.logs); got != tc.want {
 			t.Errorf("CauseCategory(%s) = %q; want %q", tc.name, got, tc.want)
 		}
 	}

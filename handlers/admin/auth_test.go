@@ -1,4 +1,4 @@
-package handlers_test
+package admin_test
 
 import (
 	"crypto/tls"
@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatewatch/gatewatch/handlers"
+	"github.com/gatewatch/gatewatch/handlers/admin"
 	"github.com/gatewatch/gatewatch/internal/config"
 )
 
@@ -47,7 +47,7 @@ var secrets = []string{seedRID, hostileRID, "/cart", "127.0.0.1:9", "Connection 
 
 func TestAdminEveryRouteRequiresSession(t *testing.T) {
 	e := mustAdmin(t)
-	routes, err := handlers.AdminRoutes(e.deps)
+	routes, err := admin.AdminRoutes(e.deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -508,21 +508,21 @@ func TestAdminDepsRequired(t *testing.T) {
 	e := mustAdmin(t)
 	for _, tc := range []struct {
 		field string
-		clear func(*handlers.AdminDeps)
+		clear func(*admin.AdminDeps)
 	}{
-		{"Config", func(d *handlers.AdminDeps) { d.Config = nil }},
-		{"Catalog", func(d *handlers.AdminDeps) { d.Catalog = nil }},
-		{"Assets", func(d *handlers.AdminDeps) { d.Assets = nil }},
-		{"Store", func(d *handlers.AdminDeps) { d.Store = nil }},
-		{"Status", func(d *handlers.AdminDeps) { d.Status = nil }},
-		{"Evidence", func(d *handlers.AdminDeps) { d.Evidence = nil }},
-		{"Gatherer", func(d *handlers.AdminDeps) { d.Gatherer = nil }},
-		{"Clock", func(d *handlers.AdminDeps) { d.Clock = nil }},
-		{"Logger", func(d *handlers.AdminDeps) { d.Logger = nil }},
+		{"Config", func(d *admin.AdminDeps) { d.Config = nil }},
+		{"Catalog", func(d *admin.AdminDeps) { d.Catalog = nil }},
+		{"Assets", func(d *admin.AdminDeps) { d.Assets = nil }},
+		{"Store", func(d *admin.AdminDeps) { d.Store = nil }},
+		{"Status", func(d *admin.AdminDeps) { d.Status = nil }},
+		{"Evidence", func(d *admin.AdminDeps) { d.Evidence = nil }},
+		{"Gatherer", func(d *admin.AdminDeps) { d.Gatherer = nil }},
+		{"Clock", func(d *admin.AdminDeps) { d.Clock = nil }},
+		{"Logger", func(d *admin.AdminDeps) { d.Logger = nil }},
 	} {
 		d := e.deps
 		tc.clear(&d)
-		if _, err := handlers.NewAdminHandler(d); err == nil || !strings.Contains(err.Error(), tc.field) {
+		if _, err := admin.NewAdminHandler(d); err == nil || !strings.Contains(err.Error(), tc.field) {
 			t.Errorf("NewAdminHandler without %s = %v; want an error naming it", tc.field, err)
 		}
 	}

@@ -1,4 +1,4 @@
-package handlers
+package admin
 
 import (
 	"bytes"
@@ -158,7 +158,9 @@ func (d *adminDeps) renderLogin(w http.ResponseWriter, r *http.Request, status i
 
 // adminTimeLayout shows times in UTC, as the visitor's reference does, so
 // that staff compare like with like.
-const adminTimeLayout = refTimeLayout
+// adminTimeLayout is how staff see times: as the public page shows and
+// mails a visitor's reference time, so that the two compare at a glance.
+const adminTimeLayout = "2006-01-02 15:04:05 UTC"
 
 func (v *adminView) time(t time.Time) string {
 	if t.IsZero() {

@@ -1,4 +1,4 @@
-package handlers
+package admin
 
 import (
 	"net/http"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/gatewatch/gatewatch/handlers/httpx"
 	"github.com/gatewatch/gatewatch/internal/incident"
 	"github.com/gatewatch/gatewatch/internal/monitor"
 )
@@ -256,7 +257,7 @@ func apiIncidentDetailOf(data incidentData) *apiIncidentDetail {
 func handleAPIIncidents(d *adminDeps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		f := incident.Filter{Site: clip(q.Get("site"), maxHeaderVal), Upstream: clip(q.Get("upstream"), maxHeaderVal)}
+		f := incident.Filter{Site: httpx.Clip(q.Get("site"), httpx.MaxHeaderVal), Upstream: httpx.Clip(q.Get("upstream"), httpx.MaxHeaderVal)}
 		switch q.Get("open") {
 		case "":
 		case "true", "1":

@@ -1,4 +1,4 @@
-package handlers
+package admin
 
 import (
 	"strings"
@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/gatewatch/gatewatch/handlers/httpx"
 )
 
 // Sign-in limits. A client address gets a few more tries than one user
@@ -47,7 +49,7 @@ type reservation struct {
 func (l *loginLimits) reserve(client, user string, now time.Time) (reservation, time.Duration) {
 	// Case variants and padding of a name share its limiter, so that
 	// "Admin" and "admin " do not buy an attacker more guesses.
-	user = strings.ToLower(strings.TrimSpace(clip(user, maxUserName)))
+	user = strings.ToLower(strings.TrimSpace(httpx.Clip(user, maxUserName)))
 	res := reservation{at: now, rs: []*rate.Reservation{
 		l.ip.get(client, now).ReserveN(now, 1),
 		l.user.get(user+"\x00"+client, now).ReserveN(now, 1),

@@ -1,4 +1,4 @@
-package handlers_test
+package admin_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatewatch/gatewatch/handlers"
+	"github.com/gatewatch/gatewatch/handlers/admin"
 	"github.com/gatewatch/gatewatch/internal/incident"
 	"github.com/gatewatch/gatewatch/internal/nginxlog"
 )
@@ -20,7 +20,7 @@ import (
 func TestSessionSharedThroughStore(t *testing.T) {
 	e := mustAdmin(t)
 	session := e.login(t)
-	other, err := handlers.NewAdminHandler(e.deps)
+	other, err := admin.NewAdminHandler(e.deps)
 	if err != nil {
 		t.Fatal(err)
 	}

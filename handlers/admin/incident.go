@@ -1,4 +1,4 @@
-package handlers
+package admin
 
 import (
 	"cmp"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/gatewatch/gatewatch/handlers/httpx"
 	"github.com/gatewatch/gatewatch/internal/incident"
 	"github.com/gatewatch/gatewatch/internal/monitor"
 	"github.com/gatewatch/gatewatch/internal/nginxlog"
@@ -157,7 +158,7 @@ func handleIncident(d *adminDeps) http.Handler {
 // loadEvent finds a request by reference, with its incident when it has
 // one (data is nil otherwise).
 func (d *adminDeps) loadEvent(ctx context.Context, rid string) (incident.Event, *incidentData, error) {
-	if !validRequestID(rid) {
+	if !httpx.ValidRequestID(rid) {
 		return incident.Event{}, nil, incident.ErrNotFound
 	}
 	e, err := d.Store.Event(ctx, rid)

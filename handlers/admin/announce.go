@@ -1,4 +1,4 @@
-package handlers
+package admin
 
 import (
 	"encoding/json"
@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/mux"
 	"golang.org/x/text/language"
 
+	"github.com/gatewatch/gatewatch/handlers/httpx"
 	"github.com/gatewatch/gatewatch/internal/announce"
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/internal/incident"
@@ -122,7 +123,7 @@ func handleAPIAnnouncements(d *adminDeps) http.Handler {
 		now := d.Clock.Now()
 		ctx, cancel := d.storeCtx(r)
 		defer cancel()
-		list, err := d.Store.Announcements(ctx, clip(r.URL.Query().Get("site"), maxHeaderVal), now.Add(-recentEnded), 0)
+		list, err := d.Store.Announcements(ctx, httpx.Clip(r.URL.Query().Get("site"), httpx.MaxHeaderVal), now.Add(-recentEnded), 0)
 		if err != nil {
 			d.apiStoreFailed(w, r, err)
 			return
