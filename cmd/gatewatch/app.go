@@ -15,8 +15,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/gatewatch/gatewatch/handlers"
 	"github.com/gatewatch/gatewatch/handlers/admin"
+	"github.com/gatewatch/gatewatch/handlers/public"
 	"github.com/gatewatch/gatewatch/internal/announce"
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/internal/incident"
@@ -36,7 +36,7 @@ type app struct {
 	recorder *incident.Recorder
 	salts    *incident.Salts
 	reg      *prometheus.Registry
-	metrics  *handlers.PromMetrics
+	metrics  *public.PromMetrics
 	logger   *slog.Logger
 	board    *announce.Board
 	notifier *notify.Notifier
@@ -126,7 +126,7 @@ func (a *app) build(cfg *config.Config, prev *generation) (*generation, error) {
 		g.checks = newMonitorRun(mon)
 	}
 	g.mon = g.checks.mon
-	g.public = handlers.NewPublic(cfg, catalog, assets, g.mon, a.recorder, realClock{}, a.metrics, a.logger, a.board)
+	g.public = public.NewPublic(cfg, catalog, assets, g.mon, a.recorder, realClock{}, a.metrics, a.logger, a.board)
 	if cfg.Server.AdminListen != "" {
 		g.admin, err = admin.NewAdminHandler(admin.AdminDeps{Config: cfg, Catalog: catalog, Assets: assets,
 			Store: a.store, Status: g.mon, Evidence: a.index, Gatherer: a.reg, Clock: realClock{}, Logger: a.logger, Notify: a.notifier, Ready: a.ready,

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"text/template"
 
-	"github.com/gatewatch/gatewatch/handlers"
+	"github.com/gatewatch/gatewatch/handlers/public"
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/locales"
 )
@@ -242,7 +242,7 @@ func writeFileAtomic(path string, b []byte) error {
 
 // mapStyleHash is the CSP source for the style of a page in a map: the
 // inline style with its newlines made spaces.
-func mapStyleHash(st *handlers.Static, site *config.Site) string {
+func mapStyleHash(st *public.Static, site *config.Site) string {
 	sum := sha256.Sum256([]byte(strings.ReplaceAll(st.InlineStyle(site), "\n", " ")))
 	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
 }

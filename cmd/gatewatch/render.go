@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/gatewatch/gatewatch/handlers"
+	"github.com/gatewatch/gatewatch/handlers/public"
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/locales"
 )
@@ -59,7 +59,7 @@ func renderCmd(ctx context.Context, args []string, getenv func(string) string, s
 					return err
 				}
 			}
-			for _, code := range handlers.StaticCodes {
+			for _, code := range public.StaticCodes {
 				page, err := st.Render(ctx, site, lang, code)
 				if err != nil {
 					return fmt.Errorf("render %s/%s/%d: %w", site.Name, lang.Code, code, err)
@@ -115,7 +115,7 @@ func writePage(path string, page []byte) error {
 }
 
 // newStatic prepares what renders the static pages of cfg.
-func newStatic(cfg *config.Config) (*locales.Catalog, *handlers.Static, error) {
+func newStatic(cfg *config.Config) (*locales.Catalog, *public.Static, error) {
 	catalog, err := locales.New(cfg.Server.DefaultLocale)
 	if err != nil {
 		return nil, nil, err
@@ -124,7 +124,7 @@ func newStatic(cfg *config.Config) (*locales.Catalog, *handlers.Static, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := handlers.NewStatic(cfg, catalog, assets)
+	st, err := public.NewStatic(cfg, catalog, assets)
 	if err != nil {
 		return nil, nil, err
 	}
