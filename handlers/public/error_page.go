@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gatewatch/gatewatch/handlers/httpx"
 	"github.com/gatewatch/gatewatch/internal/cause"
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/internal/incident"
@@ -131,8 +132,8 @@ func upstreamFor(site *config.Site, reported string) string {
 // negotiate picks the language for one request, falling back to the
 // site's own default before the server's.
 func (d *publicDeps) negotiate(r *http.Request, site *config.Site) locales.Language {
-	cookie := cookieValue(hv(r.Header, "Cookie"), langCookie)
-	if l, ok := d.catalog.Match(queryValue(r.URL.RawQuery, "lang"), cookie, hv(r.Header, "Accept-Language")); ok {
+	cookie := cookieValue(httpx.HV(r.Header, "Cookie"), langCookie)
+	if l, ok := d.catalog.Match(queryValue(r.URL.RawQuery, "lang"), cookie, httpx.HV(r.Header, "Accept-Language")); ok {
 		return l
 	}
 	return SiteLanguage(d.catalog, site)
@@ -252,7 +253,7 @@ func (d *publicDeps) writePage(w http.ResponseWriter, r *http.Request, q *reques
 	bufs := pagePool.Get().(*pageBufs)
 	h := w.Header()
 	var b []byte
-	if static.AcceptsGzip(hv(r.Header, "Accept-Encoding")) {
+	if static.AcceptsGzip(httpx.HV(r.Header, "Accept-Encoding")) {
 		b, bufs.scratch = pg.appendGzip(bufs.page[:0], bufs.scratch, &f)
 		h["Content-Encoding"] = hdrGzip
 	} else {

@@ -2,11 +2,12 @@ package public
 
 import (
 	"context"
-	"github.com/gatewatch/gatewatch/internal/safeurl"
 	"net/http"
 	"net/url"
 
 	"github.com/gorilla/mux"
+
+	"github.com/gatewatch/gatewatch/internal/safeurl"
 )
 
 // handleErrorRoute serves /_gatewatch/error/{code}: the error page for the

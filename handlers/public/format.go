@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/munnerz/goautoneg"
+
+	"github.com/gatewatch/gatewatch/handlers/httpx"
 )
 
 // format is the representation of an error: a page for browsers, RFC 9457
@@ -31,9 +33,9 @@ const maxAccept = 1024
 // original request's Accept there) or Accept. A client that names no type
 // (curl's */*) gets text.
 func (d *publicDeps) negotiateFormat(r *http.Request) format {
-	accept := hv(r.Header, "X-Format")
+	accept := httpx.HV(r.Header, "X-Format")
 	if accept == "" {
-		accept = hv(r.Header, "Accept")
+		accept = httpx.HV(r.Header, "Accept")
 	}
 	if accept == "" || len(accept) > maxAccept {
 		return formatText

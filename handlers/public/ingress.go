@@ -3,6 +3,7 @@ package public
 import (
 	"net/http"
 
+	"github.com/gatewatch/gatewatch/handlers/httpx"
 	"github.com/gatewatch/gatewatch/internal/config"
 )
 
@@ -16,8 +17,8 @@ type ingressInfo struct {
 
 func readIngress(h http.Header) ingressInfo {
 	in := ingressInfo{
-		Namespace: hv(h, "X-Namespace"), Ingress: hv(h, "X-Ingress-Name"),
-		Service: hv(h, "X-Service-Name"), Port: hv(h, "X-Service-Port"),
+		Namespace: httpx.HV(h, "X-Namespace"), Ingress: httpx.HV(h, "X-Ingress-Name"),
+		Service: httpx.HV(h, "X-Service-Name"), Port: httpx.HV(h, "X-Service-Port"),
 	}
 	for _, v := range []*string{&in.Namespace, &in.Ingress, &in.Service, &in.Port} {
 		if !validLabel(*v) {

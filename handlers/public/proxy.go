@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gatewatch/gatewatch/handlers/httpx"
 	"github.com/gatewatch/gatewatch/internal/safeurl"
 	"github.com/gatewatch/gatewatch/internal/trust"
 )
@@ -48,9 +49,7 @@ type upstreamInfo struct {
 
 // Limits on header values we keep: anything longer is noise or hostile.
 const (
-	maxURI       = safeurl.MaxLen
-	maxHeaderVal = 256
-	maxRequestID = 64
+	maxURI = safeurl.MaxLen
 )
 
 func readProxied(r *http.Request, proxies trust.Proxies) proxied {
@@ -60,8 +59,8 @@ func readProxied(r *http.Request, proxies trust.Proxies) proxied {
 		Method:     r.Method,
 		Host:       r.Host,
 		Proto:      "http",
-		UserAgent:  clip(hv(r.Header, "User-Agent"), 512),
-		AcceptLang: hv(r.Header, "Accept-Language"),
+		UserAgent:  httpx.Clip(httpx.HV(r.Header, "User-Agent"), 512),
+		AcceptLang: httpx.HV(r.Header, "Accept-Language"),
 	}
 	if r.TLS != nil {
 		p.Proto = "https"
@@ -72,34 +71,34 @@ func readProxied(r *http.Request, proxies trust.Proxies) proxied {
 	p.Trusted = proxies.Trusted(r.RemoteAddr)
 	if p.Trusted {
 		h := r.Header
-		if c, ok := errorCode(hv(h, "X-Code")); ok {
+		if c, ok := errorCode(httpx.HV(h, "X-Code")); ok {
 			p.Code = c
 		}
-		if id := hv(h, "X-Request-Id"); validRequestID(id) {
+		if id := httpx.HV(h, "X-Request-Id"); httpx.ValidRequestID(id) {
 			p.RequestID = id
 			p.requestIDHeader = h["X-Request-Id"][:1]
 		}
 		// nginx's $request_uri is the visitor's own; when it is not a
 		// path on this site the request's own URI is the next best, and
 		// the same test decides it.
-		p.URI = safeurl.Local(hv(h, "X-Original-Uri"), safeurl.Local(r.RequestURI, "/"))
-		if m := hv(h, "X-Original-Method"); validToken(m) {
+		p.URI = safeurl.Local(httpx.HV(h, "X-Original-Uri"), safeurl.Local(r.RequestURI, "/"))
+		if m := httpx.HV(h, "X-Original-Method"); validToken(m) {
 			p.Method = m
 		}
-		if pr := hv(h, "X-Forwarded-Proto"); pr == "https" || pr == "http" {
+		if pr := httpx.HV(h, "X-Forwarded-Proto"); pr == "https" || pr == "http" {
 			p.Proto = pr
 		}
-		if ip := strings.TrimSpace(hv(h, "X-Real-Ip")); validIP(ip) {
+		if ip := strings.TrimSpace(httpx.HV(h, "X-Real-Ip")); validIP(ip) {
 			p.ClientIP = ip
 		}
 		p.Upstream = upstreamInfo{
-			Addr:        clip(hv(h, "X-Upstream-Addr"), maxHeaderVal),
-			Status:      clip(hv(h, "X-Upstream-Status"), maxHeaderVal),
-			ConnectTime: clip(hv(h, "X-Upstream-Connect-Time"), maxHeaderVal),
-			RetryAfter:  clip(strings.TrimSpace(hv(h, "X-Upstream-Retry-After")), 64),
+			Addr:        httpx.Clip(httpx.HV(h, "X-Upstream-Addr"), httpx.MaxHeaderVal),
+			Status:      httpx.Clip(httpx.HV(h, "X-Upstream-Status"), httpx.MaxHeaderVal),
+			ConnectTime: httpx.Clip(httpx.HV(h, "X-Upstream-Connect-Time"), httpx.MaxHeaderVal),
+			RetryAfter:  httpx.Clip(strings.TrimSpace(httpx.HV(h, "X-Upstream-Retry-After")), 64),
 		}
 		p.Ingress = readIngress(h)
-		if c := hv(h, "X-Nginx-Connection"); c != "" {
+		if c := httpx.HV(h, "X-Nginx-Connection"); c != "" {
 			if n, err := strconv.ParseInt(c, 10, 64); err == nil && n > 0 {
 				p.NginxConn = n
 			}
@@ -116,28 +115,8 @@ func readProxied(r *http.Request, proxies trust.Proxies) proxied {
 	if !validHost(p.Host) {
 		p.Host = ""
 	}
-	p.platform, p.browser = platformOf(hv(r.Header, "Sec-Ch-Ua-Platform"), p.UserAgent), browserOf(p.UserAgent)
+	p.platform, p.browser = platformOf(httpx.HV(r.Header, "Sec-Ch-Ua-Platform"), p.UserAgent), browserOf(p.UserAgent)
 	return p
-}
-
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
-}
-
-func validRequestID(s string) bool {
-	if s == "" || len(s) > maxRequestID {
-		return false
-	}
-	for _, c := range s {
-		// '@': Apache's UNIQUE_ID alphabet.
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == '@') {
-			return false
-		}
-	}
-	return true
 }
 
 func validToken(s string) bool {
@@ -208,15 +187,6 @@ func browserOf(ua string) string {
 		return "curl"
 	}
 	return "other"
-}
-
-// hv returns the first value of the header with the canonical key k,
-// without canonicalising k again as Header.Get does on every call.
-func hv(h http.Header, k string) string {
-	if v := h[k]; len(v) > 0 {
-		return v[0]
-	}
-	return ""
 }
 
 // validIP reports whether s is an IP address, without the allocation of

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/gatewatch/gatewatch/handlers/httpx"
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/internal/incident"
 	"github.com/gatewatch/gatewatch/internal/monitor"
@@ -120,7 +121,7 @@ func NewPublic(cfg *config.Config, catalog *locales.Catalog, assets *static.Set,
 		h       http.Handler
 		methods []string
 	}{
-		{"/static/{name}", handleStatic(assets), []string{http.MethodGet, http.MethodHead}},
+		{"/static/{name}", httpx.Static(assets), []string{http.MethodGet, http.MethodHead}},
 		{"/api/v1/status", handleStatus(d), []string{http.MethodGet, http.MethodHead}},
 		{"/clear-site-data", handleClearSiteData(d), []string{http.MethodPost}},
 		{"/error/{code}", handleErrorRoute(errorPage), allMethods},
@@ -140,7 +141,7 @@ func NewPublic(cfg *config.Config, catalog *locales.Catalog, assets *static.Set,
 	r.PathPrefix("/").Handler(errorPage).Methods(slices.Clone(allMethods)...)
 	r.MethodNotAllowedHandler = notAllowed
 	r.NotFoundHandler = withCode(http.StatusNotFound, errorPage)
-	return recoverer(logger, fastPath(r, errorPage))
+	return httpx.Recoverer(logger, fastPath(r, errorPage))
 }
 
 // fastPath sends every request outside /_gatewatch/ straight to the
