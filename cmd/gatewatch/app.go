@@ -126,9 +126,13 @@ func (a *app) build(cfg *config.Config, prev *generation) (*generation, error) {
 		g.checks = newMonitorRun(mon)
 	}
 	g.mon = g.checks.mon
-	g.public = public.NewPublic(cfg, catalog, assets, g.mon, a.recorder, realClock{}, a.metrics, a.logger, a.board)
+	g.public, err = public.New(public.Deps{Config: cfg, Catalog: catalog, Assets: assets, Status: g.mon, Events: a.recorder,
+		Clock: realClock{}, Metrics: a.metrics, Logger: a.logger, Board: a.board})
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Server.AdminListen != "" {
-		g.admin, err = admin.NewAdminHandler(admin.AdminDeps{Config: cfg, Catalog: catalog, Assets: assets,
+		g.admin, err = admin.New(admin.Deps{Config: cfg, Catalog: catalog, Assets: assets,
 			Store: a.store, Status: g.mon, Evidence: a.index, Gatherer: a.reg, Clock: realClock{}, Logger: a.logger, Notify: a.notifier, Ready: a.ready,
 			Events: a.recorder})
 		if err != nil {

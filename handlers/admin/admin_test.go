@@ -124,7 +124,7 @@ func (e *adminEvidence) LookupNear(conn int64, at time.Time, window time.Duratio
 
 type adminEnv struct {
 	h      http.Handler
-	deps   admin.AdminDeps
+	deps   admin.Deps
 	store  incident.Store
 	clock  *adminClock
 	cfg    *config.Config
@@ -216,12 +216,12 @@ func mustAdmin(tb testing.TB, mutate ...func(*config.Config)) *adminEnv {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(prometheus.NewCounter(prometheus.CounterOpts{Name: "gatewatch_test_total", Help: "A test metric."}))
 	clock := &adminClock{t: adminNow}
-	deps := admin.AdminDeps{
+	deps := admin.Deps{
 		Config: cfg, Catalog: catalog, Assets: assets, Store: store, Status: status, Evidence: evidence,
 		Gatherer: reg, Clock: clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Notify: &fakeNotify{},
 		Events: &fakeEventStats{},
 	}
-	h, err := admin.NewAdminHandler(deps)
+	h, err := admin.New(deps)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -125,7 +125,7 @@ func handleAPIAnnouncements(d *adminDeps) http.Handler {
 		defer cancel()
 		list, err := d.Store.Announcements(ctx, httpx.Clip(r.URL.Query().Get("site"), httpx.MaxHeaderVal), now.Add(-recentEnded), 0)
 		if err != nil {
-			d.apiStoreFailed(w, r, err)
+			d.Error(w, r, storeFailed(err, ""))
 			return
 		}
 		out := struct {
@@ -145,27 +145,27 @@ func handleAPIAnnouncements(d *adminDeps) http.Handler {
 func handleAPIAnnounce(d *adminDeps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-			writeAPIError(w, r, http.StatusUnsupportedMediaType, "send the announcement as application/json")
+			d.Error(w, r, httpx.Errorf(http.StatusUnsupportedMediaType, "send the announcement as application/json"))
 			return
 		}
 		var in announceInput
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxAnnounceBody))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&in); err != nil {
-			writeAPIError(w, r, http.StatusBadRequest, "body must be a JSON object with site, upstream, text, until and lang")
+			d.Error(w, r, httpx.Errorf(http.StatusBadRequest, "body must be a JSON object with site, upstream, text, until and lang"))
 			return
 		}
 		p, _ := principalFrom(r)
 		now := d.Clock.Now()
 		a, err := d.validateAnnouncement(in, p.user, now, time.RFC3339)
 		if err != nil {
-			writeAPIError(w, r, http.StatusUnprocessableEntity, err.Error())
+			d.Error(w, r, httpx.Errorf(http.StatusUnprocessableEntity, err.Error()))
 			return
 		}
 		ctx, cancel := d.storeCtx(r)
 		defer cancel()
 		if a.ID, err = d.Store.AddAnnouncement(ctx, a); err != nil {
-			d.apiStoreFailed(w, r, err)
+			d.Error(w, r, storeFailed(err, ""))
 			return
 		}
 		d.Logger.Info("announcement published", "id", a.ID, "site", a.Site, "upstream", a.Upstream, "user", p.user)
@@ -173,7 +173,6 @@ func handleAPIAnnounce(d *adminDeps) http.Handler {
 		h := w.Header()
 		h.Set("Content-Type", "application/json")
 		h.Set("Cache-Control", "no-store")
-		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Location", adminAPIAnnounce+"/"+strconv.FormatInt(a.ID, 10))
 		w.WriteHeader(http.StatusCreated)
 		w.Write(append(b, '\n'))
@@ -186,13 +185,13 @@ func handleAPIEndAnnounce(d *adminDeps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := strconv.ParseInt(mux.Vars(r)["id"], 10, 64)
 		if err != nil {
-			writeAPIError(w, r, http.StatusNotFound, "not found")
+			d.Error(w, r, httpx.Errorf(http.StatusNotFound, "not found"))
 			return
 		}
 		ctx, cancel := d.storeCtx(r)
 		defer cancel()
 		if err := d.Store.EndAnnouncement(ctx, id, d.Clock.Now()); err != nil {
-			d.apiStoreFailed(w, r, err)
+			d.Error(w, r, storeFailed(err, ""))
 			return
 		}
 		p, _ := principalFrom(r)
@@ -227,7 +226,7 @@ func handleAnnounce(d *adminDeps) http.Handler {
 		ctx, cancel := d.storeCtx(r)
 		defer cancel()
 		if _, err := d.Store.AddAnnouncement(ctx, a); err != nil {
-			d.view(r).storeFailed(w, r, err, "")
+			d.Error(w, r, storeFailed(err, ""))
 			return
 		}
 		d.Logger.Info("announcement published", "site", a.Site, "upstream", a.Upstream, "user", p.user)
@@ -246,7 +245,7 @@ func handleEndAnnounce(d *adminDeps) http.Handler {
 			err = d.Store.EndAnnouncement(ctx, id, d.Clock.Now())
 		}
 		if err != nil {
-			v.storeFailed(w, r, err, v.tr.T("admin.announce.none", nil))
+			v.d.Error(w, r, storeFailed(err, v.tr.T("admin.announce.none", nil)))
 			return
 		}
 		seeOther(w, adminAnnounce)
@@ -261,7 +260,7 @@ func (d *adminDeps) renderAnnouncements(w http.ResponseWriter, r *http.Request, 
 	defer cancel()
 	list, err := d.Store.Announcements(ctx, "", v.now, 0)
 	if err != nil {
-		v.storeFailed(w, r, err, "")
+		v.d.Error(w, r, storeFailed(err, ""))
 		return
 	}
 	until := in.Until

@@ -173,7 +173,7 @@ func handleAPISites(d *adminDeps) http.Handler {
 		defer cancel()
 		data, err := d.gatherDashboard(ctx, now)
 		if err != nil {
-			d.apiStoreFailed(w, r, err)
+			d.Error(w, r, storeFailed(err, ""))
 			return
 		}
 		out := apiSites{GeneratedAt: now.UTC(), Sites: []apiSite{}}
@@ -267,13 +267,13 @@ func handleAPIIncidents(d *adminDeps) http.Handler {
 			t := false
 			f.Open = &t
 		default:
-			writeAPIError(w, r, http.StatusBadRequest, "open must be true or false")
+			d.Error(w, r, httpx.Errorf(http.StatusBadRequest, "open must be true or false"))
 			return
 		}
 		if l := q.Get("limit"); l != "" {
 			n, err := strconv.Atoi(l)
 			if err != nil || n < 1 {
-				writeAPIError(w, r, http.StatusBadRequest, "limit must be a positive number")
+				d.Error(w, r, httpx.Errorf(http.StatusBadRequest, "limit must be a positive number"))
 				return
 			}
 			f.Limit = n
@@ -282,7 +282,7 @@ func handleAPIIncidents(d *adminDeps) http.Handler {
 		defer cancel()
 		list, err := d.Store.Incidents(ctx, f)
 		if err != nil {
-			d.apiStoreFailed(w, r, err)
+			d.Error(w, r, storeFailed(err, ""))
 			return
 		}
 		out := struct {
@@ -301,14 +301,14 @@ func handleAPIIncident(d *adminDeps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := strconv.ParseInt(mux.Vars(r)["id"], 10, 64)
 		if err != nil {
-			writeAPIError(w, r, http.StatusNotFound, "not found")
+			d.Error(w, r, httpx.Errorf(http.StatusNotFound, "not found"))
 			return
 		}
 		ctx, cancel := d.storeCtx(r)
 		defer cancel()
 		data, err := d.loadIncident(ctx, id)
 		if err != nil {
-			d.apiStoreFailed(w, r, err)
+			d.Error(w, r, storeFailed(err, ""))
 			return
 		}
 		d.writeJSON(w, r, apiIncidentDetailOf(data))
@@ -323,7 +323,7 @@ func handleAPIEvent(d *adminDeps) http.Handler {
 		defer cancel()
 		e, data, err := d.loadEvent(ctx, mux.Vars(r)["rid"])
 		if err != nil {
-			d.apiStoreFailed(w, r, err)
+			d.Error(w, r, storeFailed(err, ""))
 			return
 		}
 		_, lines := d.evidence([]incident.Event{e})

@@ -317,7 +317,7 @@ func (d *adminDeps) requireAPI(next http.Handler) http.Handler {
 			switch ok, wait := d.checkPassword(r, user, pw); {
 			case wait > 0:
 				w.Header().Set("Retry-After", retryAfter(wait))
-				writeAPIError(w, r, http.StatusTooManyRequests, "too many failed sign-in attempts")
+				d.Error(w, r, httpx.Errorf(http.StatusTooManyRequests, "too many failed sign-in attempts"))
 				return
 			case ok:
 				next.ServeHTTP(w, withPrincipal(r, principal{user: user}))
@@ -325,7 +325,7 @@ func (d *adminDeps) requireAPI(next http.Handler) http.Handler {
 			}
 		}
 		w.Header().Set("WWW-Authenticate", `Basic realm="gatewatch admin", charset="UTF-8"`)
-		writeAPIError(w, r, http.StatusUnauthorized, "sign in, or send HTTP Basic credentials of an admin user")
+		d.Error(w, r, httpx.Errorf(http.StatusUnauthorized, "sign in, or send HTTP Basic credentials of an admin user"))
 	})
 }
 
@@ -339,7 +339,7 @@ func (d *adminDeps) requireMetrics(next http.Handler) http.Handler {
 		if got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && token != "" {
 			if !tokensEqual(got, token) {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="gatewatch metrics"`)
-				writeAPIError(w, r, http.StatusUnauthorized, "wrong metrics token")
+				d.Error(w, r, httpx.Errorf(http.StatusUnauthorized, "wrong metrics token"))
 				return
 			}
 			next.ServeHTTP(w, r)
@@ -356,8 +356,7 @@ func (d *adminDeps) requireCSRF(next http.Handler) http.Handler {
 		p, ok := principalFrom(r)
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 		if !ok || r.ParseForm() != nil || !tokensEqual(r.PostForm.Get("csrf"), p.csrf) {
-			w.Header().Set("Cache-Control", "no-store")
-			http.Error(w, "forbidden: missing or wrong CSRF token; reload the page and try again", http.StatusForbidden)
+			d.Error(w, r, httpx.Errorf(http.StatusForbidden, "forbidden: missing or wrong CSRF token; reload the page and try again"))
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -501,8 +500,7 @@ func handleLogin(d *adminDeps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 		if err := r.ParseForm(); err != nil {
-			w.Header().Set("Cache-Control", "no-store")
-			http.Error(w, "bad form", http.StatusBadRequest)
+			d.Error(w, r, httpx.Errorf(http.StatusBadRequest, "bad form"))
 			return
 		}
 		f := r.PostForm
@@ -532,8 +530,7 @@ func handleLogin(d *adminDeps) http.Handler {
 		id, _, err := d.sessions.create(r.Context(), f.Get("user"), d.Clock.Now())
 		if err != nil {
 			d.Logger.Warn("admin sign-in: cannot store the session", "user", st.user, "err", err)
-			w.Header().Set("Cache-Control", "no-store")
-			http.Error(w, "sign-in unavailable: the store does not answer; try again", http.StatusServiceUnavailable)
+			d.Error(w, r, &httpx.StatusError{Code: http.StatusServiceUnavailable, Detail: "sign-in unavailable: the store does not answer; try again", Err: err, Logged: true})
 			return
 		}
 		http.SetCookie(w, d.cookie(r, sessionCookie, id, "/", sessionTTL))

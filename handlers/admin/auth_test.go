@@ -508,22 +508,22 @@ func TestAdminDepsRequired(t *testing.T) {
 	e := mustAdmin(t)
 	for _, tc := range []struct {
 		field string
-		clear func(*admin.AdminDeps)
+		clear func(*admin.Deps)
 	}{
-		{"Config", func(d *admin.AdminDeps) { d.Config = nil }},
-		{"Catalog", func(d *admin.AdminDeps) { d.Catalog = nil }},
-		{"Assets", func(d *admin.AdminDeps) { d.Assets = nil }},
-		{"Store", func(d *admin.AdminDeps) { d.Store = nil }},
-		{"Status", func(d *admin.AdminDeps) { d.Status = nil }},
-		{"Evidence", func(d *admin.AdminDeps) { d.Evidence = nil }},
-		{"Gatherer", func(d *admin.AdminDeps) { d.Gatherer = nil }},
-		{"Clock", func(d *admin.AdminDeps) { d.Clock = nil }},
-		{"Logger", func(d *admin.AdminDeps) { d.Logger = nil }},
+		{"Config", func(d *admin.Deps) { d.Config = nil }},
+		{"Catalog", func(d *admin.Deps) { d.Catalog = nil }},
+		{"Assets", func(d *admin.Deps) { d.Assets = nil }},
+		{"Store", func(d *admin.Deps) { d.Store = nil }},
+		{"Status", func(d *admin.Deps) { d.Status = nil }},
+		{"Evidence", func(d *admin.Deps) { d.Evidence = nil }},
+		{"Gatherer", func(d *admin.Deps) { d.Gatherer = nil }},
+		{"Clock", func(d *admin.Deps) { d.Clock = nil }},
+		{"Logger", func(d *admin.Deps) { d.Logger = nil }},
 	} {
 		d := e.deps
 		tc.clear(&d)
-		if _, err := admin.NewAdminHandler(d); err == nil || !strings.Contains(err.Error(), tc.field) {
-			t.Errorf("NewAdminHandler without %s = %v; want an error naming it", tc.field, err)
+		if _, err := admin.New(d); err == nil || !strings.Contains(err.Error(), tc.field) {
+			t.Errorf("New without %s = %v; want an error naming it", tc.field, err)
 		}
 	}
 }

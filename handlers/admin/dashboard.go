@@ -231,7 +231,7 @@ func handleDashboard(d *adminDeps) http.Handler {
 		defer cancel()
 		data, err := d.gatherDashboard(ctx, v.now)
 		if err != nil {
-			v.storeFailed(w, r, err, "")
+			v.d.Error(w, r, storeFailed(err, ""))
 			return
 		}
 		d.render(w, r, http.StatusOK, v.lang.Code, pages.AdminDashboardView(v.dashboardPage(data)))

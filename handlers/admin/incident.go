@@ -134,14 +134,14 @@ func handleIncident(d *adminDeps) http.Handler {
 		notFound := v.tr.T("admin.incident.not_found", map[string]any{"ID": idText})
 		id, err := strconv.ParseInt(idText, 10, 64)
 		if err != nil {
-			v.storeFailed(w, r, incident.ErrNotFound, notFound)
+			v.d.Error(w, r, storeFailed(incident.ErrNotFound, notFound))
 			return
 		}
 		ctx, cancel := d.storeCtx(r)
 		defer cancel()
 		data, err := d.loadIncident(ctx, id)
 		if err != nil {
-			v.storeFailed(w, r, err, notFound)
+			v.d.Error(w, r, storeFailed(err, notFound))
 			return
 		}
 		title := v.tr.T("admin.incident.title", map[string]any{"ID": id})

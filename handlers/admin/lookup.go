@@ -52,7 +52,7 @@ func handleRequestRef(d *adminDeps) http.Handler {
 			}
 		}
 		if err != nil {
-			v.storeFailed(w, r, err, v.tr.T("admin.search.not_found", map[string]any{"Query": httpx.Clip(rid, 100)}))
+			v.d.Error(w, r, storeFailed(err, v.tr.T("admin.search.not_found", map[string]any{"Query": httpx.Clip(rid, 100)})))
 			return
 		}
 		title := v.tr.T("admin.event.title", map[string]any{"Reference": e.RequestID})
@@ -142,7 +142,7 @@ func handleSearch(d *adminDeps) http.Handler {
 				seeOther(w, refPath(c))
 				return
 			case !errors.Is(err, incident.ErrNotFound):
-				v.storeFailed(w, r, err, "")
+				v.d.Error(w, r, storeFailed(err, ""))
 				return
 			}
 		}
@@ -153,7 +153,7 @@ func handleSearch(d *adminDeps) http.Handler {
 				seeOther(w, incidentPath(id))
 				return
 			case !errors.Is(err, incident.ErrNotFound):
-				v.storeFailed(w, r, err, "")
+				v.d.Error(w, r, storeFailed(err, ""))
 				return
 			}
 		}

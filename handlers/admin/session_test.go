@@ -20,7 +20,7 @@ import (
 func TestSessionSharedThroughStore(t *testing.T) {
 	e := mustAdmin(t)
 	session := e.login(t)
-	other, err := admin.NewAdminHandler(e.deps)
+	other, err := admin.New(e.deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,14 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/a-h/templ"
 
-	"github.com/gatewatch/gatewatch/internal/incident"
+	"github.com/gatewatch/gatewatch/handlers/httpx"
 	"github.com/gatewatch/gatewatch/locales"
 	"github.com/gatewatch/gatewatch/pages"
 )
@@ -91,14 +91,10 @@ func (d *adminDeps) render(w http.ResponseWriter, r *http.Request, status int, l
 	var buf bytes.Buffer
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Robots-Tag", "noindex, nofollow")
 	h.Set("Vary", "Accept-Language, Cookie")
 	if err := c.Render(r.Context(), &buf); err != nil {
-		d.Logger.Error("render admin page", "err", err, "path", r.URL.Path)
-		http.Error(w, "internal error", http.StatusInternalServerError)
+		d.Error(w, r, &httpx.StatusError{Code: http.StatusInternalServerError, Detail: "internal error", Err: fmt.Errorf("render admin page: %w", err)})
 		return
 	}
 	h.Set("Content-Security-Policy", adminCSP)
@@ -115,17 +111,6 @@ func (d *adminDeps) render(w http.ResponseWriter, r *http.Request, status int, l
 func (v *adminView) message(w http.ResponseWriter, r *http.Request, status int, heading, text, query string) {
 	m := &pages.AdminMessage{Frame: v.frame(heading, query), Heading: heading, Text: text}
 	v.d.render(w, r, status, v.lang.Code, pages.AdminMessageView(m))
-}
-
-// storeFailed answers a page whose store query failed: not found, or the
-// store is down (503, so that staff know to retry rather than search).
-func (v *adminView) storeFailed(w http.ResponseWriter, r *http.Request, err error, notFound string) {
-	if errors.Is(err, incident.ErrNotFound) {
-		v.message(w, r, http.StatusNotFound, v.tr.T("admin.not_found.title", nil), notFound, "")
-		return
-	}
-	v.d.Logger.Error("admin: store query failed", "err", err, "path", r.URL.Path)
-	v.message(w, r, http.StatusServiceUnavailable, v.tr.T("admin.not_found.title", nil), v.tr.T("admin.error.unavailable", nil), "")
 }
 
 func (d *adminDeps) storeCtx(r *http.Request) (context.Context, context.CancelFunc) {
@@ -210,54 +195,20 @@ func count(n int64, atLeast bool) string {
 	return s
 }
 
-// problemJSON is an RFC 9457 problem for the admin API.
-type problemJSON struct {
-	Type   string `json:"type"`
-	Title  string `json:"title"`
-	Status int    `json:"status"`
-	Detail string `json:"detail,omitempty"`
-}
-
-func writeAPIError(w http.ResponseWriter, r *http.Request, status int, detail string) {
-	b, _ := json.Marshal(problemJSON{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail})
-	h := w.Header()
-	h.Set("Content-Type", "application/problem+json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-	w.WriteHeader(status)
-	if r.Method != http.MethodHead {
-		w.Write(append(b, '\n'))
-	}
-}
-
 // writeJSON writes v as the API's answer. encoding/json escapes <, > and &,
 // so visitor-controlled strings stay inert even if a browser sniffed them.
 func (d *adminDeps) writeJSON(w http.ResponseWriter, r *http.Request, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		d.Logger.Error("admin api: encode", "err", err, "path", r.URL.Path)
-		writeAPIError(w, r, http.StatusInternalServerError, "")
+		d.Error(w, r, &httpx.StatusError{Code: http.StatusInternalServerError, Err: fmt.Errorf("admin api: encode: %w", err)})
 		return
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
 	h.Set("Content-Length", strconv.Itoa(len(b)+1))
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		w.Write(append(b, '\n'))
 	}
-}
-
-// apiStoreFailed answers an API request whose store query failed.
-func (d *adminDeps) apiStoreFailed(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, incident.ErrNotFound) {
-		writeAPIError(w, r, http.StatusNotFound, "not found")
-		return
-	}
-	d.Logger.Error("admin api: store query failed", "err", err, "path", r.URL.Path)
-	writeAPIError(w, r, http.StatusServiceUnavailable, "the incident store is not answering")
 }

@@ -13,6 +13,8 @@ type StatusError struct {
 	Code   int
 	Detail string // shown to the client: nothing internal
 	Err    error  // the cause, for the log; may be nil
+
+	Logged bool // the cause is in the log already, with more context than Error has
 }
 
 func (e *StatusError) Error() string {
@@ -36,6 +38,17 @@ func StatusOf(err error) (int, string) {
 		return se.Code, se.Detail
 	}
 	return http.StatusInternalServerError, "internal error"
+}
+
+// ShouldLog reports whether err's cause still needs a log line: a server
+// error (5xx) not logged where it happened. Client errors are the
+// client's business.
+func ShouldLog(err error) bool {
+	se, ok := errors.AsType[*StatusError](err)
+	if !ok {
+		return true
+	}
+	return se.Code >= 500 && !se.Logged
 }
 
 // Header values shared by every response that carries them. Assigning the

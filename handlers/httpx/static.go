@@ -10,11 +10,12 @@ import (
 
 // Static serves GET /_gatewatch/static/{name}: the pages' assets under
 // content-hashed names. Both listeners serve it, the admin for its CSS.
-func Static(assets *static.Set) http.Handler {
+// A name it does not know is a 404 through writeError.
+func Static(assets *static.Set, writeError ErrorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a, ok := assets.Lookup(mux.Vars(r)["name"])
 		if !ok {
-			Text(w, http.StatusNotFound, "not found")
+			writeError(w, r, Errorf(http.StatusNotFound, "not found"))
 			return
 		}
 		a.Serve(w, r)

@@ -5,25 +5,21 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/gatewatch/gatewatch/handlers/httpx"
 	"github.com/gatewatch/gatewatch/internal/safeurl"
 )
 
 // handleClearSiteData serves POST /_gatewatch/clear-site-data: it asks the
 // browser to drop this site's cache and storage, and its cookies only
 // when the visitor ticked the box (that signs them out of the whole
-// site). Only same-origin requests are served: another site must not be
-// able to wipe a visitor's data here.
+// site). routes.go serves it to same-origin requests only.
 func handleClearSiteData(d *publicDeps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Cache-Control", "no-store")
-		if !sameOrigin(r) {
-			http.Error(w, "cross-origin request refused", http.StatusForbidden)
-			return
-		}
 		r.Body = http.MaxBytesReader(w, r.Body, 1024)
 		if err := r.ParseForm(); err != nil {
-			http.Error(w, "bad form", http.StatusBadRequest)
+			d.Error(w, r, httpx.Errorf(http.StatusBadRequest, "bad form"))
 			return
 		}
 		v := `"cache", "storage"`
@@ -38,6 +34,19 @@ func handleClearSiteData(d *publicDeps) http.Handler {
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+// requireSameOrigin is the same-origin policy of routes.go: another site
+// must not be able to wipe a visitor's data here, so only same-origin
+// requests are served; the others get 403.
+func (d *publicDeps) requireSameOrigin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !sameOrigin(r) {
+			d.Error(w, r, httpx.Errorf(http.StatusForbidden, "cross-origin request refused"))
+			return
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 

@@ -142,14 +142,9 @@ func (d *publicDeps) negotiate(r *http.Request, site *config.Site) locales.Langu
 // Header values shared by every response. Assigning the same slices
 // (never modified) instead of calling Header.Set saves an allocation each.
 var (
-	hdrNoStore   = []string{"no-store"}
-	hdrNoIndex   = []string{"noindex, nofollow"}
-	hdrNoRef     = []string{"no-referrer"}
-	hdrNoSniff   = []string{"nosniff"}
-	hdrDeny      = []string{"DENY"}
-	hdrVary      = []string{"Accept, Accept-Encoding, Accept-Language, Cookie, X-Format"}
-	hdrStrictCSP = []string{"default-src 'none'; frame-ancestors 'none'"}
-	hdrSeconds   = func() (s [301][]string) {
+	hdrNoIndex = []string{"noindex, nofollow"}
+	hdrVary    = []string{"Accept, Accept-Encoding, Accept-Language, Cookie, X-Format"}
+	hdrSeconds = func() (s [301][]string) {
 		for i := range s {
 			s[i] = []string{strconv.Itoa(i)}
 		}
@@ -183,22 +178,20 @@ func (q *request) retryAfter() int {
 	return pollSeconds(q.dec, q.view, q.appRetry, q.now, q.now)
 }
 
-// commonHeaders sets the headers of every error response. Keys are in
-// canonical form, as Header.Set would store them.
+// commonHeaders sets the headers of every error response but the
+// security headers, which httpx.SecurityHeaders set before (the page
+// replaces its Content-Security-Policy). Keys are in canonical form, as
+// Header.Set would store them.
 func (d *publicDeps) commonHeaders(h http.Header, p proxied, q *request) {
-	h["Cache-Control"] = hdrNoStore
+	h["Cache-Control"] = httpx.HdrNoStore
 	if p.requestIDHeader != nil {
 		h["X-Request-Id"] = p.requestIDHeader
 	} else {
 		h["X-Request-Id"] = []string{p.RequestID}
 	}
 	h["X-Robots-Tag"] = hdrNoIndex
-	h["Referrer-Policy"] = hdrNoRef
-	h["X-Content-Type-Options"] = hdrNoSniff
-	h["X-Frame-Options"] = hdrDeny
 	h["Content-Language"] = d.langHeaders[q.lang.Code]
 	h["Vary"] = hdrVary
-	h["Content-Security-Policy"] = hdrStrictCSP
 	switch p.Code {
 	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		h["Retry-After"] = secondsHeader(q.retryAfter())

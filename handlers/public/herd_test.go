@@ -104,7 +104,11 @@ addrs = ["%s"]
 	if err != nil {
 		tb.Fatal(err)
 	}
-	h := public.NewPublic(cfg, cat, assets, mon, &fakeRecorder{}, fixedClock{testTime}, public.NewMetrics(prometheus.NewRegistry()), slog.New(slog.NewTextHandler(io.Discard, nil)), newTestBoard())
+	h, err := public.New(public.Deps{Config: cfg, Catalog: cat, Assets: assets, Status: mon, Events: &fakeRecorder{}, Clock: fixedClock{testTime},
+		Metrics: public.NewMetrics(prometheus.NewRegistry()), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Board: newTestBoard()})
+	if err != nil {
+		tb.Fatal(err)
+	}
 	return h, mon
 }
 

@@ -180,7 +180,11 @@ func mustServer(tb testing.TB, mutate ...func(*config.Config)) *testServer {
 	m := public.NewMetrics(prometheus.NewRegistry())
 	rec := &fakeRecorder{}
 	board := newTestBoard()
-	h := public.NewPublic(cfg, cat, assets, st, rec, fixedClock{testTime}, m, slog.New(slog.NewTextHandler(io.Discard, nil)), board)
+	h, err := public.New(public.Deps{Config: cfg, Catalog: cat, Assets: assets, Status: st, Events: rec, Clock: fixedClock{testTime},
+		Metrics: m, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Board: board})
+	if err != nil {
+		tb.Fatal(err)
+	}
 	return &testServer{h: h, status: st, events: rec, metrics: m, cfg: cfg, catalog: cat, board: board}
 }
 

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/gatewatch/gatewatch/handlers/httpx"
 	"github.com/gatewatch/gatewatch/internal/cause"
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/locales"
@@ -66,11 +67,6 @@ type statusBody struct {
 // a write.
 type statusCache = latest[statusKey, statusBody]
 
-var (
-	hdrJSON        = []string{"application/json"}
-	hdrProblemJSON = []string{"application/problem+json"}
-)
-
 // handleStatus serves GET /_gatewatch/api/v1/status: the verdict for a
 // page's live updates, from the query the page was given (statusURL):
 // site, upstream, lang, and the failed request's own evidence as far as
@@ -81,15 +77,11 @@ var (
 func handleStatus(d *publicDeps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h["Cache-Control"] = hdrNoStore
-		h["X-Content-Type-Options"] = hdrNoSniff
-		h["Content-Security-Policy"] = hdrStrictCSP
+		h["Cache-Control"] = httpx.HdrNoStore
 		query := r.URL.RawQuery
 		site := d.cfg.Site(queryValue(query, "site"))
 		if site == nil {
-			h["Content-Type"] = hdrProblemJSON
-			w.WriteHeader(http.StatusNotFound)
-			w.Write([]byte(`{"type":"about:blank","title":"Not Found","status":404,"detail":"no such site"}` + "\n"))
+			d.Error(w, r, httpx.Errorf(http.StatusNotFound, "no such site"))
 			return
 		}
 		now := d.clock.Now()
@@ -123,14 +115,13 @@ func handleStatus(d *publicDeps) http.Handler {
 			tr := d.catalog.Translator(l)
 			b, err := encodeStatus(tr, q, ra, announcementsJSON(tr, snap.Site(site.Name)))
 			if err != nil {
-				d.logger.Error("encode status", "err", err)
-				http.Error(w, "internal error", http.StatusInternalServerError)
+				d.Error(w, r, &httpx.StatusError{Code: http.StatusInternalServerError, Detail: "internal error", Err: err})
 				return
 			}
 			sb = &statusBody{fp: fp, annVersion: snap.Version, body: b}
 			ptr.Store(sb)
 		}
-		h["Content-Type"] = hdrJSON
+		h["Content-Type"] = httpx.HdrJSON
 		h["Content-Language"] = d.langHeaders[l.Code]
 		h["Retry-After"] = secondsHeader(ra)
 		h["Content-Length"] = []string{strconv.Itoa(len(sb.body))}
