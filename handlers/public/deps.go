@@ -9,7 +9,7 @@ import (
 
 	"github.com/gatewatch/gatewatch/handlers/httpx"
 	"github.com/gatewatch/gatewatch/internal/config"
-	"github.com/gatewatch/gatewatch/internal/incident"
+	"github.com/gatewatch/gatewatch/internal/incident/record"
 	"github.com/gatewatch/gatewatch/internal/monitor"
 	"github.com/gatewatch/gatewatch/internal/trust"
 	"github.com/gatewatch/gatewatch/locales"
@@ -30,7 +30,7 @@ type StatusSource interface {
 // Recorder takes the event of one error response. It must not block: a
 // full queue drops the event (and counts it) rather than slow a page.
 type Recorder interface {
-	Record(incident.Event) bool
+	Record(record.Event) bool
 }
 
 // Clock tells the time, so that tests can fix it.

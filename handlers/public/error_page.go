@@ -14,7 +14,7 @@ import (
 	"github.com/gatewatch/gatewatch/handlers/httpx"
 	"github.com/gatewatch/gatewatch/internal/cause"
 	"github.com/gatewatch/gatewatch/internal/config"
-	"github.com/gatewatch/gatewatch/internal/incident"
+	"github.com/gatewatch/gatewatch/internal/incident/record"
 	"github.com/gatewatch/gatewatch/locales"
 	"github.com/gatewatch/gatewatch/pages"
 	"github.com/gatewatch/gatewatch/static"
@@ -74,7 +74,7 @@ func handleErrorPage(d *publicDeps) http.Handler {
 func (d *publicDeps) record(q *request) {
 	p := q.p
 	path, _, _ := strings.Cut(p.URI, "?")
-	ev := incident.Event{
+	ev := record.Event{
 		Time:                q.now.UTC(),
 		Site:                q.site.Name,
 		Upstream:            q.upstream,
@@ -100,10 +100,10 @@ func (d *publicDeps) record(q *request) {
 	// upstream, if that saw it down.
 	switch {
 	case q.own == cause.Maintenance:
-		ev.Cause = incident.Cause{Source: incident.SourceNginxVar, Class: string(q.own), Detail: incident.Detail(q.own),
+		ev.Cause = record.Cause{Source: record.SourceNginxVar, Class: string(q.own), Detail: record.Detail(q.own),
 			Evidence: "upstream_status=" + p.Upstream.Status + " upstream_retry_after=" + p.Upstream.RetryAfter}
 	case q.own == cause.Unknown && q.view.Probe == cause.ProbeDown && q.view.Class != "":
-		ev.Cause = incident.Cause{Source: incident.SourceProbe, Class: string(q.view.Class), Detail: q.view.Detail}
+		ev.Cause = record.Cause{Source: record.SourceProbe, Class: string(q.view.Class), Detail: q.view.Detail}
 	}
 	d.events.Record(ev)
 }

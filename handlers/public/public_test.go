@@ -27,7 +27,7 @@ import (
 	"github.com/gatewatch/gatewatch/internal/announce"
 	"github.com/gatewatch/gatewatch/internal/cause"
 	"github.com/gatewatch/gatewatch/internal/config"
-	"github.com/gatewatch/gatewatch/internal/incident"
+	"github.com/gatewatch/gatewatch/internal/incident/record"
 	"github.com/gatewatch/gatewatch/internal/monitor"
 	"github.com/gatewatch/gatewatch/internal/probe"
 	"github.com/gatewatch/gatewatch/locales"
@@ -122,10 +122,10 @@ func fakeVisitorKey(ip, ua string) (k [16]byte) {
 // fakeRecorder keeps the events it is given.
 type fakeRecorder struct {
 	mu     sync.Mutex
-	events []incident.Event
+	events []record.Event
 }
 
-func (f *fakeRecorder) Record(e incident.Event) bool {
+func (f *fakeRecorder) Record(e record.Event) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if len(f.events) < 100 { // benchmarks record millions
@@ -695,7 +695,7 @@ func TestEventRecorded(t *testing.T) {
 		t.Fatalf("events = %d; want 1", len(s.events.events))
 	}
 	e := s.events.events[0]
-	want := incident.Event{
+	want := record.Event{
 		Time: testTime, Site: "shop", Upstream: "app", Host: "shop.example", Path: "/checkout", Method: "POST",
 		Code: 504, RequestID: "req-9", NginxConn: 4242, UpstreamAddr: "127.0.0.8:80, 127.0.0.1:9", UpstreamStatus: "504",
 		UpstreamConnectTime: "0.001", Locale: "de", VisitorKey: fakeVisitorKey("203.0.113.9", "Mozilla/5.0 Firefox/130.0"), Browser: "firefox",
