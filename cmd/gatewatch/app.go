@@ -131,8 +131,13 @@ func (a *app) build(cfg *config.Config, prev *generation) (*generation, error) {
 		g.checks = newMonitorRun(mon)
 	}
 	g.mon = g.checks.mon
-	g.public, err = public.New(public.Deps{Config: cfg, Catalog: catalog, Assets: assets, Status: g.mon, Events: a.recorder,
-		Clock: realClock{}, Metrics: a.metrics, Logger: a.logger, Board: a.board})
+	deps := public.Deps{Config: cfg, Catalog: catalog, Assets: assets, Status: g.mon, Events: a.recorder,
+		Clock: realClock{}, Metrics: a.metrics, Logger: a.logger, Board: a.board}
+	if cfg.Nginx.ErrorLog != "" {
+		// Followed (serve.go): a page may read its own request's line.
+		deps.Evidence = a.index
+	}
+	g.public, err = public.New(deps)
 	if err != nil {
 		return nil, err
 	}
