@@ -16,7 +16,7 @@ import (
 
 // required are the languages the project promises; each must be complete.
 var required = []string{"en", "de", "fr", "es", "pt-BR", "it", "nl", "pl", "ja", "zh-Hans", "ar", "he",
-	"sk", "bg", "ms", "fil", "sw", "ur", "mr", "ta", "te"}
+	"sk", "bg", "ms", "fil", "sw", "ur", "mr", "ta", "te", "es-419"}
 
 func mustCatalog(t *testing.T) *locales.Catalog {
 	t.Helper()
@@ -250,6 +250,8 @@ func TestNewLanguagesNegotiate(t *testing.T) {
 	for accept, want := range map[string]string{
 		"ur-PK": "ur", "fil-PH": "fil", "tl": "fil", "ms-MY": "ms", "sw-KE": "sw", "sw-TZ": "sw",
 		"ta-IN": "ta", "ta-LK": "ta", "te-IN": "te", "mr-IN": "mr", "bg-BG": "bg", "sk-SK": "sk",
+		"es-MX": "es-419", "es-AR": "es-419", "es-US": "es-419", "es-CO": "es-419", "es-419": "es-419",
+		"es-ES": "es", "es": "es",
 	} {
 		if got := real.Negotiate("", "", accept+",en;q=0.5").Code; got != want {
 			t.Errorf("Negotiate(Accept-Language %s) = %q; want %q", accept, got, want)
