@@ -16,7 +16,7 @@ import (
 
 // required are the languages the project promises; each must be complete.
 var required = []string{"en", "de", "fr", "es", "pt-BR", "it", "nl", "pl", "ja", "zh-Hans", "ar", "he",
-	"sk", "bg", "ms", "fil", "sw", "ur", "mr", "ta", "te", "es-419", "ca", "lt", "lv"}
+	"sk", "bg", "ms", "fil", "sw", "ur", "mr", "ta", "te", "es-419", "ca", "lt", "lv", "et"}
 
 func mustCatalog(t *testing.T) *locales.Catalog {
 	t.Helper()
