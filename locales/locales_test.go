@@ -251,7 +251,8 @@ func TestNewLanguagesNegotiate(t *testing.T) {
 		"ur-PK": "ur", "fil-PH": "fil", "tl": "fil", "ms-MY": "ms", "sw-KE": "sw", "sw-TZ": "sw",
 		"ta-IN": "ta", "ta-LK": "ta", "te-IN": "te", "mr-IN": "mr", "bg-BG": "bg", "sk-SK": "sk",
 		"es-MX": "es-419", "es-AR": "es-419", "es-US": "es-419", "es-CO": "es-419", "es-419": "es-419",
-		"es-ES": "es", "es": "es",
+		"es-ES": "es", "es": "es", "ca-ES": "ca", "ca-AD": "ca", "ca-ES-valencia": "ca", "et-EE": "et",
+		"lt-LT": "lt", "lv-LV": "lv",
 	} {
 		if got := real.Negotiate("", "", accept+",en;q=0.5").Code; got != want {
 			t.Errorf("Negotiate(Accept-Language %s) = %q; want %q", accept, got, want)
