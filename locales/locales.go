@@ -121,7 +121,11 @@ func NewFromFS(fsys fs.FS, defaultLocale string) (*Catalog, error) {
 		}
 	}
 	c := &Catalog{bundle: bundle, byCode: map[string]int{}, exact: map[string]int{}}
-	tags := bundle.LanguageTags()
+	// A copy: LanguageTags is the bundle's own slice, in the order its
+	// matcher indexes, and sorting it in place would make the Localizer for
+	// one language read another's messages wherever the file order and the
+	// tag order differ ("active.es-419.toml" loads before "active.es.toml").
+	tags := append([]language.Tag(nil), bundle.LanguageTags()...)
 	// The source language first: the matcher prefers its first tag when
 	// nothing matches well, and the switcher lists it first.
 	sort.SliceStable(tags, func(i, j int) bool {

@@ -271,3 +271,27 @@ func TestNewLanguagesNegotiate(t *testing.T) {
 		}
 	}
 }
+
+// TestTranslatorReadsItsOwnFile: each language's Translator answers with
+// the text of that language's own file, also where a language and its
+// regional or script variant are both carried (es and es-419).
+func TestTranslatorReadsItsOwnFile(t *testing.T) {
+	c := mustCatalog(t)
+	for _, l := range c.Languages() {
+		tr := c.Translator(l)
+		checked := 0
+		for id, forms := range readMessages(t, "active."+l.Code+".toml") {
+			want, ok := forms["other"]
+			if !ok || strings.Contains(want, "{{") || forms["one"] != "" {
+				continue
+			}
+			checked++
+			if got := tr.T(id, nil); got != want {
+				t.Errorf("%s: T(%q) = %q; want %q from active.%s.toml", l.Code, id, got, want, l.Code)
+			}
+		}
+		if checked == 0 {
+			t.Errorf("%s: no message without placeholders to check", l.Code)
+		}
+	}
+}
