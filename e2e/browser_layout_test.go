@@ -185,13 +185,6 @@ const splitWordsJS = `(() => {
   return out;
 })()`
 
-// wholeWords are the languages whose chain must keep every word whole in
-// the narrowest viewport: Tamil, whose long words once broke mid-word
-// there, and the languages whose words were chosen to fit. Most of the
-// others still break their longest word ("respondin|g") at 320 px, which
-// is why the list is not every language.
-var wholeWords = map[string]bool{"ta": true, "ca": true, "es-419": true, "et": true, "lt": true, "lv": true}
-
 // TestBrowserLayout loads the 502 page through nginx in a 320 px phone and
 // a 1280 px desktop, light and dark, left to right and right to left:
 // nothing scrolls sideways or is cut off, the colors follow
@@ -211,7 +204,8 @@ func TestBrowserLayout(t *testing.T) {
 	}
 	// Every other language in the narrowest viewport, where long words
 	// break first.
-	for _, lang := range []string{"de", "es", "fr", "it", "nl", "pl", "pt-BR", "zh-Hans",
+	for _, lang := range []string{"de", "es", "fr", "it", "nl", "pl", "pt-BR", "pt-PT", "zh-Hans", "zh-Hant",
+		"cs", "sv", "da", "nb", "fi", "ru", "uk", "tr", "el", "hu", "ro", "fa", "hi", "bn", "id", "vi", "th", "ko",
 		"bg", "fil", "mr", "ms", "sk", "sw", "ta", "te", "ur", "hr", "sl", "sr", "sr-Latn", "ca", "es-419", "et", "lt", "lv"} {
 		pages = append(pages, page{lang, phone})
 	}
@@ -231,13 +225,13 @@ func TestBrowserLayout(t *testing.T) {
 			for _, problem := range eval[[]string](t, tb, mirrorJS) {
 				t.Error(problem)
 			}
-			if wholeWords[p.lang] {
-				for _, w := range eval[[]string](t, tb, splitWordsJS) {
-					t.Errorf("the chain cuts %q mid-word", w)
-				}
+			// The chain keeps every word whole, in every language and
+			// viewport (on a phone it is a column).
+			for _, w := range eval[[]string](t, tb, splitWordsJS) {
+				t.Errorf("the chain cuts %q mid-word", w)
 			}
 			wantDir := "ltr"
-			if p.lang == "ar" || p.lang == "he" || p.lang == "ur" {
+			if p.lang == "ar" || p.lang == "he" || p.lang == "ur" || p.lang == "fa" {
 				wantDir = "rtl"
 			}
 			if got := eval[string](t, tb, `document.documentElement.dir`); got != wantDir {
