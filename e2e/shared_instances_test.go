@@ -62,8 +62,15 @@ func TestTwoInstancesBehindNginx(t *testing.T) {
 	if err != nil {
 		t.Fatalf("gatewatch nginx: %v\n%s", err, include)
 	}
+	// The http-level block `gatewatch nginx --upstream` prints, with the
+	// second instance's server added as the README says.
+	upstreamBlock, err := runCLI(t, "nginx", "--upstream", "--config", insts[0].cfg)
+	if err != nil || !strings.Contains(upstreamBlock, servers[0]) {
+		t.Fatalf("gatewatch nginx --upstream: %v\n%s", err, upstreamBlock)
+	}
+	upstreamBlock = strings.Replace(upstreamBlock, servers[0], servers[0]+"\n    "+servers[1], 1)
 	ng := startNginx(t, include, nginxParams{Prefix: prefix, DeadPort: dead, LivePort: freePort(t), HangPort: freePort(t),
-		HTTPExtra: "    upstream gatewatch { " + strings.Join(servers, " ") + " keepalive 8; }"})
+		HTTPExtra: upstreamBlock})
 	for _, in := range insts {
 		in.start(t)
 	}
