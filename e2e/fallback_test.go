@@ -184,6 +184,12 @@ func TestFallbackWhenGatewatchIsDown(t *testing.T) {
 		if !strings.Contains(b, `<html lang="zh-Hant"`) {
 			t.Error("zh-TW: the fallback is not in Traditional Chinese")
 		}
+		// A first tag gatewatch has no language for: the next ones count.
+		for accept, want := range map[string]string{"eu-ES, es;q=0.8": "es", "cy, gd;q=0.9, de;q=0.5": "de", "ms-ID, fr": "fr"} {
+			if _, b = getHost(t, "shop.test", ng.base+"/dead/x", map[string]string{"Accept-Language": accept}); !strings.Contains(b, `<html lang="`+want+`"`) {
+				t.Errorf("Accept-Language %q: the fallback is not in %s", accept, want)
+			}
+		}
 		// Serbian's two scripts are two pages, each in its own letters.
 		for _, sr := range []struct{ accept, lang, headline string }{
 			{"sr-RS,sr;q=0.9", "sr", "Сајт тренутно не одговара"},

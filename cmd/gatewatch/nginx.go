@@ -87,11 +87,21 @@ location @gatewatch_fallback {
 {{- end}}
     set $gw_site_lang $gw_lang;
     # The visitor's language, derived from gatewatch's own matcher: ?lang=,
-    # else the __gw_lang cookie, else the first tag of Accept-Language. In each
-    # list the last if that matches wins.
-{{- range .HeaderRules}}
-    if ($http_accept_language ~* "{{.Pattern}}") { set $gw_lang {{with .Lang}}"{{.}}"{{else}}$gw_site_lang{{end}}; }
+    # else the __gw_lang cookie, else the first of Accept-Language's first
+    # three tags that gatewatch has ("eu, es;q=0.8": es). Each tag runs the
+    # same rules, the third first, so that an earlier tag wins; in each list
+    # the last if that matches wins.
+    set $gw_header_lang "";
+{{- range $i, $from := .HeaderTags}}
+    set $gw_tag "";
+    set $gw_tag_lang "";
+    {{$from}}
+{{- range $.HeaderRules}}
+    if ($gw_tag ~* "{{.Pattern}}") { set $gw_tag_lang "{{.Lang}}"; }
 {{- end}}
+    if ($gw_tag_lang) { set $gw_header_lang $gw_tag_lang; }
+{{- end}}
+    if ($gw_header_lang) { set $gw_lang $gw_header_lang; }
     set $gw_cookie_lang "";
 {{- range .TagRules}}
     if ($cookie___gw_lang ~* "{{.Pattern}}") { set $gw_cookie_lang "{{.Lang}}"; }
@@ -165,6 +175,15 @@ location /_gatewatch/ {
 {{- end}}
 `))
 
+// acceptLanguageTags put Accept-Language's third, second and first tag
+// (each with what follows it: the rules are anchored at the start) in
+// $gw_tag, in that order.
+var acceptLanguageTags = []string{
+	`if ($http_accept_language ~ "^[^,]*,[^,]*, *(.+)$") { set $gw_tag $1; }`,
+	`if ($http_accept_language ~ "^[^,]*, *(.+)$") { set $gw_tag $1; }`,
+	`set $gw_tag $http_accept_language;`,
+}
+
 // strippedHeaders are the headers only the @gatewatch location may send.
 var strippedHeaders = []string{
 	"X-Code", "X-Request-ID", "X-Original-URI", "X-Original-Method", "X-Upstream-Addr",
@@ -207,6 +226,7 @@ func writeNginxInclude(w io.Writer, cfg *config.Config) error {
 		data["DefaultSite"] = sites[0]
 		data["Sites"] = sites[1:]
 		data["HeaderRules"], data["TagRules"] = langRules(catalog)
+		data["HeaderTags"] = acceptLanguageTags
 		data["Codes"] = slices.DeleteFunc(slices.Clone(public.StaticCodes), func(c int) bool { return c == 502 })
 		data["StyleHashes"] = strings.Join(hashes, " ")
 	}
