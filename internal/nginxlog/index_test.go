@@ -2,6 +2,7 @@ package nginxlog_test
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -9,8 +10,19 @@ import (
 	"github.com/gatewatch/gatewatch/internal/nginxlog"
 )
 
+// entry is the Entry of an error.log line of connection conn (none for 0)
+// at second sec whose message is msg: the Index keeps raw lines and parses
+// them again.
 func entry(conn int64, sec int, msg string) nginxlog.Entry {
-	return nginxlog.Entry{Conn: conn, Time: time.Date(2026, 11, 22, 1, 0, sec, 0, time.UTC), Message: msg}
+	line := fmt.Sprintf("2026/11/22 01:00:%02d [error] 7#7: ", sec)
+	if conn != 0 {
+		line += fmt.Sprintf("*%d ", conn)
+	}
+	e, err := nginxlog.ParseLine(line+msg, time.UTC)
+	if err != nil || e.Message != msg || e.Conn != conn {
+		panic(fmt.Sprintf("ParseLine(%q) = %+v, %v", line+msg, e, err))
+	}
+	return e
 }
 
 func messages(es []nginxlog.Entry) []string {
@@ -181,5 +193,112 @@ func TestForRequest(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("ForRequest(%q, %q) = %q; want %q", tc.method, tc.path, got, tc.want)
 		}
+	}
+}
+
+// reqLine is an error.log line of connection conn about request req.
+func reqLine(conn int64, sec int, msg, req string) nginxlog.Entry {
+	line := fmt.Sprintf(`2026/11/22 01:00:%02d [error] 7#7: *%d %s, client: 127.0.0.1, server: shop, request: "%s", host: "shop"`, sec, conn, msg, req)
+	e, err := nginxlog.ParseLine(line, time.UTC)
+	if err != nil {
+		panic(err)
+	}
+	return e
+}
+
+func TestIndexEvidence(t *testing.T) {
+	ix := nginxlog.NewIndex(0)
+	named := reqLine(3, 10, "upstream sent too big header while reading response header from upstream", "GET /cart?x=1 HTTP/1.1")
+	later := reqLine(3, 11, "something nginx does not name", "GET /cart HTTP/1.1")
+	other := reqLine(3, 11, "connect() failed (111: Connection refused) while connecting to upstream", "GET /other HTTP/1.1")
+	for _, e := range []nginxlog.Entry{named, later, other} {
+		ix.Add(e)
+	}
+	at := time.Date(2026, 11, 22, 1, 0, 11, 0, time.UTC)
+	for _, tc := range []struct {
+		method, path string
+		window       time.Duration
+		want         string
+	}{
+		// The request's own lines; of those the one that names a cause.
+		{"GET", "/cart", 5 * time.Second, named.Raw},
+		{"GET", "/other", 5 * time.Second, other.Raw},
+		// No line of its own: the connection's newest that names a cause.
+		{"POST", "/cart", 5 * time.Second, other.Raw},
+		// Only the lines within the window: /cart's own line without a cause.
+		{"GET", "/cart", 500 * time.Millisecond, later.Raw},
+		{"GET", "/cart", -1, named.Raw},
+	} {
+		got, ok := ix.Evidence(3, at, tc.window, tc.method, tc.path)
+		if !ok || got != tc.want {
+			t.Errorf("Evidence(3, %s %s, %s) = %q, %v; want %q", tc.method, tc.path, tc.window, got, ok, tc.want)
+		}
+	}
+	if got, ok := ix.Evidence(4, at, time.Minute, "GET", "/cart"); ok {
+		t.Errorf("Evidence(4) = %q, true; want none", got)
+	}
+	at = at.Add(time.Hour)
+	if got, ok := ix.Evidence(3, at, 5*time.Second, "GET", "/cart"); ok {
+		t.Errorf("Evidence an hour later = %q, true; want none", got)
+	}
+}
+
+// EachNear hands over the connection's lines newest first with their
+// request keys, and allocates nothing: it runs for every event.
+func TestIndexEachNear(t *testing.T) {
+	ix := nginxlog.NewIndex(100)
+	for i := range 80 {
+		ix.Add(reqLine(5, i%60, "upstream sent too big header", fmt.Sprintf("GET /p/%d HTTP/1.1", i)))
+		ix.Add(reqLine(6, i%60, "x", "GET / HTTP/1.1"))
+	}
+	at := time.Date(2026, 11, 22, 1, 0, 30, 0, time.UTC)
+	var raws []string
+	ix.EachNear(5, at, -1, func(l nginxlog.Line) bool {
+		raws = append(raws, l.Raw())
+		return true
+	})
+	// 100 entries kept of 160: conn 5's newest 50.
+	if len(raws) != 50 || raws[0] != reqLine(5, 79%60, "upstream sent too big header", "GET /p/79 HTTP/1.1").Raw {
+		t.Fatalf("EachNear(5) = %d lines starting %q; want 50 from /p/79", len(raws), raws[0])
+	}
+	key := ix.RequestKey("GET", "/p/75")
+	var found int
+	allocs := testing.AllocsPerRun(100, func() {
+		found = 0
+		ix.EachNear(5, at, -1, func(l nginxlog.Line) bool {
+			if l.Request == key && l.Cause == nginxlog.CauseHeaderTooBig {
+				found++
+			}
+			return true
+		})
+	})
+	if found != 1 {
+		t.Errorf("EachNear found /p/75 %d times; want 1", found)
+	}
+	if allocs != 0 {
+		t.Errorf("EachNear allocates %.0f times per call; want 0", allocs)
+	}
+}
+
+// The raw lines are bounded by bytes too: long lines evict old entries
+// before the count does, and every kept entry still has its whole line.
+func TestIndexBytesBound(t *testing.T) {
+	ix := nginxlog.NewIndex(1000) // 512 KB of lines
+	long := strings.Repeat("x", 3000)
+	for i := range 1000 {
+		ix.Add(entry(int64(i+1), 0, fmt.Sprint(i, long)))
+	}
+	n := ix.Len()
+	if n >= 1000 || n < 100 {
+		t.Fatalf("Len() = %d after 1000 lines of 3 KB in 512 KB; want about 170", n)
+	}
+	for i := 1000 - n; i < 1000; i++ {
+		got := ix.Lookup(int64(i + 1))
+		if len(got) != 1 || got[0].Message != fmt.Sprint(i, long) {
+			t.Fatalf("Lookup(%d) = %d entries; want its whole line", i+1, len(got))
+		}
+	}
+	if got := ix.Lookup(int64(1000 - n)); len(got) != 0 {
+		t.Errorf("Lookup of the newest evicted entry = %d entries; want 0", len(got))
 	}
 }
