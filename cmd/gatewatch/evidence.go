@@ -29,18 +29,10 @@ func (w evidenceWriter) WriteBatch(ctx context.Context, b *incident.Batch) error
 		if e.CountOnly || e.NginxConn == 0 || e.NginxLog != "" {
 			continue
 		}
-		entries := nginxlog.ForRequest(w.index.LookupNear(e.NginxConn, e.Time, evidenceWindow), e.Method, e.Path)
-		if len(entries) == 0 {
-			continue
-		}
-		// The line that names a cause is the evidence; failing that, the
-		// connection's latest line.
-		e.NginxLog = entries[len(entries)-1].Raw
-		for j := len(entries) - 1; j >= 0; j-- {
-			if entries[j].Cause != nginxlog.CauseOther {
-				e.NginxLog = entries[j].Raw
-				break
-			}
+		// The request's own line that names a cause is the evidence;
+		// failing that, the connection's latest line (Index.Evidence).
+		if raw, ok := w.index.Evidence(e.NginxConn, e.Time, evidenceWindow, e.Method, e.Path); ok {
+			e.NginxLog = raw
 		}
 	}
 	return w.next.WriteBatch(ctx, b)

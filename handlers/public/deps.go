@@ -97,9 +97,11 @@ type Deps struct {
 	Evidence Evidence
 }
 
-// Evidence finds nginx's error.log lines by connection number and time.
+// Evidence finds nginx's error.log lines by connection number and time,
+// without allocating; *nginxlog.Index is one.
 type Evidence interface {
-	LookupNear(conn int64, at time.Time, window time.Duration) []nginxlog.Entry
+	RequestKey(method, path string) uint64
+	EachNear(conn int64, at time.Time, window time.Duration, fn func(nginxlog.Line) bool)
 }
 
 func (d Deps) check() error {

@@ -78,19 +78,19 @@ const (
 // application.
 func (d *publicDeps) ownLine(ctx context.Context, p proxied, at time.Time) cause.Class {
 	path, _, _ := strings.Cut(p.URI, "?")
+	key := d.evidence.RequestKey(p.Method, path)
 	deadline := time.Now().Add(ownLineWait)
 	for {
-		found := false
-		for _, e := range d.evidence.LookupNear(p.NginxConn, at, ownLineWindow) {
-			m, rest, _ := strings.Cut(e.Request, " ")
-			target, _, _ := strings.Cut(rest, " ")
-			if target, _, _ = strings.Cut(target, "?"); m != p.Method || target != path {
-				continue
+		found, tooBig := false, false
+		d.evidence.EachNear(p.NginxConn, at, ownLineWindow, func(l nginxlog.Line) bool {
+			if l.Request != key {
+				return true
 			}
-			if e.Cause == nginxlog.CauseHeaderTooBig {
-				return cause.HeaderTooBig
-			}
-			found = true
+			found, tooBig = true, l.Cause == nginxlog.CauseHeaderTooBig
+			return !tooBig
+		})
+		if tooBig {
+			return cause.HeaderTooBig
 		}
 		if found || time.Now().After(deadline) {
 			return cause.Unknown
