@@ -50,6 +50,11 @@
 //
 //	go run ./cmd/loadbench [-duration 10s] [-connections 256] [-threads 2] [-latency-rate 5000] [-keepalive 256] [-rounds 1]
 //	go run ./cmd/loadbench -herd [-rate 10000] [-herd-duration 30s]
+//	go run ./cmd/loadbench -aged 8000000 [-rounds 3]
+//
+// With -aged N it instead compares two gatewatch processes on their own
+// listeners, one fresh and one seeded with N event rows and a full
+// error.log index (see aged.go), in interleaved rounds.
 package main
 
 import (
@@ -90,6 +95,8 @@ type options struct {
 	herdWorkers  int
 	herdVia      string
 
+	aged int // -aged: event rows the aged instance is seeded with; 0 runs the table
+
 	allocs    bool
 	gatewatch string // prebuilt binary; empty builds ./cmd/gatewatch
 	wrk       string
@@ -121,6 +128,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.herdDuration, "herd-duration", 30*time.Second, "herd: how long to send page views")
 	fs.IntVar(&o.herdWorkers, "herd-workers", 256, "herd: concurrent client connections")
 	fs.StringVar(&o.herdVia, "herd-via", "nginx", "herd: send page views through nginx, or direct to gatewatch with the headers nginx would add")
+	fs.IntVar(&o.aged, "aged", 0, "instead of the table, compare a fresh gatewatch with one seeded with this many event rows and a full error.log index (e.g. 8000000)")
 	fs.BoolVar(&o.allocs, "allocs", true, "also run the handler benchmark for allocations per request")
 	fs.StringVar(&o.gatewatch, "gatewatch", "", "gatewatch binary to run (default: go build ./cmd/gatewatch)")
 	fs.StringVar(&o.wrk, "wrk", "wrk", "wrk binary")
@@ -155,6 +163,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("-keepalive %d: want 1 to 100000", o.keepalive)
 	case o.rounds < 1 || o.rounds > 20:
 		return o, fmt.Errorf("-rounds %d: want 1 to 20", o.rounds)
+	case o.aged < 0 || o.aged > 100_000_000:
+		return o, fmt.Errorf("-aged %d: want 0 to 100000000", o.aged)
 	case o.herdVia != "nginx" && o.herdVia != "direct":
 		return o, fmt.Errorf("-herd-via %q: want nginx or direct", o.herdVia)
 	}
@@ -175,6 +185,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if o.wrk, err = findWrk(o.wrk); err != nil {
 			return err
 		}
+	}
+	if o.aged > 0 {
+		return runAged(ctx, o, stdout, log)
 	}
 	st, err := startStack(ctx, o, log)
 	if err != nil {
