@@ -158,8 +158,13 @@ func runAged(ctx context.Context, o options, stdout io.Writer, log func(string, 
 			return fmt.Errorf("gatewatch %s: %w; log in %s", name, err, in.proc.logPath)
 		}
 	}
+	if o.agedServe > 0 {
+		if err := serveAged(ctx, insts[1], o, dir, dead, log); err != nil {
+			return err
+		}
+	}
 	// The follower reads lines added after it started.
-	if err := fillErrorLog(insts[1].errorLog, agedLogLines); err != nil {
+	if err := fillErrorLog(insts[1].errorLog, agedLogLines, agedConn, (agedLogLines+63)/64); err != nil {
 		return err
 	}
 	if err := pause(ctx, 2*time.Second); err != nil {
@@ -196,6 +201,13 @@ func runAged(ctx context.Context, o options, stdout io.Writer, log func(string, 
 	}
 	fi, _ := os.Stat(filepath.Join(insts[1].data, "gatewatch.db"))
 	writeAged(stdout, o, rs, fi.Size())
+	if o.keep {
+		// For profiling: the two instances stay up until interrupted.
+		for _, in := range insts {
+			log("%s: public %s, admin %s, pid %d", in.name, in.public, in.admin, in.proc.pid())
+		}
+		<-ctx.Done()
+	}
 	return nil
 }
 
@@ -238,6 +250,69 @@ func measureAged(ctx context.Context, in *agedInstance, o options, script string
 	return r, pause(ctx, 2*time.Second)
 }
 
+// agedServeScript varies, request by request, the visitor (X-Real-IP),
+// the path and nginx's connection number, as real traffic does.
+const agedServeScript = `
+local n = 0
+request = function()
+  n = n + 1
+  local p = "/p/" .. (n % 50)
+  wrk.headers["X-Real-IP"] = "10." .. (n % 250) .. "." .. (math.floor(n / 250) % 250) .. ".1"
+  wrk.headers["X-Nginx-Connection"] = tostring(n % 20000 + 1)
+  wrk.headers["X-Original-URI"] = p
+  return wrk.format(nil, p)
+end
+`
+
+// serveAged ages in by use: o.agedServe of wrk load with varied visitors,
+// paths and connections while nginx's lines for them are appended to its
+// error.log, before it is measured.
+func serveAged(ctx context.Context, in *agedInstance, o options, dir string, dead int, log func(string, ...any)) error {
+	headers := append(slices.Clone(browserHeaders),
+		[2]string{"X-Code", "502"}, [2]string{"X-Original-Method", "GET"},
+		[2]string{"X-Upstream-Addr", fmt.Sprintf("127.0.0.1:%d", dead)}, [2]string{"X-Upstream-Status", "502"})
+	var b strings.Builder
+	for _, h := range headers {
+		fmt.Fprintf(&b, "wrk.headers[%q] = %q\n", h[0], h[1])
+	}
+	b.WriteString(agedServeScript)
+	script := filepath.Join(dir, "aged-serve.lua")
+	if err := os.WriteFile(script, []byte(fmt.Sprintf(wrkScript, b.String())), 0o644); err != nil {
+		return err
+	}
+	lctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		next := 0
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-lctx.Done():
+				done <- nil
+				return
+			case <-t.C:
+				if err := fillErrorLog(in.errorLog, 100, next+1, 100); err != nil {
+					done <- err
+					return
+				}
+				next = (next + 100) % 20000
+			}
+		}
+	}()
+	log("aged: serving for %s", o.agedServe)
+	r, err := runWrk(ctx, o, script, in.public+"/cart", o.agedServe)
+	stop()
+	if lerr := <-done; err == nil {
+		err = lerr
+	}
+	if err != nil {
+		return err
+	}
+	log("aged: served %s requests", thousands(r.requests))
+	return pause(ctx, 5*time.Second)
+}
+
 // seedAged creates the store in dataDir with one incident and adds n
 // event rows to it, one INSERT … SELECT, as if written at 1,000 rows a
 // second up to now.
@@ -267,19 +342,17 @@ func seedAged(ctx context.Context, dataDir string, n int) error {
 	return err
 }
 
-// fillErrorLog appends n lines of nginx's about refused connections,
-// 64 for each connection number from agedConn on (and below, once past
-// the end), at the current second.
-func fillErrorLog(path string, n int) error {
+// fillErrorLog appends n lines of nginx's about refused connections, for
+// conns connection numbers from first on in turn, at the current second.
+func fillErrorLog(path string, n, first, conns int) error {
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return err
 	}
 	w := bufio.NewWriter(f)
 	now := time.Now().Format("2006/01/02 15:04:05")
-	conns := (n + 63) / 64
 	for i := range n {
-		conn := agedConn + i%conns
+		conn := first + i%conns
 		fmt.Fprintf(w, `%s [error] 4242#4242: *%d connect() failed (111: Connection refused) while connecting to upstream, client: 192.0.2.%d, server: %s, request: "GET /p/%d HTTP/1.1", upstream: "http://127.0.0.1:9/p/%d", host: "%s", referrer: "https://%s/"`+"\n",
 			now, conn, i%250+1, siteHost, i%50, i%50, siteHost, siteHost)
 	}
@@ -358,8 +431,8 @@ func gcLineCPU(line string) float64 {
 
 // writeAged prints the aged-vs-fresh table.
 func writeAged(w io.Writer, o options, rs []agedResult, dbBytes int64) {
-	fmt.Fprintf(w, "Aged vs fresh: %d connections, %d threads, %s per run, median of %d interleaved rounds; aged = %s event rows (database %s) and a full error.log index (%s lines)\n\n",
-		o.connections, o.threads, o.duration, o.rounds, thousands(int64(o.aged)), mb(dbBytes/1024), thousands(agedLogLines))
+	fmt.Fprintf(w, "Aged vs fresh: %d connections, %d threads, %s per run, median of %d interleaved rounds; aged = %s event rows seeded (database %s), then %s of varied load served, and a full error.log index (%s lines)\n\n",
+		o.connections, o.threads, o.duration, o.rounds, thousands(int64(o.aged)), mb(dbBytes/1024), o.agedServe, thousands(agedLogLines))
 	fmt.Fprintln(w, "| instance | req/s | req per CPU-s | CPU | GC share of CPU | RSS start | RSS peak | RSS end |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rs {

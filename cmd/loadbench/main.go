@@ -95,7 +95,8 @@ type options struct {
 	herdWorkers  int
 	herdVia      string
 
-	aged int // -aged: event rows the aged instance is seeded with; 0 runs the table
+	aged      int           // -aged: event rows the aged instance is seeded with; 0 runs the table
+	agedServe time.Duration // -aged-serve: load the aged instance serves before it is measured
 
 	allocs    bool
 	gatewatch string // prebuilt binary; empty builds ./cmd/gatewatch
@@ -129,6 +130,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.herdWorkers, "herd-workers", 256, "herd: concurrent client connections")
 	fs.StringVar(&o.herdVia, "herd-via", "nginx", "herd: send page views through nginx, or direct to gatewatch with the headers nginx would add")
 	fs.IntVar(&o.aged, "aged", 0, "instead of the table, compare a fresh gatewatch with one seeded with this many event rows and a full error.log index (e.g. 8000000)")
+	fs.DurationVar(&o.agedServe, "aged-serve", time.Minute, "-aged: how long the aged instance serves varied load (visitors, paths, connections) before it is measured")
 	fs.BoolVar(&o.allocs, "allocs", true, "also run the handler benchmark for allocations per request")
 	fs.StringVar(&o.gatewatch, "gatewatch", "", "gatewatch binary to run (default: go build ./cmd/gatewatch)")
 	fs.StringVar(&o.wrk, "wrk", "wrk", "wrk binary")
@@ -163,6 +165,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("-keepalive %d: want 1 to 100000", o.keepalive)
 	case o.rounds < 1 || o.rounds > 20:
 		return o, fmt.Errorf("-rounds %d: want 1 to 20", o.rounds)
+	case o.agedServe < 0 || o.agedServe > 2*time.Hour:
+		return o, fmt.Errorf("-aged-serve %s: want 0 to 2h", o.agedServe)
 	case o.aged < 0 || o.aged > 100_000_000:
 		return o, fmt.Errorf("-aged %d: want 0 to 100000000", o.aged)
 	case o.herdVia != "nginx" && o.herdVia != "direct":
