@@ -83,6 +83,7 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) run ./cmd/loadbench -gatewatch $(BIN)
 	$(GO) run ./cmd/loadbench -gatewatch $(BIN) -herd
+	$(GO) run ./cmd/loadbench -gatewatch $(BIN) -aged 1300000 -rounds 3
 
 # soak runs the reliability tests in their long forms (about 5 minutes).
 soak: deps
