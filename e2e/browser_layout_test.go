@@ -175,7 +175,7 @@ func TestBrowserLayout(t *testing.T) {
 	// Every other language in the narrowest viewport, where long words
 	// break first.
 	for _, lang := range []string{"de", "es", "fr", "it", "nl", "pl", "pt-BR", "zh-Hans",
-		"bg", "fil", "mr", "ms", "sk", "sw", "ta", "te", "ur"} {
+		"bg", "fil", "mr", "ms", "sk", "sw", "ta", "te", "ur", "hr", "sl", "sr", "sr-Latn"} {
 		pages = append(pages, page{lang, phone})
 	}
 	for _, p := range pages {

@@ -16,7 +16,7 @@ import (
 
 // required are the languages the project promises; each must be complete.
 var required = []string{"en", "de", "fr", "es", "pt-BR", "it", "nl", "pl", "ja", "zh-Hans", "ar", "he",
-	"sk", "bg", "ms", "fil", "sw", "ur", "mr", "ta", "te"}
+	"sk", "bg", "ms", "fil", "sw", "ur", "mr", "ta", "te", "sl", "hr", "sr", "sr-Latn"}
 
 func mustCatalog(t *testing.T) *locales.Catalog {
 	t.Helper()
@@ -255,6 +255,34 @@ func TestNewLanguagesNegotiate(t *testing.T) {
 			t.Errorf("Negotiate(Accept-Language %s) = %q; want %q", accept, got, want)
 		}
 	}
+	// Serbo-Croatian and Slovenian in the real catalog: each script of
+	// Serbian by its own tags, Bosnian as Croatian (Latin script and
+	// ijekavian, as Bosnian is; our Serbian is ekavian), Serbo-Croatian and
+	// Montenegrin as Serbian in Latin script; Slovenian is not Croatian.
+	for _, tc := range []struct{ tag, want string }{
+		{"hr", "hr"}, {"hr-HR", "hr"}, {"hr-BA", "hr"},
+		{"sr", "sr"}, {"sr-Cyrl", "sr"}, {"sr-RS", "sr"}, {"sr-Cyrl-RS", "sr"}, {"sr-BA", "sr"}, {"sr-Cyrl-ME", "sr"},
+		{"sr-Latn", "sr-Latn"}, {"sr-Latn-RS", "sr-Latn"}, {"sr-ME", "sr-Latn"}, {"sr-Latn-ME", "sr-Latn"},
+		{"sr-Latn-BA", "sr-Latn"}, {"sr_Latn", "sr-Latn"}, {"SR-LATN", "sr-Latn"},
+		{"bs", "hr"}, {"bs-BA", "hr"}, {"bs-Latn-BA", "hr"},
+		{"sh", "sr-Latn"}, {"cnr", "sr-Latn"},
+		{"sl", "sl"}, {"sl-SI", "sl"},
+	} {
+		if got := real.Negotiate("", "", tc.tag+",en;q=0.5").Code; got != tc.want {
+			t.Errorf("Negotiate(Accept-Language %s,en;q=0.5) = %q; want %q", tc.tag, got, tc.want)
+		}
+		if got := real.Negotiate(tc.tag, "", "de").Code; got != tc.want {
+			t.Errorf("Negotiate(?lang=%s) = %q; want %q", tc.tag, got, tc.want)
+		}
+		if got := real.Negotiate("", tc.tag, "de").Code; got != tc.want {
+			t.Errorf("Negotiate(cookie %s) = %q; want %q", tc.tag, got, tc.want)
+		}
+	}
+	// A later, better choice still wins: Slovenian readers who also read
+	// Croatian are not sent to it first.
+	if got := real.Negotiate("", "", "sl-SI,hr;q=0.8").Code; got != "sl" {
+		t.Errorf("Negotiate(Accept-Language sl-SI,hr;q=0.8) = %q; want sl", got)
+	}
 	c := fixture(t, "es", "es-419", "sr", "sr-Latn", "hr", "ca", "et", "fi", "lt", "lv", "sl")
 	for _, tc := range []struct{ query, accept, want string }{
 		{"", "es-MX", "es-419"}, {"", "es-AR,es;q=0.9", "es-419"}, {"", "es-US", "es-419"},
@@ -265,6 +293,22 @@ func TestNewLanguagesNegotiate(t *testing.T) {
 	} {
 		if got := c.Negotiate(tc.query, "", tc.accept).Code; got != tc.want {
 			t.Errorf("Negotiate(?lang=%q, Accept-Language %q) = %q; want %q", tc.query, tc.accept, got, tc.want)
+		}
+	}
+}
+
+// TestEachLanguageSpeaksItsOwnFile: every language's Translator gives the
+// text of its own message file, not a neighbour's (sr and sr-Latn, es and
+// es-419 load in one order and sort in another).
+func TestEachLanguageSpeaksItsOwnFile(t *testing.T) {
+	c := mustCatalog(t)
+	for _, l := range c.Languages() {
+		m := readMessages(t, "active."+l.Code+".toml")
+		tr := c.Translator(l)
+		for _, id := range []string{"error.502.headline", "verdict.heading", "chain.origin"} {
+			if got, want := tr.T(id, nil), m[id]["other"]; got != want {
+				t.Errorf("%s: T(%q) = %q; want %q from active.%s.toml", l.Code, id, got, want, l.Code)
+			}
 		}
 	}
 }

@@ -119,6 +119,11 @@ func (a *app) build(cfg *config.Config, prev *generation) (*generation, error) {
 		opts.Checker = probe.New(probe.Options{Timeout: cfg.Monitor.Timeout.Duration, SlowThreshold: cfg.Monitor.SlowThreshold.Duration})
 		opts.Logger = a.logger
 		opts.Salts = a.salts
+		if cfg.Store.DSN != "" {
+			// PostgreSQL, which instances share: each page counts the
+			// visitors every instance answered.
+			opts.Crowd = crowdStore{a.store}
+		}
 		mon, err := monitor.New(opts)
 		if err != nil {
 			return nil, err
@@ -126,8 +131,13 @@ func (a *app) build(cfg *config.Config, prev *generation) (*generation, error) {
 		g.checks = newMonitorRun(mon)
 	}
 	g.mon = g.checks.mon
-	g.public, err = public.New(public.Deps{Config: cfg, Catalog: catalog, Assets: assets, Status: g.mon, Events: a.recorder,
-		Clock: realClock{}, Metrics: a.metrics, Logger: a.logger, Board: a.board})
+	deps := public.Deps{Config: cfg, Catalog: catalog, Assets: assets, Status: g.mon, Events: a.recorder,
+		Clock: realClock{}, Metrics: a.metrics, Logger: a.logger, Board: a.board}
+	if cfg.Nginx.ErrorLog != "" {
+		// Followed (serve.go): a page may read its own request's line.
+		deps.Evidence = a.index
+	}
+	g.public, err = public.New(deps)
 	if err != nil {
 		return nil, err
 	}

@@ -428,7 +428,7 @@ func (d *adminDeps) clientKey(r *http.Request) string {
 // says when to try again. A correct password gives its tokens back, so only
 // failures count against the limits.
 func (d *adminDeps) checkPassword(r *http.Request, user, password string) (ok bool, wait time.Duration) {
-	res, wait := d.limits.reserve(d.clientKey(r), user, d.Clock.Now())
+	res, wait := d.limits.reserve(r.Context(), d.clientKey(r), user, d.Clock.Now())
 	if wait > 0 {
 		return false, wait
 	}
@@ -436,7 +436,7 @@ func (d *adminDeps) checkPassword(r *http.Request, user, password string) (ok bo
 		return false, 0
 	}
 	if d.verifier.verify(r.Context(), user, password) {
-		res.refund()
+		res.refund(r.Context())
 		return true, 0
 	}
 	return false, 0

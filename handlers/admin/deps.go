@@ -46,6 +46,7 @@ type AdminStore interface {
 	AddAnnouncement(ctx context.Context, a incident.Announcement) (int64, error)
 	EndAnnouncement(ctx context.Context, id int64, at time.Time) error
 	SessionStore
+	loginStore
 }
 
 // Deps is everything the admin listener needs. Every field but Ready is
@@ -149,7 +150,7 @@ func newAdminDeps(d Deps) (*adminDeps, error) {
 		trust:       trust.New(d.Config.Server.TrustedProxies),
 		realIPTrust: trust.New(d.Config.Admin.TrustedProxies),
 		sessions:    newSessionStore(d.Store, sessionTTL),
-		limits:      newLoginLimits(),
+		limits:      newLoginLimits(d.Store, d.Logger),
 		verifier:    v,
 		csrfKey:     randomBytes(32),
 	}, nil

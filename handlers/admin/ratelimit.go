@@ -1,13 +1,17 @@
 package admin
 
 import (
+	"context"
+	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
 
 	"github.com/gatewatch/gatewatch/handlers/httpx"
+	"github.com/gatewatch/gatewatch/internal/incident"
 )
 
 // Sign-in limits. A client address gets a few more tries than one user
@@ -25,16 +29,31 @@ const (
 	maxLimiters = 10000
 )
 
-// loginLimits slows password guessing per client address and per user
-// name at that address.
-type loginLimits struct {
-	ip, user *limiterSet
+// loginStore keeps the allowances in the store, where every instance
+// sharing it, and this one after a reload or restart, finds them.
+type loginStore interface {
+	TakeLoginAttempt(ctx context.Context, now time.Time, limits []incident.LoginLimit) (time.Duration, error)
+	ReturnLoginAttempt(ctx context.Context, limits []incident.LoginLimit) error
 }
 
-func newLoginLimits() *loginLimits {
+// loginLimits slows password guessing per client address and per user
+// name at that address: in the store when there is one, in memory while
+// it does not answer (each instance then allows its own bursts).
+type loginLimits struct {
+	ip, user *limiterSet
+	store    loginStore // nil: memory only
+	log      *slog.Logger
+	failing  atomic.Bool // the store's last answer was an error
+}
+
+func newLoginLimits(store loginStore, log *slog.Logger) *loginLimits {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	return &loginLimits{
-		ip:   newLimiterSet(rate.Every(ipEvery), ipBurst, maxLimiters),
-		user: newLimiterSet(rate.Every(userEvery), userBurst, maxLimiters),
+		ip:    newLimiterSet(rate.Every(ipEvery), ipBurst, maxLimiters),
+		user:  newLimiterSet(rate.Every(userEvery), userBurst, maxLimiters),
+		store: store, log: log,
 	}
 }
 
@@ -42,14 +61,36 @@ func newLoginLimits() *loginLimits {
 type reservation struct {
 	rs []*rate.Reservation
 	at time.Time // when they were taken
+	// or, from the store:
+	store  loginStore
+	limits []incident.LoginLimit
 }
 
 // reserve takes one token from the client's and the (user, client) pair's limiter. When
 // either has none, it takes nothing and returns how long to wait.
-func (l *loginLimits) reserve(client, user string, now time.Time) (reservation, time.Duration) {
+func (l *loginLimits) reserve(ctx context.Context, client, user string, now time.Time) (reservation, time.Duration) {
 	// Case variants and padding of a name share its limiter, so that
 	// "Admin" and "admin " do not buy an attacker more guesses.
 	user = strings.ToLower(strings.TrimSpace(httpx.Clip(user, maxUserName)))
+	if l.store != nil {
+		limits := []incident.LoginLimit{
+			{Key: "ip\x00" + client, Every: ipEvery, Burst: ipBurst},
+			{Key: "user\x00" + user + "\x00" + client, Every: userEvery, Burst: userBurst},
+		}
+		wait, err := l.store.TakeLoginAttempt(ctx, now, limits)
+		if err == nil {
+			if l.failing.Swap(false) {
+				l.log.Info("sign-in limits: the store answers again")
+			}
+			if wait > 0 {
+				return reservation{}, wait
+			}
+			return reservation{store: l.store, limits: limits}, 0
+		}
+		if !l.failing.Swap(true) {
+			l.log.Warn("sign-in limits: the store does not answer; limiting in memory", "err", err)
+		}
+	}
 	res := reservation{at: now, rs: []*rate.Reservation{
 		l.ip.get(client, now).ReserveN(now, 1),
 		l.user.get(user+"\x00"+client, now).ReserveN(now, 1),
@@ -59,7 +100,7 @@ func (l *loginLimits) reserve(client, user string, now time.Time) (reservation, 
 		wait = max(wait, r.DelayFrom(now))
 	}
 	if wait > 0 {
-		res.refund()
+		res.refund(ctx)
 		return reservation{}, wait
 	}
 	return res, 0
@@ -68,7 +109,12 @@ func (l *loginLimits) reserve(client, user string, now time.Time) (reservation, 
 // refund gives the tokens back. It cancels as of the moment they were
 // taken: rate.Reservation.CancelAt refunds nothing once its time has
 // passed, and checking a bcrypt hash takes a good part of a second.
-func (r reservation) refund() {
+func (r reservation) refund(ctx context.Context) {
+	if r.store != nil {
+		// Best effort: an attempt not given back costs one try.
+		r.store.ReturnLoginAttempt(ctx, r.limits)
+		return
+	}
 	for _, x := range r.rs {
 		x.CancelAt(r.at)
 	}

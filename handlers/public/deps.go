@@ -11,6 +11,7 @@ import (
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/internal/incident/record"
 	"github.com/gatewatch/gatewatch/internal/monitor"
+	"github.com/gatewatch/gatewatch/internal/nginxlog"
 	"github.com/gatewatch/gatewatch/internal/trust"
 	"github.com/gatewatch/gatewatch/locales"
 	"github.com/gatewatch/gatewatch/static"
@@ -46,17 +47,18 @@ type Metrics interface {
 
 // publicDeps is everything the public handlers share.
 type publicDeps struct {
-	cfg     *config.Config
-	catalog *locales.Catalog
-	assets  *static.Set
-	logos   map[string]string // site name -> logo URL
-	status  StatusSource
-	events  Recorder
-	trust   trust.Proxies
-	clock   Clock
-	metrics Metrics
-	logger  *slog.Logger
-	board   AnnouncementSource
+	cfg      *config.Config
+	catalog  *locales.Catalog
+	assets   *static.Set
+	logos    map[string]string // site name -> logo URL
+	status   StatusSource
+	events   Recorder
+	trust    trust.Proxies
+	clock    Clock
+	metrics  Metrics
+	logger   *slog.Logger
+	board    AnnouncementSource
+	evidence Evidence // nil without nginx.error_log
 
 	pages     pageCache
 	announces announceCache
@@ -88,6 +90,16 @@ type Deps struct {
 	Metrics Metrics
 	Logger  *slog.Logger
 	Board   AnnouncementSource
+	// Evidence, optional, is nginx's error.log as gatewatch follows it
+	// (nginx.error_log): a failure whose variables say only "bad answer"
+	// is the visitor's own when nginx's line says the answer's header was
+	// too big for its buffer (their cookies). Nil: variables alone.
+	Evidence Evidence
+}
+
+// Evidence finds nginx's error.log lines by connection number and time.
+type Evidence interface {
+	LookupNear(conn int64, at time.Time, window time.Duration) []nginxlog.Entry
 }
 
 func (d Deps) check() error {
@@ -136,7 +148,7 @@ func newPublicDeps(in Deps) (*publicDeps, error) {
 	cfg, catalog, assets := in.Config, in.Catalog, in.Assets
 	d := &publicDeps{
 		cfg: cfg, catalog: catalog, assets: assets, status: in.Status, events: in.Events, clock: in.Clock,
-		metrics: in.Metrics, logger: in.Logger, board: in.Board,
+		metrics: in.Metrics, logger: in.Logger, board: in.Board, evidence: in.Evidence,
 		trust:       trust.New(cfg.Server.TrustedProxies),
 		logos:       map[string]string{},
 		langHeaders: map[string][]string{},

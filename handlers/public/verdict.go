@@ -5,10 +5,12 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gatewatch/gatewatch/internal/cause"
 	"github.com/gatewatch/gatewatch/internal/monitor"
+	"github.com/gatewatch/gatewatch/internal/nginxlog"
 	"github.com/gatewatch/gatewatch/locales"
 	"github.com/gatewatch/gatewatch/pages"
 )
@@ -45,6 +47,11 @@ func (d *publicDeps) judge(ctx context.Context, q *request) {
 	if q.own == cause.Maintenance {
 		q.appRetry = parseRetryAfter(p.Upstream.RetryAfter, q.now)
 	}
+	// A 502 after connecting is all nginx's variables can say of a closed
+	// connection, a bad header and one too big alike; the log line tells.
+	if q.own == cause.PrematureClose && p.NginxConn != 0 && d.evidence != nil && d.ownLine(ctx, p, q.now) == cause.HeaderTooBig {
+		q.own = cause.HeaderTooBig
+	}
 	q.view = d.status.Upstream(q.site.Name, q.upstream)
 	q.dec = decide(q.own.Kind(), q.view, q.now, q.appRetry, q.now)
 	if q.dec.Verdict == cause.VerdictChecking {
@@ -52,6 +59,47 @@ func (d *publicDeps) judge(ctx context.Context, q *request) {
 		q.view = d.status.Fresh(ctx, q.site.Name, q.upstream, q.now)
 		cancel()
 		q.dec = decide(q.own.Kind(), q.view, q.now, q.appRetry, d.clock.Now())
+	}
+}
+
+// Finding the request's own line in nginx's error.log: nginx writes it
+// before it hands the request to gatewatch, and the follower reads the
+// file every 250 ms, so the page waits up to ownLineWait for it.
+const (
+	ownLineWait   = 300 * time.Millisecond
+	ownLinePoll   = 25 * time.Millisecond
+	ownLineWindow = 5 * time.Second // nginx logs whole seconds
+)
+
+// ownLine is the cause nginx's error.log names for the failed request p
+// (its connection, time, method and path: a kept-alive connection's
+// other requests have lines too), or cause.Unknown when no line comes
+// within ownLineWait. Only a 502 after connecting waits: the line is what tells the visitor's cookies from the
+// application.
+func (d *publicDeps) ownLine(ctx context.Context, p proxied, at time.Time) cause.Class {
+	path, _, _ := strings.Cut(p.URI, "?")
+	deadline := time.Now().Add(ownLineWait)
+	for {
+		found := false
+		for _, e := range d.evidence.LookupNear(p.NginxConn, at, ownLineWindow) {
+			m, rest, _ := strings.Cut(e.Request, " ")
+			target, _, _ := strings.Cut(rest, " ")
+			if target, _, _ = strings.Cut(target, "?"); m != p.Method || target != path {
+				continue
+			}
+			if e.Cause == nginxlog.CauseHeaderTooBig {
+				return cause.HeaderTooBig
+			}
+			found = true
+		}
+		if found || time.Now().After(deadline) {
+			return cause.Unknown
+		}
+		select {
+		case <-ctx.Done():
+			return cause.Unknown
+		case <-time.After(ownLinePoll):
+		}
 	}
 }
 
