@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -220,6 +221,20 @@ func FuzzPreparedEqualsDirect(f *testing.F) {
 		}
 		if !bytes.Equal(unzipped, got) {
 			t.Fatalf("gzip page != page, %s", firstDiff(unzipped, got))
+		}
+	})
+}
+
+// FuzzMailEscapeIsQueryEscape holds the one mailto encoder to the
+// standard library's: url.QueryEscape with spaces as %20 (RFC 6068).
+func FuzzMailEscapeIsQueryEscape(f *testing.F) {
+	for _, s := range []string{"", "a b+c", "Grüße & <ref> #1 100%", "line\nbreak\r\n", "\x00\x01\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want := strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
+		if got := string(appendMailEscaped(nil, s)); got != want {
+			t.Errorf("appendMailEscaped(%q) = %q; want %q", s, got, want)
 		}
 	})
 }
