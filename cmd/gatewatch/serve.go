@@ -21,6 +21,7 @@ import (
 	"github.com/gatewatch/gatewatch/internal/announce"
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/internal/incident"
+	"github.com/gatewatch/gatewatch/internal/metrics"
 	"github.com/gatewatch/gatewatch/internal/monitor"
 	"github.com/gatewatch/gatewatch/internal/nginxlog"
 	"github.com/gatewatch/gatewatch/internal/notify"
@@ -101,7 +102,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer store.Close()
 	index := nginxlog.NewIndex(0)
 	health := incident.NewHealth(store, logger, time.Now)
-	recorder := incident.NewRecorder(evidenceWriter{next: health.Writer(store), index: index},
+	recorder := incident.NewRecorder(incident.EvidenceWriter{Next: health.Writer(store), Index: index},
 		incident.RecorderOptions{RowsPerSecond: cfg.Store.EventRowsPerSecond, Logger: logger})
 
 	reg := prometheus.NewRegistry()
@@ -125,7 +126,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	app.current.Store(gen)
-	reg.MustRegister(newStateCollector(app))
+	closing := incident.NewClosing(store, incident.ClosingOptions{States: app.upstreamStates,
+		QuietPeriod: cfg.Monitor.QuietPeriod.Duration, Logger: logger})
+	reg.MustRegister(metrics.NewCollector(metrics.Sources{Current: app.monitored, Recorder: recorder, CloseErrors: closing.Errors}))
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -134,8 +137,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	recDone := make(chan struct{})
 	go func() { recorder.Run(ctx); close(recDone) }()
 	bg.Go(func() { incident.RunRetention(ctx, store, time.Hour, cfg.Store.Retention.Duration, logger) })
-	quiet := cfg.Monitor.QuietPeriod.Duration
-	bg.Go(func() { closeRecovered(ctx, store, app.upstreamStates, min(30*time.Second, quiet/4), quiet, time.Now) })
+	bg.Go(func() { closing.Run(ctx) })
 	bg.Go(func() { app.board.Run(ctx, announceRefresh) })
 	bg.Go(func() { salts.Run(ctx, saltRefresh) })
 	for _, sp := range announce.Pages(cfg, app.board, time.Now, logger) {
