@@ -1,3 +1,5 @@
+//go:build e2e
+
 // Package e2e drives gatewatch as operators deploy it: the real binary
 // behind a real nginx (Debian's), with real upstreams on loopback.
 package e2e

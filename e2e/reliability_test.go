@@ -1,3 +1,5 @@
+//go:build e2e
+
 package e2e
 
 // Reliability: gatewatch under load through nginx (this file), against
