@@ -115,7 +115,7 @@ func openAsStaff(t *testing.T, c *http.Client, link string) (*http.Response, str
 // staff link; support staff open it, sign in, and see the cause with
 // nginx's own log line and the probe's class.
 func TestReferenceOpensDiagnosis(t *testing.T) {
-	dead, gwPort, adminPort := freePort(t), freePort(t), freePort(t)
+	dead, gwPort, adminPort := freePort(t), gatewatchPort(t), gatewatchPort(t)
 	prefix := t.TempDir()
 	errorLog := filepath.Join(prefix, "error.log")
 	cfgPath := filepath.Join(t.TempDir(), "gatewatch.toml")
@@ -182,7 +182,7 @@ func TestTwoInstancesShareIncidents(t *testing.T) {
 	type instance struct{ public, admin string }
 	var insts []instance
 	for range 2 {
-		gwPort, adminPort := freePort(t), freePort(t)
+		gwPort, adminPort := gatewatchPort(t), gatewatchPort(t)
 		cfgPath := filepath.Join(t.TempDir(), "gatewatch.toml")
 		cfg := adminConfig(t, gwPort, adminPort, dead, fmt.Sprintf("[store]\ndsn = %q\n", dsn))
 		if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {

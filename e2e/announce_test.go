@@ -97,7 +97,7 @@ func startAnnounceStack(t *testing.T) *announceStack {
 	}))
 	t.Cleanup(statusPage.Close)
 
-	flaky, gwPort, adminPort := freePort(t), freePort(t), freePort(t)
+	flaky, gwPort, adminPort := freePort(t), gatewatchPort(t), gatewatchPort(t)
 	hash, err := runCLIStdin(t, adminPassword+"\n", "hash-password")
 	if err != nil {
 		t.Fatalf("hash-password: %v", err)

@@ -25,7 +25,7 @@ type adminStack struct {
 
 func startAdminStack(t *testing.T) *adminStack {
 	t.Helper()
-	dead, gwPort, adminPort := freePort(t), freePort(t), freePort(t)
+	dead, gwPort, adminPort := freePort(t), gatewatchPort(t), gatewatchPort(t)
 	prefix := t.TempDir()
 	cfgPath := filepath.Join(t.TempDir(), "gatewatch.toml")
 	cfg := adminConfig(t, gwPort, adminPort, dead, fmt.Sprintf("[nginx]\nerror_log = %q\n", filepath.Join(prefix, "error.log")))

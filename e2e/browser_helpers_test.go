@@ -275,7 +275,7 @@ addrs = ["127.0.0.1:{{.Dead}}"]
 func startPageStack(t *testing.T, b brand) *pageStack {
 	t.Helper()
 	dead := freePort(t)
-	gwPort := freePort(t)
+	gwPort := gatewatchPort(t)
 	var cfg strings.Builder
 	if err := pageConfig.Execute(&cfg, struct {
 		brand

@@ -64,7 +64,7 @@ type flakyStack struct {
 func startFlakyStack(t *testing.T) *flakyStack {
 	t.Helper()
 	flaky := freePort(t)
-	gwPort := freePort(t)
+	gwPort := gatewatchPort(t)
 	cfgPath := filepath.Join(t.TempDir(), "gatewatch.toml")
 	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(e2eConfig, gwPort, flaky, flaky)), 0o644); err != nil {
 		t.Fatal(err)

@@ -53,7 +53,7 @@ check = "http://127.0.0.1:%d/health"
 // second or so of the failure.
 func TestFallbackWhenGatewatchIsDown(t *testing.T) {
 	dead := freePort(t)
-	gwPort := freePort(t)
+	gwPort := gatewatchPort(t)
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/app/503":

@@ -63,7 +63,7 @@ func startStack(t *testing.T) *stack {
 	t.Cleanup(live.Close)
 	dead := freePort(t)
 	hang := hangingUpstream(t)
-	gwPort := freePort(t)
+	gwPort := gatewatchPort(t)
 
 	cfgPath := filepath.Join(t.TempDir(), "gatewatch.toml")
 	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(e2eConfig, gwPort, dead, dead)), 0o644); err != nil {

@@ -58,7 +58,7 @@ func storeNotReady(t *testing.T, gw *gatewatch, what string, logFrom, asks int) 
 // in the log, once; the pages go on.
 func TestReadinessDataDirDeleted(t *testing.T) {
 	data := t.TempDir()
-	gw := startGatewatchIn(t, writeConfig(t, "", freePort(t), freePort(t)), data)
+	gw := startGatewatchIn(t, writeConfig(t, "", gatewatchPort(t), freePort(t)), data)
 	waitReadyz(t, gw, "before", http.StatusOK, 10*time.Second)
 	logFrom := len(gw.out.String())
 	if err := os.RemoveAll(data); err != nil {

@@ -28,7 +28,7 @@ import (
 // listener, where its server limits are the only defence.
 func startHostileTarget(t *testing.T) (*gatewatch, string) {
 	t.Helper()
-	gw := startGatewatchIn(t, writeConfig(t, "", freePort(t), freePort(t)), t.TempDir())
+	gw := startGatewatchIn(t, writeConfig(t, "", gatewatchPort(t), freePort(t)), t.TempDir())
 	return gw, strings.TrimPrefix(gw.public, "http://")
 }
 

@@ -198,7 +198,7 @@ func TestReliabilitySQLiteReadOnly(t *testing.T) {
 		t.Fatal("chattr not found: apt-get install e2fsprogs")
 	}
 	data := t.TempDir()
-	gw := startGatewatchIn(t, writeConfig(t, "", freePort(t), freePort(t)), data)
+	gw := startGatewatchIn(t, writeConfig(t, "", gatewatchPort(t), freePort(t)), data)
 	s := openStore(t, "", data)
 	files := []string{filepath.Join(data, "gatewatch.db"), filepath.Join(data, "gatewatch.db-wal")}
 	immutable := func(on bool) {
@@ -222,7 +222,7 @@ func TestReliabilitySQLiteReadOnly(t *testing.T) {
 func TestReliabilityPostgresStopped(t *testing.T) {
 	c := pgtest.StartLocal(t)
 	dsn := c.NewDatabase(t)
-	gw := startGatewatchIn(t, writeConfig(t, fmt.Sprintf("[store]\ndsn = %q\n", dsn), freePort(t), freePort(t)), t.TempDir())
+	gw := startGatewatchIn(t, writeConfig(t, fmt.Sprintf("[store]\ndsn = %q\n", dsn), gatewatchPort(t), freePort(t)), t.TempDir())
 	s := openStore(t, dsn, "")
 
 	var pids []int
@@ -304,7 +304,7 @@ func TestReliabilitySIGTERMDrains(t *testing.T) {
 	// Every event keeps its row here, so that each answered request can be
 	// looked up by its ID (by default, past 1,000 a second, events are only
 	// counted; internal/incident's contract tests cover those counts).
-	gw := startGatewatchIn(t, writeConfig(t, "[store]\nevent_rows_per_second = 0\n", freePort(t), freePort(t)), data)
+	gw := startGatewatchIn(t, writeConfig(t, "[store]\nevent_rows_per_second = 0\n", gatewatchPort(t), freePort(t)), data)
 	addr := strings.TrimPrefix(gw.public, "http://")
 
 	// Slow readers: a tiny receive buffer, the whole request sent, the

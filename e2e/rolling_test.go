@@ -23,7 +23,7 @@ import (
 func TestRollingRestartBehindNginx(t *testing.T) {
 	runs := soakOr(2, 10)
 	dead := freePort(t)
-	ports := [2]int{freePort(t), freePort(t)}
+	ports := [2]int{gatewatchPort(t), gatewatchPort(t)}
 	cfgPath := writeConfig(t, "[nginx]\npass = \"http://gatewatch_pool\"\n", ports[0], dead)
 	include, err := runCLI(t, "nginx", "--config", cfgPath)
 	if err != nil {

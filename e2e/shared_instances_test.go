@@ -50,7 +50,7 @@ func TestTwoInstancesBehindNginx(t *testing.T) {
 	var insts [2]*sharedInstance
 	var servers []string
 	for i := range insts {
-		gwPort, adminPort := freePort(t), freePort(t)
+		gwPort, adminPort := gatewatchPort(t), gatewatchPort(t)
 		extra := fmt.Sprintf("[store]\ndsn = %q\n[nginx]\nerror_log = %q\npass = \"http://gatewatch\"\n", dsn, errorLog)
 		cfg := filepath.Join(t.TempDir(), "gatewatch.toml")
 		if err := os.WriteFile(cfg, []byte(adminConfig(t, gwPort, adminPort, dead, extra)), 0o644); err != nil {

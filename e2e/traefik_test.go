@@ -23,7 +23,7 @@ import (
 func TestTraefikErrorsContract(t *testing.T) {
 	dead := freePort(t)
 	cfgPath := filepath.Join(t.TempDir(), "gatewatch.toml")
-	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(e2eConfig, freePort(t), dead, dead)), 0o644); err != nil {
+	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(e2eConfig, gatewatchPort(t), dead, dead)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	gw := startGatewatch(t, cfgPath)

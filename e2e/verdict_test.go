@@ -97,7 +97,7 @@ func startVerdictStack(t *testing.T) *verdictStack {
 	t.Cleanup(app.Close)
 	appPort := app.Listener.Addr().(*net.TCPAddr).Port
 	dead := freePort(t)
-	gwPort := freePort(t)
+	gwPort := gatewatchPort(t)
 	cfgPath := filepath.Join(t.TempDir(), "gatewatch.toml")
 	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(verdictConfig, gwPort, dead, appPort)), 0o644); err != nil {
 		t.Fatal(err)

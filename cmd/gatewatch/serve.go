@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/gatewatch/gatewatch/handlers"
+	"github.com/gatewatch/gatewatch/internal/activation"
 	"github.com/gatewatch/gatewatch/internal/announce"
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/internal/incident"
@@ -159,6 +160,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if cfg.Server.AdminListen != "" {
 		servers = append(servers, &namedServer{name: "admin", addr: cfg.Server.AdminListen, handler: http.HandlerFunc(app.serveAdmin)})
 	}
+	if err := takeSockets(servers, getenv); err != nil {
+		return err
+	}
 	for _, s := range servers {
 		if err := s.listen(); err != nil {
 			for _, o := range servers {
@@ -215,12 +219,16 @@ type namedServer struct {
 	srv     *http.Server
 }
 
+// listen binds the server's address, unless a supervisor passed its
+// socket already bound (takeSockets).
 func (s *namedServer) listen() error {
-	ln, err := net.Listen("tcp", s.addr)
-	if err != nil {
-		return fmt.Errorf("%s listener: %w", s.name, err)
+	if s.ln == nil {
+		ln, err := net.Listen("tcp", s.addr)
+		if err != nil {
+			return fmt.Errorf("%s listener: %w", s.name, err)
+		}
+		s.ln = ln
 	}
-	s.ln = ln
 	s.srv = &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -228,6 +236,34 @@ func (s *namedServer) listen() error {
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
+	}
+	return nil
+}
+
+// takeSockets gives each server the socket passed to gatewatch under its
+// name (systemd socket activation: LISTEN_FDS, LISTEN_FDNAMES), which it
+// serves instead of binding its configured address. A passed socket that
+// no server takes is an error: the admin socket when server.admin_listen
+// is empty.
+func takeSockets(servers []*namedServer, getenv func(string) string) error {
+	passed, err := activation.Listeners(getenv, os.Getpid())
+	if err != nil {
+		return err
+	}
+	for _, s := range servers {
+		if ln := passed[s.name]; ln != nil {
+			s.ln = ln
+			delete(passed, s.name)
+		}
+	}
+	if _, ok := passed["admin"]; ok {
+		for _, ln := range passed {
+			ln.Close()
+		}
+		for _, s := range servers {
+			s.close()
+		}
+		return errors.New("socket activation: an admin socket was passed, but server.admin_listen is empty")
 	}
 	return nil
 }
