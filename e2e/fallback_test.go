@@ -196,6 +196,24 @@ func TestFallbackWhenGatewatchIsDown(t *testing.T) {
 		if got, _ := d.Find(`[data-step="retry"] a[data-retry-button]`).Attr("href"); got != "/" {
 			t.Errorf("a request for //dead/x: Try again links to %q; want /", got)
 		}
+		if d.Find(`[data-testid="post-warning"]`).Length() != 0 || d.Find(`[data-step="hard-refresh"]`).Length() == 0 {
+			t.Error("a GET's page warns of a form submission or lacks the hard refresh")
+		}
+		// A failed form submission: warned at once, no JS needed, and
+		// nothing on the page would submit it again.
+		resp, b := postForm(t, ng.base+"/dead/checkout?step=pay")
+		if d, err = goquery.NewDocumentFromReader(strings.NewReader(b)); err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != 502 || d.Find(`[data-testid="post-warning"]`).Length() != 1 {
+			t.Errorf("POST: %d, warning %d; want 502 and the warning that the form may not have been sent", resp.StatusCode, d.Find(`[data-testid="post-warning"]`).Length())
+		}
+		if d.Find(`[data-step="hard-refresh"]`).Length() != 0 || d.Find(`form[method="post"]`).Length() != 0 || strings.Contains(b, "<!--#") {
+			t.Error("POST: the page offers a reload that resubmits, or keeps an SSI command")
+		}
+		if got, _ := d.Find(`[data-step="retry"] a[data-retry-button]`).Attr("href"); got != "/dead/checkout?step=pay" {
+			t.Errorf("POST: Try again links to %q; want a GET of the same address", got)
+		}
 		return waits
 	}
 

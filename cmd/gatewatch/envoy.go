@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 )
 
 // envoyGateway collects the pages of `gatewatch render --format
@@ -53,11 +52,7 @@ func (e *envoyGateway) write(path, source string) error {
 				code, q(envoyName(site, code)))
 		}
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b.Bytes(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return writeFileAtomic(path, b.Bytes())
 }
 
 func envoyName(site string, code int) string { return fmt.Sprintf("gatewatch-%s-%d", site, code) }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/template"
 
@@ -21,9 +23,19 @@ import (
 // default tune.bufsize (16384) less tune.maxrewrite (1024).
 const haproxyErrorfileMax = 16384 - 1024
 
-// writeErrorfile writes page as the raw HTTP response HAProxy's errorfile
-// sends: the real status, the page's headers, then the page.
-func writeErrorfile(path string, code int, lang, styleHash string, page []byte) error {
+// haproxyHeaderRoom is what the headers of an http-error or errorfile
+// response take of HAProxy's buffer (status line, Content-Type,
+// Content-Language, Cache-Control, Retry-After, X-Request-ID, the CSP,
+// Content-Length: about 480 bytes).
+const haproxyHeaderRoom = 512
+
+// haproxyExprRoom is what one expression of an http-error page (a
+// unique-id, a date) takes once HAProxy has filled it.
+const haproxyExprRoom = 40
+
+// errorfile is page as the raw HTTP response HAProxy's errorfile sends:
+// the real status, the page's headers, then the page.
+func errorfile(code int, lang, styleHashes string, page []byte) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "HTTP/1.1 %d %s\r\n", code, http.StatusText(code))
 	fmt.Fprintf(&b, "Content-Type: text/html; charset=utf-8\r\n")
@@ -31,14 +43,11 @@ func writeErrorfile(path string, code int, lang, styleHash string, page []byte) 
 	fmt.Fprintf(&b, "Cache-Control: no-store\r\n")
 	fmt.Fprintf(&b, "Retry-After: 30\r\n")
 	fmt.Fprintf(&b, "X-Robots-Tag: noindex, nofollow\r\n")
-	fmt.Fprintf(&b, "Content-Security-Policy: %s\r\n", fallbackCSP(styleHash))
+	fmt.Fprintf(&b, "Content-Security-Policy: %s\r\n", fallbackCSP(styleHashes))
 	fmt.Fprintf(&b, "Content-Length: %d\r\n", len(page))
 	fmt.Fprintf(&b, "Connection: close\r\n\r\n")
 	b.Write(page)
-	if b.Len() > haproxyErrorfileMax {
-		return fmt.Errorf("render: %s is %d bytes; HAProxy's errorfile takes at most %d (tune.bufsize - tune.maxrewrite): give the site a default_locale with a shorter page", path, b.Len(), haproxyErrorfileMax)
-	}
-	return writeFileAtomic(path, b.Bytes())
+	return b.Bytes()
 }
 
 // fallbackCSP is the policy of a pre-rendered page: its inline style and
@@ -143,13 +152,31 @@ func writeHAProxySections(w io.Writer, cfg *config.Config, o proxyOpts) error {
 	for i := range cfg.Sites {
 		site := &cfg.Sites[i]
 		lang := siteLang(catalog, site).Code
-		b := backendLines{Site: site.Name, Lines: []string{
-			"http-request set-var(txn.gw_lang) str(" + lang + ")",
-			"http-request set-var(txn.gw_lang) req.fhdr(accept-language),lower,map_reg(" + filepath.Join(dir, "langs.map") + ")",
-		}}
+		langs := filepath.Join(dir, "langs.map")
+		// The site's language, unless the visitor's (Accept-Language,
+		// then the page's own menu: the cookie and ?lang=) is one
+		// gatewatch has; langs.map names no language for a tag that
+		// must not fall to a wider one.
+		b := backendLines{Site: site.Name, Lines: []string{"http-request set-var(txn.gw_lang) str(" + lang + ")"}}
+		for _, from := range []string{"req.fhdr(accept-language)", "req.cook(" + locales.CookieName + ")", "url_param(lang)"} {
+			x := from + ",lower,map_reg(" + langs + ")"
+			b.Lines = append(b.Lines, "http-request set-var(txn.gw_lang) "+x+" if { "+x+" -m len gt 0 }")
+		}
+		hashes := mapStyleHash(st, site) + " " + styleSelf(st.LinkedStyleHash(site))
 		for _, code := range []int{500, 502, 503, 504} {
-			b.Lines = append(b.Lines, fmt.Sprintf(`http-error status %d content-type "text/html; charset=utf-8" lf-string "%%[var(txn.gw_lang),map(%s)]" hdr Content-Language "%%[var(txn.gw_lang)]" hdr Cache-Control "no-store" hdr Retry-After "30" hdr X-Request-ID "%%[unique-id]" hdr Content-Security-Policy "%s"`,
-				code, filepath.Join(dir, site.Name, fmt.Sprint(code)+".map"), fallbackCSP(mapStyleHash(st, site))))
+			n, exprs, err := haproxyPageParts(context.Background(), st, catalog, site, code)
+			if err != nil {
+				return err
+			}
+			var body strings.Builder
+			for k := range n {
+				fmt.Fprintf(&body, "%%[var(txn.gw_lang),map(%s)]", filepath.Join(dir, site.Name, fmt.Sprintf("%d.%d.map", code, k)))
+				if k < len(exprs) {
+					body.WriteString(exprs[k])
+				}
+			}
+			b.Lines = append(b.Lines, fmt.Sprintf(`http-error status %d content-type "text/html; charset=utf-8" lf-string "%s" hdr Content-Language "%%[var(txn.gw_lang)]" hdr Cache-Control "no-store" hdr Retry-After "30" hdr X-Request-ID "%%[unique-id]" hdr Content-Security-Policy "%s"`,
+				code, body.String(), fallbackCSP(hashes)))
 		}
 		backends = append(backends, b)
 		s := haproxySection{Name: "gatewatch-" + site.Name}
@@ -184,49 +211,173 @@ func siteLang(c *locales.Catalog, site *config.Site) locales.Language {
 }
 
 // haproxyMaps are the pages HAProxy's http-error rules take from maps,
-// one per site and code, a line per language ("LANG PAGE"), so that a
-// failure in the middle of a request gets the page in the visitor's
-// language: the rule looks the language up in langs.map (the first
-// language of Accept-Language) and the page in SITE/CODE.map. A map
-// value is one line: the page's newlines (all in its style) become
-// spaces, which is why its CSP hash is mapStyleHash.
+// so that a failure in the middle of a request gets the page in the
+// visitor's language with HAProxy's own reference: the rule looks the
+// language up in langs.map and the page's parts in SITE/CODE.K.map (a
+// line per language, "LANG PART"), between which its lf-string puts
+// HAProxy's expressions (handlers.FillHAProxy). A map value is one line:
+// the page's newlines (all in its style) become spaces, which is why its
+// CSP hash is mapStyleHash.
 type haproxyMaps struct {
-	lines map[string][]byte // SITE/CODE.map -> content
-	order []string
+	st      *handlers.Static
+	catalog *locales.Catalog
+	maps    map[string]*haproxyMap // by SITE/CODE
+	order   []string
+	linked  []string // SITE/LANG/CODE of pages that link their style
 }
 
-func (m *haproxyMaps) add(site string, code int, lang string, page []byte) {
-	if m.lines == nil {
-		m.lines = map[string][]byte{}
+type haproxyMap struct {
+	exprs []string       // the expressions between the parts
+	parts []bytes.Buffer // parts[k]: "LANG PART\n" for each language
+}
+
+// haproxyCut cuts a FillHAProxy page into its parts and the expressions
+// between them.
+func haproxyCut(page []byte) (parts [][]byte, exprs []string) {
+	f := bytes.Split(page, []byte(handlers.HAProxyCut))
+	for i, x := range f {
+		if i%2 == 1 {
+			exprs = append(exprs, string(x))
+		} else {
+			parts = append(parts, bytes.ReplaceAll(x, []byte("\n"), []byte(" ")))
+		}
 	}
-	k := filepath.Join(site, fmt.Sprint(code)+".map")
-	if _, ok := m.lines[k]; !ok {
+	return parts, exprs
+}
+
+// haproxyFits reports whether a response with body parts and exprs fits
+// HAProxy's buffer.
+func haproxyFits(parts [][]byte, exprs []string) bool {
+	n := haproxyHeaderRoom + haproxyExprRoom*len(exprs)
+	for _, p := range parts {
+		n += len(p)
+	}
+	return n <= haproxyErrorfileMax
+}
+
+// add renders site's page for lang and code into the maps, and, in the
+// site's language, its errorfile under dir. A page too large for
+// HAProxy's buffer with its style inline links the style instead.
+func (m *haproxyMaps) add(ctx context.Context, site *config.Site, lang locales.Language, code int, dir string) error {
+	page, err := m.st.RenderWith(ctx, site, lang, code, handlers.StaticOptions{Fill: handlers.FillHAProxy})
+	if err != nil {
+		return err
+	}
+	parts, exprs := haproxyCut(page)
+	if !haproxyFits(parts, exprs) {
+		m.linked = append(m.linked, filepath.Join(site.Name, lang.Code, fmt.Sprint(code)))
+		if page, err = m.st.RenderWith(ctx, site, lang, code, handlers.StaticOptions{Fill: handlers.FillHAProxy, LinkStyle: true}); err != nil {
+			return err
+		}
+		if parts, exprs = haproxyCut(page); !haproxyFits(parts, exprs) {
+			return fmt.Errorf("render: the %s %d page of site %q is too large for HAProxy's buffer (%d bytes) even with its style linked", lang.Code, code, site.Name, haproxyErrorfileMax)
+		}
+	}
+	for i, p := range parts {
+		// A map value is the rest of its line, less the blanks around
+		// it: a part must not begin or end with one.
+		if len(p) == 0 || (i > 0 && (p[0] == ' ' || p[0] == '\t')) || (i < len(parts)-1 && (p[len(p)-1] == ' ' || p[len(p)-1] == '\t')) {
+			return fmt.Errorf("render: the %s %d page of site %q has a blank or empty part beside an expression (%q)", lang.Code, code, site.Name, p)
+		}
+	}
+	if m.maps == nil {
+		m.maps = map[string]*haproxyMap{}
+	}
+	k := filepath.Join(site.Name, fmt.Sprint(code))
+	hm := m.maps[k]
+	if hm == nil {
+		hm = &haproxyMap{exprs: exprs, parts: make([]bytes.Buffer, len(parts))}
+		m.maps[k] = hm
 		m.order = append(m.order, k)
 	}
-	line := append([]byte(lang+" "), bytes.ReplaceAll(page, []byte("\n"), []byte(" "))...)
-	m.lines[k] = append(append(m.lines[k], line...), '\n')
-}
-
-func (m *haproxyMaps) write(dir string, c *locales.Catalog) error {
-	for _, k := range m.order {
-		for _, line := range bytes.Split(bytes.TrimSuffix(m.lines[k], []byte("\n")), []byte("\n")) {
-			if len(line) > haproxyErrorfileMax {
-				lang, _, _ := bytes.Cut(line, []byte(" "))
-				return fmt.Errorf("render: the %s page in %s is %d bytes; HAProxy's http-error takes at most %d (tune.bufsize - tune.maxrewrite)", lang, k, len(line), haproxyErrorfileMax)
-			}
-		}
-		if err := writeFileAtomic(filepath.Join(dir, k), m.lines[k]); err != nil {
+	if !slices.Equal(hm.exprs, exprs) {
+		return fmt.Errorf("render: the %s %d page of site %q fills %v where the other languages fill %v", lang.Code, code, site.Name, exprs, hm.exprs)
+	}
+	for i, p := range parts {
+		fmt.Fprintf(&hm.parts[i], "%s %s\n", lang.Code, p)
+	}
+	if lang.Code != siteLang(m.catalog, site).Code {
+		return nil
+	}
+	// The errorfile, fixed bytes in the site's language.
+	hashes := m.st.StyleHash(site)
+	page, err = m.st.RenderWith(ctx, site, lang, code, handlers.StaticOptions{Fill: handlers.FillNone})
+	if err != nil {
+		return err
+	}
+	if haproxyHeaderRoom+len(page) > haproxyErrorfileMax {
+		hashes = styleSelf(m.st.LinkedStyleHash(site))
+		if page, err = m.st.RenderWith(ctx, site, lang, code, handlers.StaticOptions{Fill: handlers.FillNone, LinkStyle: true}); err != nil {
 			return err
 		}
 	}
+	return writeFileAtomic(filepath.Join(dir, site.Name, lang.Code, fmt.Sprint(code)+".http"), errorfile(code, lang.Code, hashes, page))
+}
+
+// styleSelf is the style-src of a page that links its style sheet, with
+// hash (the site's colors) if any.
+func styleSelf(hash string) string {
+	if hash == "" {
+		return "'self'"
+	}
+	return hash + " 'self'"
+}
+
+// write writes the maps under dir, and langs.map.
+func (m *haproxyMaps) write(dir string, stderr io.Writer) error {
+	for _, k := range m.order {
+		for i := range m.maps[k].parts {
+			if err := writeFileAtomic(filepath.Join(dir, fmt.Sprintf("%s.%d.map", k, i)), m.maps[k].parts[i].Bytes()); err != nil {
+				return err
+			}
+		}
+	}
+	if len(m.linked) > 0 {
+		fmt.Fprintf(stderr, "gatewatch: render: %d pages link their style (gatewatch serves it at /_gatewatch/static/): with it inline they would not fit HAProxy's buffer (%d bytes): %s\n",
+			len(m.linked), haproxyErrorfileMax, strings.Join(m.linked, ", "))
+	}
 	// map_reg: the first matching line wins, so the most specific
-	// patterns (the fallback include lists them last) come first.
-	patterns, _ := langRules(c)
+	// patterns (the fallback include lists them last) come first. A key
+	// ends at the first blank: the patterns' blanks are a class.
+	patterns, _ := langRules(m.catalog)
 	var b bytes.Buffer
 	for i := len(patterns) - 1; i >= 0; i-- {
-		fmt.Fprintf(&b, "%s %s\n", strings.ToLower(patterns[i].Pattern), patterns[i].Lang)
+		key := blankless(strings.ToLower(patterns[i].Pattern))
+		fmt.Fprintf(&b, "%s %s\n", key, patterns[i].Lang)
 	}
 	return writeFileAtomic(filepath.Join(dir, "langs.map"), b.Bytes())
+}
+
+// blankless is the regular expression re with each blank written as the
+// class [:space:], which HAProxy's map files (keys end at a blank) keep.
+func blankless(re string) string {
+	var b strings.Builder
+	inClass := false
+	for i := 0; i < len(re); i++ {
+		switch c := re[i]; {
+		case c == '\\' && i+1 < len(re):
+			b.WriteString(re[i : i+2])
+			i++
+		case c == ' ' && inClass:
+			b.WriteString("[:space:]")
+		case c == ' ':
+			b.WriteString("[[:space:]]")
+		default:
+			if c == '[' && !inClass {
+				inClass = true
+				// A ] first in a class is itself.
+				if i+1 < len(re) && re[i+1] == ']' {
+					b.WriteString("[]")
+					i++
+					continue
+				}
+			} else if c == ']' && inClass {
+				inClass = false
+			}
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 func writeFileAtomic(path string, b []byte) error {
@@ -245,4 +396,15 @@ func writeFileAtomic(path string, b []byte) error {
 func mapStyleHash(st *handlers.Static, site *config.Site) string {
 	sum := sha256.Sum256([]byte(strings.ReplaceAll(st.InlineStyle(site), "\n", " ")))
 	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+}
+
+// haproxyPageParts are the parts and expressions of site's pages for
+// code, as render writes them: from the site's own language.
+func haproxyPageParts(ctx context.Context, st *handlers.Static, c *locales.Catalog, site *config.Site, code int) (int, []string, error) {
+	page, err := st.RenderWith(ctx, site, siteLang(c, site), code, handlers.StaticOptions{Fill: handlers.FillHAProxy})
+	if err != nil {
+		return 0, nil, err
+	}
+	parts, exprs := haproxyCut(page)
+	return len(parts), exprs, nil
 }

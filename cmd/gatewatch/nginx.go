@@ -74,7 +74,11 @@ location @gatewatch {
 # each "return" hands the request's own code back, and error_page serves
 # the page with it. These ifs run only on this path, never per request.
 location @gatewatch_fallback {
-    error_page 500 502 503 504 @gatewatch_page;
+    # To a URI, not a named location: nginx then makes the request a GET,
+    # which its static files take (a POST would get 405). The page learns
+    # the method from $gw_method.
+    error_page 500 502 503 504 /_gatewatch/fallback;
+    set $gw_method $request_method;
     # The site by Host (as gatewatch picks it) and that site's language.
     set $gw_site "{{.DefaultSite.Site}}";
     set $gw_lang "{{.DefaultSite.Lang}}";
@@ -117,7 +121,8 @@ location @gatewatch_fallback {
 # The page, with the reference ($request_id), the time and the address to
 # try again filled in by SSI. Not precompressed: SSI cannot fill in a .gz,
 # and nginx compresses only 200, 403 and 404 answers; a page is ~13 KB.
-location @gatewatch_page {
+location = /_gatewatch/fallback {
+    internal;
     root {{.Fallback}};
     default_type text/html;
     charset utf-8;

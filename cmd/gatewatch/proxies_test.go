@@ -25,8 +25,10 @@ func TestProxyGenerators(t *testing.T) {
 		{"haproxy", []string{"backend gatewatch", "http-request set-header X-Code 503 unless gw_own", "http-request set-header X-Request-ID %[unique-id] unless gw_own",
 			"http-request del-header X-Upstream-Addr", "http-request deny deny_status 404 if { path_beg /_gatewatch/error/ }",
 			"http-errors gatewatch", "errorfile 504 /etc/haproxy/gatewatch/example/en/504.http", "server gatewatch 127.0.0.1:8080",
-			"#     http-request set-var(txn.gw_lang) req.fhdr(accept-language),lower,map_reg(/etc/haproxy/gatewatch/langs.map)",
-			`#     http-error status 504 content-type "text/html; charset=utf-8" lf-string "%[var(txn.gw_lang),map(/etc/haproxy/gatewatch/example/504.map)]"`}},
+			"#     http-request set-var(txn.gw_lang) req.fhdr(accept-language),lower,map_reg(/etc/haproxy/gatewatch/langs.map) if { req.fhdr(accept-language),lower,map_reg(/etc/haproxy/gatewatch/langs.map) -m len gt 0 }",
+			"#     http-request set-var(txn.gw_lang) url_param(lang),lower,map_reg(/etc/haproxy/gatewatch/langs.map) if",
+			// The page's parts in the visitor's language, HAProxy's reference between them.
+			`#     http-error status 504 content-type "text/html; charset=utf-8" lf-string "%[var(txn.gw_lang),map(/etc/haproxy/gatewatch/example/504.0.map)]%[unique-id]%[var(txn.gw_lang),map(/etc/haproxy/gatewatch/example/504.1.map)]`}},
 		{"apache", []string{"ErrorDocument 502 /_gatewatch/error/502", `RequestHeader set X-Code "%{REDIRECT_STATUS}e"`,
 			`RequestHeader set X-Request-ID "%{REDIRECT_UNIQUE_ID}e"`, "RequestHeader unset X-Upstream-Addr",
 			`ProxyPass "http://127.0.0.1:8080/_gatewatch/"`, `<If "-z reqenv('REDIRECT_STATUS')">`}},
@@ -61,7 +63,7 @@ func TestProxyGenerators(t *testing.T) {
 // BackendTrafficPolicy whose responseOverride names them, keeping the
 // status (no statusCode in the override).
 func TestRenderEnvoyGateway(t *testing.T) {
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "new")
 	var out, errb bytes.Buffer
 	if err := run(context.Background(), []string{"gatewatch", "render", "--format", "envoy-gateway", "--out", dir}, noEnv, nil, &out, &errb); err != nil {
 		t.Fatalf("render: %v\n%s", err, errb.String())
@@ -83,6 +85,11 @@ func TestRenderEnvoyGateway(t *testing.T) {
 		var page string
 		if err := json.Unmarshal([]byte(strings.TrimSpace(raw)), &page); err != nil || !strings.Contains(page, `<html lang="en"`) {
 			t.Errorf("ConfigMap %s body: %v %.80q", code, err, page)
+		}
+		// Fixed bytes: nothing for nginx (SSI) or HAProxy to fill, and
+		// "Try again" reloads the page's own address.
+		if strings.Contains(page, "<!--#") || strings.Contains(page, "\x00") || !strings.Contains(page, `href="" data-retry-button`) {
+			t.Errorf("ConfigMap %s body has commands to fill or no Try again of its own address", code)
 		}
 		if !strings.Contains(docs[5], "value: "+code+"\n") || !strings.Contains(docs[5], `name: "gatewatch-example-`+code+`"`) {
 			t.Errorf("policy does not override %s with its ConfigMap", code)
@@ -116,5 +123,20 @@ func TestHealthcheck(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"gatewatch", "healthcheck", "--url", admin + "/nope"}, noEnv, nil, &out, &out); err == nil {
 		t.Error("healthcheck of a 404 succeeded")
+	}
+}
+
+func TestBlankless(t *testing.T) {
+	for in, want := range map[string]string{
+		"^ *(de)([-_;, ]|$)": "^[[:space:]]*(de)([-_;,[:space:]]|$)",
+		`a\ b[] ]c`:          `a\ b[][:space:]]c`,
+		"plain":              "plain",
+	} {
+		if got := blankless(in); got != want {
+			t.Errorf("blankless(%q) = %q; want %q", in, got, want)
+		}
+		if strings.ContainsAny(blankless(in), " \t") && !strings.Contains(in, `\ `) {
+			t.Errorf("blankless(%q) keeps a blank", in)
+		}
 	}
 }

@@ -44,7 +44,7 @@ func renderCmd(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	n := 0
-	eg, hm := &envoyGateway{}, &haproxyMaps{}
+	eg, hm := &envoyGateway{}, &haproxyMaps{st: st, catalog: catalog}
 	for i := range cfg.Sites {
 		site := &cfg.Sites[i]
 		for _, lang := range catalog.Languages() {
@@ -60,24 +60,23 @@ func renderCmd(ctx context.Context, args []string, getenv func(string) string, s
 				}
 			}
 			for _, code := range handlers.StaticCodes {
-				page, err := st.Render(ctx, site, lang, code)
-				if err != nil {
-					return fmt.Errorf("render %s/%s/%d: %w", site.Name, lang.Code, code, err)
-				}
+				var err error
 				switch *format {
-				case "envoy-gateway":
-					eg.add(site.Name, code, page)
 				case "haproxy":
-					hm.add(site.Name, code, lang.Code, page)
-					// The errorfile, static, is in the site's language.
-					if lang.Code == siteLang(catalog, site).Code {
-						err = writeErrorfile(filepath.Join(d, strconv.Itoa(code)+".http"), code, lang.Code, st.StyleHash(site), page)
+					err = hm.add(ctx, site, lang, code, dir)
+				case "envoy-gateway":
+					var page []byte
+					if page, err = st.RenderWith(ctx, site, lang, code, handlers.StaticOptions{Fill: handlers.FillNone}); err == nil {
+						eg.add(site.Name, code, page)
 					}
 				default:
-					err = writePage(filepath.Join(d, strconv.Itoa(code)+".html"), page)
+					var page []byte
+					if page, err = st.Render(ctx, site, lang, code); err == nil {
+						err = writePage(filepath.Join(d, strconv.Itoa(code)+".html"), page)
+					}
 				}
 				if err != nil {
-					return err
+					return fmt.Errorf("render %s/%s/%d: %w", site.Name, lang.Code, code, err)
 				}
 				n++
 			}
@@ -87,7 +86,7 @@ func renderCmd(ctx context.Context, args []string, getenv func(string) string, s
 	switch *format {
 	case "haproxy":
 		what = "pages in maps (and errorfiles)"
-		if err := hm.write(dir, catalog); err != nil {
+		if err := hm.write(dir, stderr); err != nil {
 			return err
 		}
 	case "envoy-gateway":
