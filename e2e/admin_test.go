@@ -128,10 +128,10 @@ func TestReferenceOpensDiagnosis(t *testing.T) {
 		t.Fatalf("nginx: %v\n%s", err, include)
 	}
 	ng := startNginx(t, include, nginxParams{Prefix: prefix, DeadPort: dead, LivePort: freePort(t), HangPort: freePort(t)})
-	startGatewatchArgs(t, "serve", "--config", cfgPath, "--data", t.TempDir())
+	g := startGatewatchArgs(t, "serve", "--config", cfgPath, "--data", t.TempDir())
 
-	// Let the monitor's probe see the dead origin first.
-	time.Sleep(1500 * time.Millisecond)
+	// The monitor's probe sees the dead origin first.
+	waitOrigin(t, g.public, "down")
 	resp, body := get(t, ng.base+"/dead/checkout", map[string]string{"Accept": "text/html"})
 	if resp.StatusCode != 502 {
 		t.Fatalf("status = %d", resp.StatusCode)
@@ -147,10 +147,11 @@ func TestReferenceOpensDiagnosis(t *testing.T) {
 	// may answer "not recorded yet" for a moment.
 	c := staffClient(t)
 	var page string
-	deadline := time.Now().Add(10 * time.Second)
 	resp, page = openAsStaff(t, c, link)
-	for resp.StatusCode != 200 && time.Now().Before(deadline) {
-		time.Sleep(200 * time.Millisecond)
+	poll(10*time.Second, func() bool {
+		if resp.StatusCode == 200 {
+			return true
+		}
 		r, err := c.Get(link)
 		if err != nil {
 			t.Fatal(err)
@@ -158,7 +159,8 @@ func TestReferenceOpensDiagnosis(t *testing.T) {
 		b, _ := io.ReadAll(r.Body)
 		r.Body.Close()
 		resp, page = r, string(b)
-	}
+		return resp.StatusCode == 200
+	})
 	if resp.StatusCode != 200 || resp.Request.URL.Path != "/admin/r/"+ref {
 		t.Fatalf("after login: %d at %s", resp.StatusCode, resp.Request.URL)
 	}
@@ -230,15 +232,11 @@ func TestTwoInstancesShareIncidents(t *testing.T) {
 		}
 		return out.Incidents
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		a, b := list(insts[0].admin), list(insts[1].admin)
-		if len(a) == 1 && len(b) == 1 && a[0] == b[0] && a[0].Requests == 10 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("instances see %+v and %+v; want one shared incident with 10 requests", a, b)
-		}
-		time.Sleep(200 * time.Millisecond)
+	var a, b []incident
+	if !poll(10*time.Second, func() bool {
+		a, b = list(insts[0].admin), list(insts[1].admin)
+		return len(a) == 1 && len(b) == 1 && a[0] == b[0] && a[0].Requests == 10
+	}) {
+		t.Fatalf("instances see %+v and %+v; want one shared incident with 10 requests", a, b)
 	}
 }

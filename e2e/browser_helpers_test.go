@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
@@ -294,19 +293,8 @@ func startPageStack(t *testing.T, b brand) *pageStack {
 	startGatewatch(t, cfgPath)
 	ng := startNginx(t, include, nginxParams{DeadPort: dead, LivePort: freePort(t), HangPort: freePort(t)})
 	s := &pageStack{base: ng.base}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		_, body := get(t, s.base+"/_gatewatch/api/v1/status?site=shop", map[string]string{"Accept": "application/json"})
-		var st struct{ Verdict string }
-		json.Unmarshal([]byte(body), &st)
-		if st.Verdict == "down_for_everyone" {
-			return s
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the monitor never saw the origin down: %s", body)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitStatus(t, s.base, "down_for_everyone", func(st shopStatus) bool { return st.Verdict == "down_for_everyone" })
+	return s
 }
 
 // violation is one axe-core rule the page breaks.

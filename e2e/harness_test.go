@@ -379,18 +379,14 @@ func listenAddrs(tb testing.TB, args []string) (public, admin string) {
 
 func waitHTTP(tb testing.TB, url string, want int) {
 	tb.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
+	eventually(tb, 15*time.Second, fmt.Sprintf("%s answers %d", url, want), func() bool {
 		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == want {
-				return
-			}
+		if err != nil {
+			return false
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	tb.Fatalf("%s did not answer %d in time", url, want)
+		resp.Body.Close()
+		return resp.StatusCode == want
+	})
 }
 
 // nginxServer is a running nginx with gatewatch's generated include.
@@ -541,34 +537,40 @@ func runDaemon(tb testing.TB, bin string, args []string, port int) error {
 			tb.Logf("%s output:\n%s", filepath.Base(bin), tail(out.String(), 8<<10))
 		}
 	})
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	var listening, exitedEarly bool
+	poll(15*time.Second, func() bool {
 		// A server that cannot bind says so before it gives up (nginx
 		// retries for a few seconds): whoever answers on the port then is
 		// another process.
 		if inUseRE.MatchString(out.String()) {
-			cancel()
-			<-exited
-			return fmt.Errorf("%w: port %d: %s", errPortInUse, port, tail(out.String(), 1<<10))
+			return true
 		}
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err == nil {
+		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
 			c.Close()
-			return nil
+			listening = true
+			return true
 		}
 		select {
 		case <-exited:
-			if inUseRE.MatchString(out.String()) {
-				continue
-			}
-			tb.Fatalf("%s exited: %s", filepath.Base(bin), out.String())
+			exitedEarly = true
+			return true
 		default:
+			return false
 		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("%s did not listen on %d; output:\n%s", filepath.Base(bin), port, out.String())
-		}
-		time.Sleep(50 * time.Millisecond) // polling interval of the wait for the port
+	})
+	switch {
+	case inUseRE.MatchString(out.String()):
+		cancel()
+		<-exited
+		return fmt.Errorf("%w: port %d: %s", errPortInUse, port, tail(out.String(), 1<<10))
+	case listening:
+		return nil
+	case exitedEarly:
+		tb.Fatalf("%s exited: %s", filepath.Base(bin), out.String())
+	default:
+		tb.Fatalf("%s did not listen on %d; output:\n%s", filepath.Base(bin), port, out.String())
 	}
+	return nil
 }
 
 // hangingUpstream accepts connections and never answers.

@@ -260,32 +260,20 @@ func TestStatusFlipsWhenOriginReturns(t *testing.T) {
 		}
 		return m
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for status()["verdict"] != "down_for_everyone" {
-		if time.Now().After(deadline) {
-			t.Fatalf("never down_for_everyone: %v", status())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	eventually(t, 10*time.Second, "down_for_everyone", func() bool { return status()["verdict"] == "down_for_everyone" })
 	resp, body := get(t, s.nginx.base+"/flaky/x", map[string]string{"Accept": "text/html"})
 	if resp.StatusCode != 502 || !strings.Contains(body, `data-hop="origin" data-state="down"`) {
 		t.Errorf("page while down: %d, origin hop not down", resp.StatusCode)
 	}
 	s.bringBack(t)
-	back := time.Now()
-	for {
-		m := status()
-		if m["origin"] == "up" {
-			if v := m["verdict"]; v != "recovering" {
-				t.Errorf("verdict after recovery = %v; want recovering", v)
-			}
-			break
-		}
-		if time.Since(back) > 5*time.Second {
-			t.Fatalf("status did not flip within 5s of the origin's return: %v", m)
-		}
-		time.Sleep(50 * time.Millisecond)
+	var m map[string]any
+	took := eventually(t, 5*time.Second, "status flips to origin up after the origin's return", func() bool {
+		m = status()
+		return m["origin"] == "up"
+	})
+	if v := m["verdict"]; v != "recovering" {
+		t.Errorf("verdict after recovery = %v; want recovering", v)
 	}
 	// The check interval in e2eConfig is 1s.
-	t.Logf("status flipped %v after the origin came back", time.Since(back).Round(10*time.Millisecond))
+	t.Logf("status flipped %v after the origin came back", took.Round(10*time.Millisecond))
 }

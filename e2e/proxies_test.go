@@ -323,14 +323,10 @@ func TestThroughHAProxy(t *testing.T) {
 			return []string{"--pages", dir}
 		},
 		ready: func(t *testing.T, base string) {
-			deadline := time.Now().Add(10 * time.Second)
-			for time.Now().Before(deadline) {
-				if r, _ := get(t, base+"/dead/x", nil); r.Header.Get("X-Request-ID") != "" {
-					return
-				}
-				time.Sleep(100 * time.Millisecond)
-			}
-			t.Fatal("haproxy did not send the dead backend's requests to gatewatch")
+			eventually(t, 10*time.Second, "haproxy sends the dead backend's requests to gatewatch", func() bool {
+				r, _ := get(t, base+"/dead/x", nil)
+				return r.Header.Get("X-Request-ID") != ""
+			})
 		},
 		write: func(t *testing.T, dir string, p proxyPorts, include string) []string {
 			gw, errorfiles := "", ""
@@ -418,7 +414,7 @@ func staffEvent(t *testing.T, admin, ref string) (ev struct {
 }) {
 	t.Helper()
 	var body []byte
-	waitFor(t, 10*time.Second, func() bool {
+	eventually(t, 10*time.Second, "the admin API knows the event", func() bool {
 		req, _ := http.NewRequest("GET", admin+"/admin/api/v1/events/"+url.PathEscape(ref), nil)
 		req.SetBasicAuth("support", adminPassword)
 		resp, err := http.DefaultClient.Do(req)

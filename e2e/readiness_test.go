@@ -26,12 +26,9 @@ func readyz(gw *gatewatch) int {
 // waitReadyz waits until /readyz answers want.
 func waitReadyz(t *testing.T, gw *gatewatch, what string, want int, within time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for code := readyz(gw); code != want; code = readyz(gw) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: /readyz = %d after %v; want %d\n%s", what, code, within, want, tail(gw.out.String(), 2048))
-		}
-		time.Sleep(100 * time.Millisecond)
+	var code int
+	if !poll(within, func() bool { code = readyz(gw); return code == want }) {
+		t.Fatalf("%s: /readyz = %d after %v; want %d\n%s", what, code, within, want, tail(gw.out.String(), 2048))
 	}
 }
 

@@ -59,6 +59,8 @@ func bystander(t *testing.T, base string, d time.Duration) loadStats {
 			io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
 		}
+		// Pacing, not waiting: a bystander visits every 100 ms for the
+		// attack's whole length.
 		time.Sleep(100 * time.Millisecond)
 	}
 	st.elapsed = time.Since(start)

@@ -313,7 +313,7 @@ func runLoad(o loadOptions) loadStats {
 					// A client that cannot connect must not spin.
 					time.Sleep(10 * time.Millisecond)
 				}
-				time.Sleep(o.pace)
+				time.Sleep(o.pace) // the load's pace (0: full speed)
 			}
 		})
 	}
@@ -418,7 +418,12 @@ func TestReliabilityLoadThroughNginx(t *testing.T) {
 	trace := traceRSS(pid)
 	st := runLoad(loadOptions{url: base + "/dead/cart", host: "shop.test", headers: browserHeaders,
 		conns: conns, d: d, want: gatewatchPage(http.StatusBadGateway)})
-	time.Sleep(3 * time.Second) // let connections close and the recorder drain
+	// The recorder drains (every answered request's event written) before
+	// the last memory sample.
+	eventually(t, 30*time.Second, "the recorder drains", func() bool {
+		m := metrics(t, gw)
+		return m["gatewatch_events_queued"] == 0 && m["gatewatch_events_written_total"] == m["gatewatch_events_recorded_total"]
+	})
 	samples := trace.stop()
 	start, end := samples[0], samples[len(samples)-1]
 	peak := slices.Max(samples)

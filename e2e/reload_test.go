@@ -67,7 +67,7 @@ func TestReloadOnHangup(t *testing.T) {
 		t.Fatal(err)
 	}
 	g.cmd.Process.Signal(syscall.SIGHUP)
-	waitFor(t, 10*time.Second, func() bool { return strings.Contains(g.out.String(), "config reload refused") })
+	eventually(t, 10*time.Second, "the bad reload refused", func() bool { return strings.Contains(g.out.String(), "config reload refused") })
 	if log := g.out.String(); !strings.Contains(log, cfgPath+":3:") {
 		t.Errorf("refusal does not name %s:3; log:\n%s", cfgPath, log)
 	}
@@ -77,7 +77,7 @@ func TestReloadOnHangup(t *testing.T) {
 
 	write("After Shop")
 	g.cmd.Process.Signal(syscall.SIGHUP)
-	waitFor(t, 10*time.Second, func() bool {
+	eventually(t, 10*time.Second, "the page shows the reloaded brand", func() bool {
 		_, body, _ := page()
 		return strings.Contains(body, "After Shop")
 	})
@@ -87,15 +87,4 @@ func TestReloadOnHangup(t *testing.T) {
 		t.Errorf("%d of %d requests failed during reloads; first: %v", n, n+served.Load(), firstErr.Load())
 	}
 	t.Logf("%d requests served across two reloads", served.Load())
-}
-
-func waitFor(t *testing.T, d time.Duration, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %v", d)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }

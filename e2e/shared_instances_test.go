@@ -68,7 +68,9 @@ func TestTwoInstancesBehindNginx(t *testing.T) {
 	for _, in := range insts {
 		in.start(t)
 	}
-	time.Sleep(1500 * time.Millisecond) // the monitors' first probes of the dead origin
+	for _, in := range insts {
+		waitOrigin(t, in.g.public, "down") // the monitors' first probes of the dead origin
+	}
 
 	// visit sends each of ten visitors' requests through nginx (one
 	// address, ten browsers), and returns a reference answered by the
@@ -104,8 +106,7 @@ func TestTwoInstancesBehindNginx(t *testing.T) {
 			Visitors int64 `json:"visitors"`
 		}
 		var seen [2][]inc
-		deadline := time.Now().Add(15 * time.Second)
-		for {
+		if !poll(15*time.Second, func() bool {
 			for i, in := range insts {
 				seen[i] = nil
 				req, _ := http.NewRequest(http.MethodGet, in.g.admin+"/admin/api/v1/incidents?site=shop", nil)
@@ -125,13 +126,9 @@ func TestTwoInstancesBehindNginx(t *testing.T) {
 				seen[i] = out.Incidents
 			}
 			a, b := seen[0], seen[1]
-			if len(a) == 1 && len(b) == 1 && a[0] == b[0] && a[0].Requests == requests && a[0].Visitors == visitors {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("instances see %+v and %+v; want one incident with %d requests from %d visitors", a, b, requests, visitors)
-			}
-			time.Sleep(200 * time.Millisecond)
+			return len(a) == 1 && len(b) == 1 && a[0] == b[0] && a[0].Requests == requests && a[0].Visitors == visitors
+		}) {
+			t.Fatalf("instances see %+v and %+v; want one incident with %d requests from %d visitors", seen[0], seen[1], requests, visitors)
 		}
 	}
 
@@ -182,7 +179,7 @@ func TestTwoInstancesBehindNginx(t *testing.T) {
 
 	// Both restarted: the same ten visitors still count once.
 	insts[0].start(t)
-	time.Sleep(1500 * time.Millisecond)
+	waitOrigin(t, insts[0].g.public, "down")
 	visit(1)
 	waitIncident(50, 10)
 	// The dashboard's visitors of the hour: the same ten, on both.
