@@ -161,7 +161,8 @@ func faultPhases(t *testing.T, gw *gatewatch, s incident.Store, f storeFault) {
 	}
 	t.Logf("%s: gatewatch logged store writes working again; an event was stored %d markers after the repair", f.name, sent)
 	waitReadyz(t, gw, f.name+" repaired", http.StatusOK, 20*time.Second)
-	if !strings.Contains(gw.out.String()[logFrom:], "store ready again") {
+	// The log line comes through a pipe, maybe just after the answer.
+	if !poll(5*time.Second, func() bool { return strings.Contains(gw.out.String()[logFrom:], "store ready again") }) {
 		t.Errorf("%s: the log does not say the store is ready again", f.name)
 	}
 	// Events sent during the fault are dropped, or, when the store only
