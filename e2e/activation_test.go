@@ -40,7 +40,7 @@ func TestSocketActivation(t *testing.T) {
 	defer otherAdmin.Close()
 	otherPort := other.Listener.Addr().(*net.TCPAddr).Port
 	dead := freePort(t)
-	cfg := strings.Replace(fmt.Sprintf(e2eConfig, otherPort, dead, dead), "[server]\n",
+	cfg := strings.Replace(shopConfig(otherPort, dead), "[server]\n",
 		fmt.Sprintf("[server]\nadmin_listen = %q\n", otherAdmin.Listener.Addr().String()), 1)
 	cfgPath := filepath.Join(t.TempDir(), "gatewatch.toml")
 	writeFile(t, cfgPath, cfg)
@@ -70,7 +70,7 @@ func TestSocketActivation(t *testing.T) {
 // config without an admin listener is a mistake, said at start.
 func TestSocketActivationRefusesAnUnconfiguredAdmin(t *testing.T) {
 	dead := freePort(t)
-	cfg := strings.Replace(fmt.Sprintf(e2eConfig, freePort(t), dead, dead), "[server]\n", "[server]\nadmin_listen = \"\"\n", 1)
+	cfg := strings.Replace(shopConfig(freePort(t), dead), "[server]\n", "[server]\nadmin_listen = \"\"\n", 1)
 	cfgPath := filepath.Join(t.TempDir(), "gatewatch.toml")
 	writeFile(t, cfgPath, cfg)
 	cmd := activated(binary, []socket{loopbackSocket(t, "public"), loopbackSocket(t, "admin")}, "serve", "--config", cfgPath, "--data", t.TempDir())

@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -65,10 +63,7 @@ func startFlakyStack(t *testing.T) *flakyStack {
 	t.Helper()
 	flaky := freePort(t)
 	gwPort := gatewatchPort(t)
-	cfgPath := filepath.Join(t.TempDir(), "gatewatch.toml")
-	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(e2eConfig, gwPort, flaky, flaky)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	cfgPath := writeShopConfig(t, gwPort, flaky, "")
 	include, err := runCLI(t, "nginx", "--config", cfgPath)
 	if err != nil {
 		t.Fatalf("gatewatch nginx: %v\n%s", err, include)

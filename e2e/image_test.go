@@ -93,7 +93,7 @@ func TestImage(t *testing.T) {
 	// The image's binary serves, and its own healthcheck says so.
 	cfgPath := filepath.Join(t.TempDir(), "gatewatch.toml")
 	dead := freePort(t)
-	cfg := fmt.Sprintf(e2eConfig, gatewatchPort(t), dead, dead)
+	cfg := shopConfig(gatewatchPort(t), dead)
 	cfg = strings.Replace(cfg, "[server]\n", fmt.Sprintf("[server]\nadmin_listen = \"127.0.0.1:%d\"\n", gatewatchPort(t)), 1)
 	writeFile(t, cfgPath, cfg)
 	g := startGatewatchBin(t, bin, "serve", "--config", cfgPath, "--data", t.TempDir())

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -20,6 +19,19 @@ import (
 
 	"github.com/gatewatch/gatewatch/locales"
 )
+
+// shopConfig is e2eConfig for gatewatch on gwPort and the shop's origin
+// (checked and reported) on dead.
+func shopConfig(gwPort, dead int) string { return fmt.Sprintf(e2eConfig, gwPort, dead, dead) }
+
+// writeShopConfig writes extra (more TOML, before the file's first
+// table) and shopConfig to a file of the test's and returns its path.
+func writeShopConfig(t *testing.T, gwPort, dead int, extra string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "gatewatch.toml")
+	writeFile(t, p, extra+shopConfig(gwPort, dead))
+	return p
+}
 
 const e2eConfig = `
 [server]
@@ -65,10 +77,7 @@ func startStack(t *testing.T) *stack {
 	hang := hangingUpstream(t)
 	gwPort := gatewatchPort(t)
 
-	cfgPath := filepath.Join(t.TempDir(), "gatewatch.toml")
-	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(e2eConfig, gwPort, dead, dead)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	cfgPath := writeShopConfig(t, gwPort, dead, "")
 	if out, err := runCLI(t, "check-config", "--config", cfgPath); err != nil {
 		t.Fatalf("check-config: %v\n%s", err, out)
 	}
@@ -97,13 +106,22 @@ func postForm(t *testing.T, url string) (*http.Response, string) {
 // send makes a request for shop.test and reads the whole answer.
 func send(t *testing.T, method, url string, body io.Reader, hdr map[string]string) (*http.Response, string) {
 	t.Helper()
+	return sendHost(t, method, "shop.test", url, body, hdr)
+}
+
+// sendHost makes a request for host with the headers hdr (those with a
+// value) and reads the whole answer.
+func sendHost(t *testing.T, method, host, url string, body io.Reader, hdr map[string]string) (*http.Response, string) {
+	t.Helper()
 	req, err := http.NewRequest(method, url, body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Host = "shop.test"
+	req.Host = host
 	for k, v := range hdr {
-		req.Header.Set(k, v)
+		if v != "" {
+			req.Header.Set(k, v)
+		}
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -61,7 +61,7 @@ func writeConfig(t *testing.T, extra string, gwPort, dead int) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := extra + fmt.Sprintf(e2eConfig, gwPort, dead, dead) +
+	cfg := extra + shopConfig(gwPort, dead) +
 		fmt.Sprintf("\n[[admin.user]]\nname = %q\npassword_hash = %q\n", metricsUser, hash)
 	p := filepath.Join(t.TempDir(), "gatewatch.toml")
 	if err := os.WriteFile(p, []byte(cfg), 0o644); err != nil {

@@ -24,14 +24,13 @@ func TestReloadOnHangup(t *testing.T) {
 	cfgPath := filepath.Join(t.TempDir(), "gatewatch.toml")
 	write := func(title string) {
 		t.Helper()
-		cfg := strings.Replace(fmt.Sprintf(e2eConfig, freePort(t), dead, dead), `title = "E2E Shop"`, fmt.Sprintf("title = %q", title), 1)
-		if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeFile(t, cfgPath, strings.Replace(shopConfig(freePort(t), dead), `title = "E2E Shop"`, fmt.Sprintf("title = %q", title), 1))
 	}
 	write("Before Shop")
 	g := startGatewatchArgs(t, "serve", "--config", cfgPath, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--data", t.TempDir())
 
+	// page is called from the load's goroutines: it returns its error
+	// instead of failing the test.
 	page := func() (int, string, error) {
 		req, _ := http.NewRequest("GET", g.public+"/cart", nil)
 		req.Header.Set("Accept", "text/html")
