@@ -181,6 +181,18 @@ func TestFallbackWhenGatewatchIsDown(t *testing.T) {
 		if !strings.Contains(b, `<html lang="zh-Hant"`) {
 			t.Error("zh-TW: the fallback is not in Traditional Chinese")
 		}
+		// Serbian's two scripts are two pages, each in its own letters.
+		for _, sr := range []struct{ accept, lang, headline string }{
+			{"sr-RS,sr;q=0.9", "sr", "Сајт тренутно не одговара"},
+			{"sr-Latn-RS,sr;q=0.9", "sr-Latn", "Sajt trenutno ne odgovara"},
+			{"sr-ME", "sr-Latn", "Sajt trenutno ne odgovara"},
+			{"bs-BA", "hr", "Web-stranica trenutačno ne odgovara"},
+		} {
+			_, b = sendHost(t, "GET", "shop.test", ng.base+"/dead/x", nil, map[string]string{"Accept-Language": sr.accept})
+			if !strings.Contains(b, `<html lang="`+sr.lang+`"`) || !strings.Contains(b, sr.headline) {
+				t.Errorf("Accept-Language %s: the fallback is not the %s page (%q)", sr.accept, sr.lang, sr.headline)
+			}
+		}
 		// nginx merges the slashes to find /dead/; a link to "//dead/x"
 		// would lead to the host "dead".
 		_, b = sendHost(t, "GET", "shop.test", ng.base+"//dead/x", nil, nil)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -72,19 +73,25 @@ func TestTwoInstancesBehindNginx(t *testing.T) {
 		waitOrigin(t, in.g.public, "down") // the monitors' first probes of the dead origin
 	}
 
-	// visit sends each of ten visitors' requests through nginx (one
-	// address, ten browsers), and returns a reference answered by the
-	// first instance.
+	// visit sends each of ten visitors' requests through nginx (each
+	// from an address of its own, 127.0.0.10 to .19), and returns a
+	// reference answered by the first instance.
+	var statusURL string
+	var visitFrom func(first, perVisitor int) string
 	visit := func(perVisitor int) (ref string) {
+		return visitFrom(0, perVisitor)
+	}
+	visitFrom = func(first, perVisitor int) (ref string) {
 		t.Helper()
-		for v := range 10 {
+		for v := first; v < first+10; v++ {
 			for range perVisitor {
-				resp, body := get(t, ng.base+"/dead/cart", map[string]string{"Accept": "text/html",
+				resp, body := sendFrom(t, fmt.Sprintf("127.0.0.%d", 10+v), ng.base+"/dead/cart", map[string]string{"Accept": "text/html",
 					"User-Agent": fmt.Sprintf("Mozilla/5.0 (e2e visitor %d) Firefox/140.0", v)})
 				if resp.StatusCode != http.StatusBadGateway || !strings.Contains(body, "E2E Shop") {
 					t.Fatalf("visitor %d: %d, branded %t; want the branded 502", v, resp.StatusCode, strings.Contains(body, "E2E Shop"))
 				}
 				d, _ := goquery.NewDocumentFromReader(strings.NewReader(body))
+				statusURL = d.Find("[data-status-url]").AttrOr("data-status-url", "")
 				link := d.Find("[data-testid=staff-link]").AttrOr("href", "")
 				if strings.HasPrefix(link, fmt.Sprintf("http://127.0.0.1:%d/", insts[0].adminPort)) {
 					ref = resp.Header.Get("X-Request-ID")
@@ -135,6 +142,33 @@ func TestTwoInstancesBehindNginx(t *testing.T) {
 	ref := visit(4)
 	waitIncident(40, 10)
 
+	// Ten more visitors, one page each: nginx takes turns, so each
+	// instance answers about five of them. The live verdict of each counts
+	// all twenty, through the store (a sync every 2 s).
+	if visitFrom(10, 1) == "" {
+		t.Fatal("no reference")
+	}
+	waitIncident(50, 20)
+	// Six answers in a row say 20: nginx takes turns, so both instances do.
+	seen, affected := 0, 0
+	if !poll(15*time.Second, func() bool {
+		resp, body := get(t, ng.base+statusURL, map[string]string{"Accept": "application/json"})
+		var st struct {
+			Affected int `json:"affected"`
+		}
+		if err := json.Unmarshal([]byte(body), &st); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %s: %d %v %.200s", statusURL, resp.StatusCode, err, body)
+		}
+		if affected = st.Affected; affected != 20 {
+			seen = 0
+			return false
+		}
+		seen++
+		return seen == 6
+	}) {
+		t.Fatalf("an instance's status counts %d affected visitors; want all 20 that the two answered", affected)
+	}
+
 	// A signs staff in; B, restarted since (its error.log index is
 	// empty, and it keeps no session of its own), takes the session and
 	// opens the reference A recorded, with nginx's line stored with it.
@@ -177,12 +211,12 @@ func TestTwoInstancesBehindNginx(t *testing.T) {
 		t.Errorf("the second instance's diagnosis lacks nginx's log line, recorded by the first instance; page:\n%.2000s", page)
 	}
 
-	// Both restarted: the same ten visitors still count once.
+	// Both restarted: the same visitors still count once.
 	insts[0].start(t)
 	waitOrigin(t, insts[0].g.public, "down")
 	visit(1)
-	waitIncident(50, 10)
-	// The dashboard's visitors of the hour: the same ten, on both.
+	waitIncident(60, 20)
+	// The dashboard's visitors of the hour: the same twenty, on both.
 	for i, in := range insts {
 		req, _ := http.NewRequest(http.MethodGet, in.g.admin+"/admin/api/v1/sites", nil)
 		req.SetBasicAuth("support", adminPassword)
@@ -199,8 +233,31 @@ func TestTwoInstancesBehindNginx(t *testing.T) {
 		}
 		err = json.NewDecoder(resp.Body).Decode(&out)
 		resp.Body.Close()
-		if err != nil || len(out.Sites) != 1 || out.Sites[0].Counts.Visitors1h != 10 {
-			t.Errorf("instance %d: sites API = %+v, %v; want 10 visitors in the hour", i, out.Sites, err)
+		if err != nil || len(out.Sites) != 1 || out.Sites[0].Counts.Visitors1h != 20 {
+			t.Errorf("instance %d: sites API = %+v, %v; want 20 visitors in the hour", i, out.Sites, err)
 		}
 	}
+}
+
+// sendFrom gets url for shop.test from the local address from (a
+// loopback address: each visitor its own) and reads the whole answer.
+func sendFrom(t *testing.T, from, url string, hdr map[string]string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = "shop.test"
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: 5 * time.Second}
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DialContext: dialer.DialContext, DisableKeepAlives: true}}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
 }

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,6 +36,9 @@ interval = "3s"
 down_interval = "1s"
 min_interval = "200ms"
 timeout = "1s"
+
+[nginx]
+error_log = "%[4]s"
 
 [[site]]
 name = "shop"
@@ -80,6 +84,11 @@ func appHandler() http.Handler {
 		case "/a/maint":
 			w.Header().Set("Retry-After", "120")
 			http.Error(w, "maintenance", http.StatusServiceUnavailable)
+		case "/a/cookies":
+			// An answer whose header outgrows nginx's proxy_buffer_size
+			// (4 KB): as when the site's cookies have grown too large.
+			w.Header().Set("Set-Cookie", "big="+strings.Repeat("x", 10000))
+			fmt.Fprint(w, "ok")
 		case "/a/slow":
 			select {
 			case <-r.Context().Done():
@@ -99,7 +108,8 @@ func startVerdictStack(t *testing.T) *verdictStack {
 	dead := freePort(t)
 	gwPort := gatewatchPort(t)
 	cfgPath := filepath.Join(t.TempDir(), "gatewatch.toml")
-	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(verdictConfig, gwPort, dead, appPort)), 0o644); err != nil {
+	prefix := t.TempDir()
+	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(verdictConfig, gwPort, dead, appPort, filepath.Join(prefix, "error.log"))), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	include, err := runCLI(t, "nginx", "--config", cfgPath)
@@ -107,7 +117,7 @@ func startVerdictStack(t *testing.T) *verdictStack {
 		t.Fatalf("gatewatch nginx: %v\n%s", err, include)
 	}
 	startGatewatch(t, cfgPath)
-	ng := startNginx(t, include, nginxParams{DeadPort: freePort(t), LivePort: freePort(t), HangPort: freePort(t),
+	ng := startNginx(t, include, nginxParams{Prefix: prefix, DeadPort: freePort(t), LivePort: freePort(t), HangPort: freePort(t),
 		Extra: fmt.Sprintf(verdictLocations, dead, appPort)})
 	return &verdictStack{base: ng.base, dead: dead}
 }
@@ -177,6 +187,9 @@ func TestVerdictThroughNginx(t *testing.T) {
 		{"/a/boom", "app_error", "app", "app_error", 500},
 		{"/a/maint", "maintenance", "app", "maintenance", 503},
 		{"/a/slow", "overloaded", "app", "overloaded", 504},
+		// nginx's 502 says only "bad answer"; its error.log line says the
+		// header was too big: the visitor's cookies, told so at once.
+		{"/a/cookies", "just_you", "app", "client", 502},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
 			code, state, poll, d, hdr := s.verdictOf(t, "GET", tc.path)
@@ -188,6 +201,14 @@ func TestVerdictThroughNginx(t *testing.T) {
 			}
 			if tc.state == "maintenance" && hdr.Get("Retry-After") != "120" {
 				t.Errorf("maintenance Retry-After = %q; want the app's 120", hdr.Get("Retry-After"))
+			}
+			if tc.state == "just_you" {
+				if first, _ := d.Find("[data-step]").First().Attr("data-step"); first != "clear" {
+					t.Errorf("cookies too large: the page leads with %q; want clear (this site's cookies)", first)
+				}
+				if st := s.status(t, poll); st.Verdict != "just_you" || st.Reload {
+					t.Errorf("cookies too large: poll = %+v; want just_you, no reload", st)
+				}
 			}
 			if tc.state == "app_error" {
 				if first, _ := d.Find("[data-step]").First().Attr("data-step"); first != "retry" {

@@ -4,6 +4,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -121,7 +122,10 @@ func NewFromFS(fsys fs.FS, defaultLocale string) (*Catalog, error) {
 		}
 	}
 	c := &Catalog{bundle: bundle, byCode: map[string]int{}, exact: map[string]int{}}
-	tags := bundle.LanguageTags()
+	// A copy: the bundle's own list is the order its matcher answers by
+	// index, and sorting it in place would hand one language another's
+	// messages (active.sr-Latn.toml is loaded before active.sr.toml).
+	tags := slices.Clone(bundle.LanguageTags())
 	// The source language first: the matcher prefers its first tag when
 	// nothing matches well, and the switcher lists it first.
 	sort.SliceStable(tags, func(i, j int) bool {

@@ -16,7 +16,7 @@ import (
 
 // required are the languages the project promises; each must be complete.
 var required = []string{"en", "de", "fr", "es", "pt-BR", "it", "nl", "pl", "ja", "zh-Hans", "ar", "he",
-	"sk", "bg", "ms", "fil", "sw", "ur", "mr", "ta", "te"}
+	"sk", "bg", "ms", "fil", "sw", "ur", "mr", "ta", "te", "sl", "hr", "sr", "sr-Latn", "es-419", "ca", "lt", "lv", "et"}
 
 func mustCatalog(t *testing.T) *locales.Catalog {
 	t.Helper()
@@ -250,10 +250,41 @@ func TestNewLanguagesNegotiate(t *testing.T) {
 	for accept, want := range map[string]string{
 		"ur-PK": "ur", "fil-PH": "fil", "tl": "fil", "ms-MY": "ms", "sw-KE": "sw", "sw-TZ": "sw",
 		"ta-IN": "ta", "ta-LK": "ta", "te-IN": "te", "mr-IN": "mr", "bg-BG": "bg", "sk-SK": "sk",
+		"es-MX": "es-419", "es-AR": "es-419", "es-US": "es-419", "es-CO": "es-419", "es-419": "es-419",
+		"es-ES": "es", "es": "es", "ca-ES": "ca", "ca-AD": "ca", "ca-ES-valencia": "ca", "et-EE": "et",
+		"lt-LT": "lt", "lv-LV": "lv",
 	} {
 		if got := real.Negotiate("", "", accept+",en;q=0.5").Code; got != want {
 			t.Errorf("Negotiate(Accept-Language %s) = %q; want %q", accept, got, want)
 		}
+	}
+	// Serbo-Croatian and Slovenian in the real catalog: each script of
+	// Serbian by its own tags, Bosnian as Croatian (Latin script and
+	// ijekavian, as Bosnian is; our Serbian is ekavian), Serbo-Croatian and
+	// Montenegrin as Serbian in Latin script; Slovenian is not Croatian.
+	for _, tc := range []struct{ tag, want string }{
+		{"hr", "hr"}, {"hr-HR", "hr"}, {"hr-BA", "hr"},
+		{"sr", "sr"}, {"sr-Cyrl", "sr"}, {"sr-RS", "sr"}, {"sr-Cyrl-RS", "sr"}, {"sr-BA", "sr"}, {"sr-Cyrl-ME", "sr"},
+		{"sr-Latn", "sr-Latn"}, {"sr-Latn-RS", "sr-Latn"}, {"sr-ME", "sr-Latn"}, {"sr-Latn-ME", "sr-Latn"},
+		{"sr-Latn-BA", "sr-Latn"}, {"sr_Latn", "sr-Latn"}, {"SR-LATN", "sr-Latn"},
+		{"bs", "hr"}, {"bs-BA", "hr"}, {"bs-Latn-BA", "hr"},
+		{"sh", "sr-Latn"}, {"cnr", "sr-Latn"},
+		{"sl", "sl"}, {"sl-SI", "sl"},
+	} {
+		if got := real.Negotiate("", "", tc.tag+",en;q=0.5").Code; got != tc.want {
+			t.Errorf("Negotiate(Accept-Language %s,en;q=0.5) = %q; want %q", tc.tag, got, tc.want)
+		}
+		if got := real.Negotiate(tc.tag, "", "de").Code; got != tc.want {
+			t.Errorf("Negotiate(?lang=%s) = %q; want %q", tc.tag, got, tc.want)
+		}
+		if got := real.Negotiate("", tc.tag, "de").Code; got != tc.want {
+			t.Errorf("Negotiate(cookie %s) = %q; want %q", tc.tag, got, tc.want)
+		}
+	}
+	// A later, better choice still wins: Slovenian readers who also read
+	// Croatian are not sent to it first.
+	if got := real.Negotiate("", "", "sl-SI,hr;q=0.8").Code; got != "sl" {
+		t.Errorf("Negotiate(Accept-Language sl-SI,hr;q=0.8) = %q; want sl", got)
 	}
 	c := fixture(t, "es", "es-419", "sr", "sr-Latn", "hr", "ca", "et", "fi", "lt", "lv", "sl")
 	for _, tc := range []struct{ query, accept, want string }{
@@ -265,6 +296,30 @@ func TestNewLanguagesNegotiate(t *testing.T) {
 	} {
 		if got := c.Negotiate(tc.query, "", tc.accept).Code; got != tc.want {
 			t.Errorf("Negotiate(?lang=%q, Accept-Language %q) = %q; want %q", tc.query, tc.accept, got, tc.want)
+		}
+	}
+}
+
+// TestTranslatorReadsItsOwnFile: each language's Translator answers with
+// the text of that language's own file, also where a language and its
+// regional or script variant are both carried (es and es-419).
+func TestTranslatorReadsItsOwnFile(t *testing.T) {
+	c := mustCatalog(t)
+	for _, l := range c.Languages() {
+		tr := c.Translator(l)
+		checked := 0
+		for id, forms := range readMessages(t, "active."+l.Code+".toml") {
+			want, ok := forms["other"]
+			if !ok || strings.Contains(want, "{{") || forms["one"] != "" {
+				continue
+			}
+			checked++
+			if got := tr.T(id, nil); got != want {
+				t.Errorf("%s: T(%q) = %q; want %q from active.%s.toml", l.Code, id, got, want, l.Code)
+			}
+		}
+		if checked == 0 {
+			t.Errorf("%s: no message without placeholders to check", l.Code)
 		}
 	}
 }

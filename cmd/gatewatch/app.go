@@ -15,7 +15,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/gatewatch/gatewatch/handlers"
+	"github.com/gatewatch/gatewatch/handlers/admin"
+	"github.com/gatewatch/gatewatch/handlers/public"
 	"github.com/gatewatch/gatewatch/internal/announce"
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/internal/incident"
@@ -36,11 +37,11 @@ type app struct {
 	recorder *incident.Recorder
 	salts    *incident.Salts
 	reg      *prometheus.Registry
-	metrics  *handlers.PromMetrics
+	metrics  *public.PromMetrics
 	logger   *slog.Logger
 	board    *announce.Board
 	notifier *notify.Notifier
-	ready    handlers.Readiness
+	ready    admin.Readiness
 	draining atomic.Bool
 
 	current  atomic.Pointer[generation]
@@ -119,6 +120,11 @@ func (a *app) build(cfg *config.Config, prev *generation) (*generation, error) {
 		opts.Checker = probe.New(probe.Options{Timeout: cfg.Monitor.Timeout.Duration, SlowThreshold: cfg.Monitor.SlowThreshold.Duration})
 		opts.Logger = a.logger
 		opts.Salts = a.salts
+		if cfg.Store.DSN != "" {
+			// PostgreSQL, which instances share: each page counts the
+			// visitors every instance answered.
+			opts.Crowd = crowdStore{a.store}
+		}
 		mon, err := monitor.New(opts)
 		if err != nil {
 			return nil, err
@@ -126,9 +132,18 @@ func (a *app) build(cfg *config.Config, prev *generation) (*generation, error) {
 		g.checks = newMonitorRun(mon)
 	}
 	g.mon = g.checks.mon
-	g.public = handlers.NewPublic(cfg, catalog, assets, g.mon, a.recorder, realClock{}, a.metrics, a.logger, a.board)
+	deps := public.Deps{Config: cfg, Catalog: catalog, Assets: assets, Status: g.mon, Events: a.recorder,
+		Clock: realClock{}, Metrics: a.metrics, Logger: a.logger, Board: a.board}
+	if cfg.Nginx.ErrorLog != "" {
+		// Followed (serve.go): a page may read its own request's line.
+		deps.Evidence = a.index
+	}
+	g.public, err = public.New(deps)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Server.AdminListen != "" {
-		g.admin, err = handlers.NewAdminHandler(handlers.AdminDeps{Config: cfg, Catalog: catalog, Assets: assets,
+		g.admin, err = admin.New(admin.Deps{Config: cfg, Catalog: catalog, Assets: assets,
 			Store: a.store, Status: g.mon, Evidence: a.index, Gatherer: a.reg, Clock: realClock{}, Logger: a.logger, Notify: a.notifier, Ready: a.ready,
 			Events: a.recorder})
 		if err != nil {

@@ -8,7 +8,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gatewatch/gatewatch/handlers"
+	"github.com/gatewatch/gatewatch/handlers/admin"
 )
 
 // errDraining is /readyz's answer from the moment SIGTERM arrives.
@@ -18,7 +18,7 @@ var errDraining = errors.New("draining after SIGTERM")
 // otherwise.
 type drainGate struct {
 	draining interface{ Load() bool }
-	next     handlers.Readiness
+	next     admin.Readiness
 }
 
 func (g drainGate) Check(ctx context.Context) error {

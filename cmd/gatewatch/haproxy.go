@@ -14,7 +14,7 @@ import (
 	"strings"
 	"text/template"
 
-	"github.com/gatewatch/gatewatch/handlers"
+	"github.com/gatewatch/gatewatch/handlers/public"
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/locales"
 )
@@ -215,11 +215,11 @@ func siteLang(c *locales.Catalog, site *config.Site) locales.Language {
 // visitor's language with HAProxy's own reference: the rule looks the
 // language up in langs.map and the page's parts in SITE/CODE.K.map (a
 // line per language, "LANG PART"), between which its lf-string puts
-// HAProxy's expressions (handlers.FillHAProxy). A map value is one line:
+// HAProxy's expressions (public.FillHAProxy). A map value is one line:
 // the page's newlines (all in its style) become spaces, which is why its
 // CSP hash is mapStyleHash.
 type haproxyMaps struct {
-	st      *handlers.Static
+	st      *public.Static
 	catalog *locales.Catalog
 	maps    map[string]*haproxyMap // by SITE/CODE
 	order   []string
@@ -234,7 +234,7 @@ type haproxyMap struct {
 // haproxyCut cuts a FillHAProxy page into its parts and the expressions
 // between them.
 func haproxyCut(page []byte) (parts [][]byte, exprs []string) {
-	f := bytes.Split(page, []byte(handlers.HAProxyCut))
+	f := bytes.Split(page, []byte(public.HAProxyCut))
 	for i, x := range f {
 		if i%2 == 1 {
 			exprs = append(exprs, string(x))
@@ -259,14 +259,14 @@ func haproxyFits(parts [][]byte, exprs []string) bool {
 // site's language, its errorfile under dir. A page too large for
 // HAProxy's buffer with its style inline links the style instead.
 func (m *haproxyMaps) add(ctx context.Context, site *config.Site, lang locales.Language, code int, dir string) error {
-	page, err := m.st.RenderWith(ctx, site, lang, code, handlers.StaticOptions{Fill: handlers.FillHAProxy})
+	page, err := m.st.RenderWith(ctx, site, lang, code, public.StaticOptions{Fill: public.FillHAProxy})
 	if err != nil {
 		return err
 	}
 	parts, exprs := haproxyCut(page)
 	if !haproxyFits(parts, exprs) {
 		m.linked = append(m.linked, filepath.Join(site.Name, lang.Code, fmt.Sprint(code)))
-		if page, err = m.st.RenderWith(ctx, site, lang, code, handlers.StaticOptions{Fill: handlers.FillHAProxy, LinkStyle: true}); err != nil {
+		if page, err = m.st.RenderWith(ctx, site, lang, code, public.StaticOptions{Fill: public.FillHAProxy, LinkStyle: true}); err != nil {
 			return err
 		}
 		if parts, exprs = haproxyCut(page); !haproxyFits(parts, exprs) {
@@ -301,13 +301,13 @@ func (m *haproxyMaps) add(ctx context.Context, site *config.Site, lang locales.L
 	}
 	// The errorfile, fixed bytes in the site's language.
 	hashes := m.st.StyleHash(site)
-	page, err = m.st.RenderWith(ctx, site, lang, code, handlers.StaticOptions{Fill: handlers.FillNone})
+	page, err = m.st.RenderWith(ctx, site, lang, code, public.StaticOptions{Fill: public.FillNone})
 	if err != nil {
 		return err
 	}
 	if haproxyHeaderRoom+len(page) > haproxyErrorfileMax {
 		hashes = styleSelf(m.st.LinkedStyleHash(site))
-		if page, err = m.st.RenderWith(ctx, site, lang, code, handlers.StaticOptions{Fill: handlers.FillNone, LinkStyle: true}); err != nil {
+		if page, err = m.st.RenderWith(ctx, site, lang, code, public.StaticOptions{Fill: public.FillNone, LinkStyle: true}); err != nil {
 			return err
 		}
 	}
@@ -393,15 +393,15 @@ func writeFileAtomic(path string, b []byte) error {
 
 // mapStyleHash is the CSP source for the style of a page in a map: the
 // inline style with its newlines made spaces.
-func mapStyleHash(st *handlers.Static, site *config.Site) string {
+func mapStyleHash(st *public.Static, site *config.Site) string {
 	sum := sha256.Sum256([]byte(strings.ReplaceAll(st.InlineStyle(site), "\n", " ")))
 	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
 }
 
 // haproxyPageParts are the parts and expressions of site's pages for
 // code, as render writes them: from the site's own language.
-func haproxyPageParts(ctx context.Context, st *handlers.Static, c *locales.Catalog, site *config.Site, code int) (int, []string, error) {
-	page, err := st.RenderWith(ctx, site, siteLang(c, site), code, handlers.StaticOptions{Fill: handlers.FillHAProxy})
+func haproxyPageParts(ctx context.Context, st *public.Static, c *locales.Catalog, site *config.Site, code int) (int, []string, error) {
+	page, err := st.RenderWith(ctx, site, siteLang(c, site), code, public.StaticOptions{Fill: public.FillHAProxy})
 	if err != nil {
 		return 0, nil, err
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"text/template"
 
-	"github.com/gatewatch/gatewatch/handlers"
+	"github.com/gatewatch/gatewatch/handlers/public"
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/locales"
 )
@@ -192,7 +192,7 @@ func writeNginxInclude(w io.Writer, cfg *config.Config) error {
 		if err != nil {
 			return err
 		}
-		st, err := handlers.NewStatic(cfg, catalog, assets)
+		st, err := public.NewStatic(cfg, catalog, assets)
 		if err != nil {
 			return err
 		}
@@ -207,7 +207,7 @@ func writeNginxInclude(w io.Writer, cfg *config.Config) error {
 		data["DefaultSite"] = sites[0]
 		data["Sites"] = sites[1:]
 		data["HeaderRules"], data["TagRules"] = langRules(catalog)
-		data["Codes"] = slices.DeleteFunc(slices.Clone(handlers.StaticCodes), func(c int) bool { return c == 502 })
+		data["Codes"] = slices.DeleteFunc(slices.Clone(public.StaticCodes), func(c int) bool { return c == 502 })
 		data["StyleHashes"] = strings.Join(hashes, " ")
 	}
 	return nginxInclude.Execute(w, data)
@@ -223,10 +223,10 @@ type siteRule struct{ Site, Lang, Pattern string }
 // by the config to letters, digits, dots, dashes and a leading "*.".
 func siteRules(cfg *config.Config, c *locales.Catalog) []siteRule {
 	rule := func(s *config.Site, hosts []string) siteRule {
-		return siteRule{Site: s.Name, Lang: handlers.SiteLanguage(c, s).Code,
+		return siteRule{Site: s.Name, Lang: public.SiteLanguage(c, s).Code,
 			Pattern: "^(" + strings.Join(hosts, "|") + ")$"}
 	}
-	out := []siteRule{{Site: cfg.Sites[0].Name, Lang: handlers.SiteLanguage(c, &cfg.Sites[0]).Code}}
+	out := []siteRule{{Site: cfg.Sites[0].Name, Lang: public.SiteLanguage(c, &cfg.Sites[0]).Code}}
 	var exact []siteRule
 	for i := len(cfg.Sites) - 1; i >= 0; i-- {
 		s := &cfg.Sites[i]

@@ -97,7 +97,7 @@ func langCandidates(c *locales.Catalog) []step {
 			}
 		}
 	}
-	others = append(others, "fil", "yue", "cmn", "haw", "ast", "ckb", "gsw")
+	others = append(others, "fil", "yue", "cmn", "haw", "ast", "ckb", "gsw", "cnr")
 	for _, b := range others {
 		add(b)
 	}

@@ -124,6 +124,9 @@ func TestFallbackLanguageFollowsTheMatcher(t *testing.T) {
 		"ca", "eu", "gl", "cy", "ga", "is", "et", "lv", "lt", "sr", "sr-Latn", "hr", "bs", "sl",
 		"mk", "bg", "ka", "hy", "az", "kk", "uz", "mn", "ur", "ta", "te", "ml", "kn", "mr", "gu",
 		"pa", "ne", "si", "km", "lo", "my", "fil", "tl", "yue", "cmn", "haw", "xx", "*", "",
+		// Serbian in two scripts, and its neighbours.
+		"sr-RS", "sr-Cyrl", "sr-Cyrl-RS", "sr-Cyrl-BA", "sr-BA", "sr-ME", "sr-Latn-RS", "sr-Latn-ME",
+		"sr-Latn-BA", "sr_Latn", "SR-LATN", "hr-HR", "hr-BA", "bs-BA", "bs-Latn", "sh", "cnr", "sl-SI",
 	}
 	for _, siteLang := range []string{"en", "de"} {
 		for _, tag := range tags {

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/gatewatch/gatewatch/handlers"
+	"github.com/gatewatch/gatewatch/handlers/public"
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/locales"
 )
@@ -59,14 +59,14 @@ func renderCmd(ctx context.Context, args []string, getenv func(string) string, s
 					return err
 				}
 			}
-			for _, code := range handlers.StaticCodes {
+			for _, code := range public.StaticCodes {
 				var err error
 				switch *format {
 				case "haproxy":
 					err = hm.add(ctx, site, lang, code, dir)
 				case "envoy-gateway":
 					var page []byte
-					if page, err = st.RenderWith(ctx, site, lang, code, handlers.StaticOptions{Fill: handlers.FillNone}); err == nil {
+					if page, err = st.RenderWith(ctx, site, lang, code, public.StaticOptions{Fill: public.FillNone}); err == nil {
 						eg.add(site.Name, code, page)
 					}
 				default:
@@ -114,7 +114,7 @@ func writePage(path string, page []byte) error {
 }
 
 // newStatic prepares what renders the static pages of cfg.
-func newStatic(cfg *config.Config) (*locales.Catalog, *handlers.Static, error) {
+func newStatic(cfg *config.Config) (*locales.Catalog, *public.Static, error) {
 	catalog, err := locales.New(cfg.Server.DefaultLocale)
 	if err != nil {
 		return nil, nil, err
@@ -123,7 +123,7 @@ func newStatic(cfg *config.Config) (*locales.Catalog, *handlers.Static, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := handlers.NewStatic(cfg, catalog, assets)
+	st, err := public.NewStatic(cfg, catalog, assets)
 	if err != nil {
 		return nil, nil, err
 	}

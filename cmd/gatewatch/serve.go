@@ -17,7 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/gatewatch/gatewatch/handlers"
+	"github.com/gatewatch/gatewatch/handlers/public"
 	"github.com/gatewatch/gatewatch/internal/activation"
 	"github.com/gatewatch/gatewatch/internal/announce"
 	"github.com/gatewatch/gatewatch/internal/config"
@@ -119,7 +119,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := salts.Refresh(ctx); err != nil {
 		return fmt.Errorf("visitor salt: %w", err)
 	}
-	app := &app{store: store, index: index, recorder: recorder, salts: salts, reg: reg, metrics: handlers.NewMetrics(reg), logger: logger,
+	app := &app{store: store, index: index, recorder: recorder, salts: salts, reg: reg, metrics: public.NewMetrics(reg), logger: logger,
 		board: announce.NewBoard(store, time.Now, logger), notifier: notifier}
 	app.ready = drainGate{draining: &app.draining, next: health}
 	gen, err := app.build(cfg, nil)
@@ -334,7 +334,7 @@ func loadAssets(cfg *config.Config) (*static.Set, error) {
 		if err != nil {
 			return nil, fmt.Errorf("site %q logo: %w", s.Name, err)
 		}
-		extra = append(extra, static.File{Logical: handlers.LogoAsset(s.Name, p), Body: b})
+		extra = append(extra, static.File{Logical: public.LogoAsset(s.Name, p), Body: b})
 	}
 	return static.New(extra...)
 }

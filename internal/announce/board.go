@@ -11,7 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gatewatch/gatewatch/internal/incident"
+	"github.com/gatewatch/gatewatch/internal/incident/record"
 )
 
 // Sources of an Item.
@@ -60,7 +60,7 @@ func (s *Snapshot) Site(site string) []Item {
 // Store is what the board reads staff announcements from;
 // incident.Store satisfies it.
 type Store interface {
-	Announcements(ctx context.Context, site string, endAfter time.Time, limit int) ([]incident.Announcement, error)
+	Announcements(ctx context.Context, site string, endAfter time.Time, limit int) ([]record.Announcement, error)
 }
 
 // Board holds the announcements showing now. The zero value is not
@@ -120,7 +120,7 @@ func (b *Board) Refresh(ctx context.Context) error {
 }
 
 // FromStore is the item of a stored announcement.
-func FromStore(a incident.Announcement) Item {
+func FromStore(a record.Announcement) Item {
 	return Item{ID: strconv.FormatInt(a.ID, 10), Site: a.Site, Upstream: a.Upstream, Text: a.Text,
 		Parts: Parts(a.Text), Lang: a.Lang, Start: a.CreatedAt.UTC(), Until: a.End().UTC(), Source: SourceStaff}
 }

@@ -2,6 +2,7 @@ package incident
 
 import (
 	"github.com/gatewatch/gatewatch/internal/cause"
+	"github.com/gatewatch/gatewatch/internal/incident/record"
 	"github.com/gatewatch/gatewatch/internal/nginxlog"
 )
 
@@ -38,32 +39,8 @@ func EventCause(e Event) Cause {
 	return Cause{}
 }
 
-// details explain each class to staff, in a sentence.
-var details = map[cause.Class]string{
-	cause.NoLiveUpstreams:  "nginx found no upstream server to try: none was alive or its name did not resolve.",
-	cause.Refused:          "nginx could not connect to the upstream: the connection was refused or the host was unreachable.",
-	cause.NoRoute:          "nginx has no route to the upstream's network.",
-	cause.ConnectTimeout:   "nginx timed out connecting to the upstream.",
-	cause.ReadTimeout:      "The upstream accepted the connection but did not answer in time.",
-	cause.PrematureClose:   "The upstream closed the connection or sent a response nginx could not use.",
-	cause.BadResponse:      "The upstream sent a response nginx could not use.",
-	cause.Reset:            "The upstream reset the connection.",
-	cause.HTTP5xx:          "The upstream itself answered with an HTTP 5xx.",
-	cause.Unavailable:      "The upstream itself answered 503 Service Unavailable.",
-	cause.Maintenance:      "The upstream answered 503 with a Retry-After: maintenance.",
-	cause.DNSFailure:       "nginx could not resolve the upstream's name.",
-	cause.TLSError:         "The TLS handshake with the upstream failed.",
-	cause.TLSVerify:        "The upstream's certificate did not verify or did not match its name.",
-	cause.PermissionDenied: "The kernel refused nginx's connection to the upstream (SELinux or a firewall rule).",
-	cause.HeaderTooBig:     "The upstream's response header did not fit proxy_buffer_size (often large cookies or many Set-Cookie headers).",
-	cause.ResourceLimit:    "nginx or the host ran out of descriptors, connections or ports.",
-	cause.RateLimited:      "nginx's own request or connection limit rejected the request.",
-	cause.AppStderr:        "The application wrote an error to its stderr.",
-	cause.Unknown:          "nginx reported the upstream but not why it failed.",
-}
-
 // Detail explains class to staff in a sentence.
-func Detail(class cause.Class) string { return details[class] }
+func Detail(class cause.Class) string { return record.Detail(class) }
 
 // NginxVarCause classifies an error from the upstream variables nginx
 // reported (see cause.FromRequest). ok is false when nginx reported
@@ -78,7 +55,7 @@ func NginxVarCause(e Event) (c Cause, ok bool) {
 	return Cause{
 		Source: SourceNginxVar,
 		Class:  string(class),
-		Detail: details[class],
+		Detail: record.Detail(class),
 		Evidence: "upstream_addr=" + e.UpstreamAddr + " upstream_status=" + e.UpstreamStatus +
 			" upstream_connect_time=" + e.UpstreamConnectTime + " upstream_response_time=" + e.UpstreamResponseTime,
 	}, true
@@ -89,7 +66,7 @@ func NginxLogCause(line string) Cause {
 	class := nginxlog.Classify(line)
 	c := Cause{Source: SourceNginxLog, Class: string(class), Evidence: line}
 	if class != cause.Unknown {
-		c.Detail = details[class]
+		c.Detail = record.Detail(class)
 	}
 	return c
 }

@@ -69,6 +69,8 @@ func testStore(t *testing.T, newDB newDatabase) {
 	t.Run("NoticesAndTimeline", func(t *testing.T) { testNotices(t, newDB(t)) })
 	t.Run("SharedState", func(t *testing.T) { testSharedState(t, newDB(t)) })
 	t.Run("SiteVisitors", func(t *testing.T) { testSiteVisitors(t, newDB(t)) })
+	t.Run("Crowd", func(t *testing.T) { testCrowd(t, newDB(t)) })
+	t.Run("LoginLimits", func(t *testing.T) { testLoginLimits(t, newDB(t)) })
 }
 
 func testGrouping(t *testing.T, s incident.Store) {

@@ -1,87 +1,27 @@
 package incident
 
 import (
-	"encoding/hex"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/gatewatch/gatewatch/internal/incident/record"
 )
 
-// Event is one error page served to one visitor. The upstream fields are the
-// strings nginx reported ($upstream_addr, $upstream_status, ...), kept
-// verbatim because their shape ("10.0.0.1:80, 10.0.0.2:80", "-") is itself
-// evidence for support staff.
-type Event struct {
-	Time                 time.Time
-	Site                 string
-	Upstream             string // configured upstream name; "" when nginx's address matched none
-	Host                 string
-	Path                 string
-	Method               string
-	Code                 int
-	RequestID            string
-	NginxConn            int64 // nginx's $connection, the key into its error.log
-	UpstreamAddr         string
-	UpstreamStatus       string
-	UpstreamConnectTime  string
-	UpstreamResponseTime string
-	Locale               string
-	VisitorHash          string
-	Browser              string // browser family, e.g. "Firefox"
-	NginxLog             string // the matching nginx error.log line, if any
+// Event, Cause and the cause sources live in package record, which the
+// public handler imports without the store's drivers; these aliases keep
+// their names here.
+type (
+	Event = record.Event
+	Cause = record.Cause
+)
 
-	// VisitorKey is VisitorHash's 16 bytes, for callers on the request
-	// path: the Recorder's writer goroutine sets VisitorHash to its 32
-	// lowercase hex digits when VisitorHash is empty and the key is
-	// non-zero, so that the page path does not allocate the string.
-	VisitorKey [16]byte
-
-	// CountOnly asks the store to count the event in its incident
-	// (requests, codes, paths, locales, visitors, cause) and in Series but
-	// to keep no row of its own, so that Event(RequestID) does not find it.
-	// The Recorder sets it on the events beyond
-	// [RecorderOptions.RowsPerSecond].
-	CountOnly bool
-
-	// Cause is what the caller already knows about this error, typically the
-	// monitor's probe class. When it is empty the store derives one from the
-	// nginx variables, then from the log line (see [EventCause]).
-	Cause Cause
-
-	// IncidentID is set by the store: on read, and by AddEvents on the slice
-	// it was given.
-	IncidentID int64
-}
-
-// Cause sources, from the most to the least trusted. A probe saw the failure
-// itself; nginx's variables are facts about this request but coarse; a log
-// line is precise but matched to the request only by connection number.
+// Cause sources, from the most to the least trusted (see package record).
 const (
-	SourceProbe    = "probe"
-	SourceNginxVar = "nginx_var"
-	SourceNginxLog = "nginx_log"
+	SourceProbe    = record.SourceProbe
+	SourceNginxVar = record.SourceNginxVar
+	SourceNginxLog = record.SourceNginxLog
 )
-
-// Cause is why an incident happened, with where that knowledge came from.
-type Cause struct {
-	Source   string // SourceProbe, SourceNginxVar, SourceNginxLog or "" for unknown
-	Class    string // machine-readable class, e.g. "connect_refused"
-	Detail   string // one human-readable sentence
-	Evidence string // what the class was derived from, verbatim
-}
-
-// rank orders sources by trust; an unknown source ranks 0, below all.
-func (c Cause) rank() int {
-	switch c.Source {
-	case SourceProbe:
-		return 3
-	case SourceNginxVar:
-		return 2
-	case SourceNginxLog:
-		return 1
-	}
-	return 0
-}
 
 // Count is a key with how many times it was seen.
 type Count struct {
@@ -178,19 +118,11 @@ func clean(s string, max int) string {
 	return s[:cut]
 }
 
-// fillVisitorHash sets VisitorHash from VisitorKey when only the key is
-// set.
-func (e *Event) fillVisitorHash() {
-	if e.VisitorHash == "" && e.VisitorKey != ([16]byte{}) {
-		e.VisitorHash = hex.EncodeToString(e.VisitorKey[:])
-	}
-}
-
 // sanitized returns e ready to store: bounded, valid strings; time in UTC at
 // the microsecond precision both databases keep; the cause filled in.
-func (e Event) sanitized() Event {
+func sanitized(e Event) Event {
 	e.Time = e.Time.UTC().Truncate(time.Microsecond)
-	e.fillVisitorHash()
+	e.FillVisitorHash()
 	e.Site = clean(e.Site, maxShort)
 	e.Upstream = clean(e.Upstream, maxShort)
 	e.Host = clean(e.Host, maxShort)

@@ -216,7 +216,7 @@ func (r *Recorder) Run(ctx context.Context) error {
 	for {
 		select {
 		case e := <-r.queue:
-			e.fillVisitorHash()
+			e.FillVisitorHash()
 			rows = append(rows, e)
 			if len(rows) >= r.opts.BatchSize {
 				r.write(wctx, rows)
@@ -296,7 +296,7 @@ func (r *Recorder) fill(rows []Event) []Event {
 	for len(rows) < r.opts.BatchSize {
 		select {
 		case e := <-r.queue:
-			e.fillVisitorHash()
+			e.FillVisitorHash()
 			rows = append(rows, e)
 		default:
 			return rows

@@ -31,6 +31,18 @@ type SharedState interface {
 	// DeleteSession ends a session (signing out); no such session is
 	// not an error.
 	DeleteSession(ctx context.Context, tokenHash [32]byte) error
+
+	// SyncCrowd records one instance's sightings of visitors with
+	// errors, drops every sighting before prune, and returns the
+	// distinct visitors that every instance saw since since, per site
+	// and upstream: the live verdict's count of others affected.
+	SyncCrowd(ctx context.Context, seen []CrowdMark, since, prune time.Time) ([]CrowdCount, error)
+
+	// TakeLoginAttempt takes one sign-in attempt at now from each
+	// limit's allowance, or none and how long to wait when any has none
+	// left; ReturnLoginAttempt gives one back (the sign-in succeeded).
+	TakeLoginAttempt(ctx context.Context, now time.Time, limits []LoginLimit) (time.Duration, error)
+	ReturnLoginAttempt(ctx context.Context, limits []LoginLimit) error
 }
 
 // Session is one signed-in staff member. Only the SHA-256 of the cookie's

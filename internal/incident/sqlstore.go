@@ -39,7 +39,7 @@ type group struct {
 }
 
 func (g *group) offerCause(c Cause, at time.Time) {
-	if r := c.rank(); r > 0 && (r > g.cause.rank() || (r == g.cause.rank() && !at.Before(g.causeAt))) {
+	if r := c.Rank(); r > 0 && (r > g.cause.Rank() || (r == g.cause.Rank() && !at.Before(g.causeAt))) {
 		g.cause, g.causeAt = c, at
 	}
 }
@@ -261,7 +261,7 @@ func (s *sqlStore) WriteBatch(ctx context.Context, b *Batch) error {
 	}
 	rows := make([]Event, len(b.Rows))
 	for i, e := range b.Rows {
-		rows[i] = e.sanitized()
+		rows[i] = sanitized(e)
 	}
 	groups := groupBatch(b, rows)
 	err := s.b.write(ctx, func(c conn) error {
@@ -317,7 +317,7 @@ func (s *sqlStore) WriteBatch(ctx context.Context, b *Batch) error {
 				}
 				visitorStmts[gi] = append(visitorStmts[gi], add(sqlInsertVisitors[len(chunk)], args...))
 			}
-			if r := g.cause.rank(); r > 0 {
+			if r := g.cause.Rank(); r > 0 {
 				add(sqlTimelineCause, g.id, micro(g.causeAt), g.cause.Class, int64(r))
 				add(sqlSetCause, g.id, int64(r), g.cause.Source, g.cause.Class, g.cause.Detail, g.cause.Evidence)
 			}
@@ -389,7 +389,7 @@ func (s *sqlStore) CloseIncidents(ctx context.Context, site, upstream string, at
 }
 
 func (s *sqlStore) SetIncidentCause(ctx context.Context, id int64, c Cause) error {
-	r := c.rank()
+	r := c.Rank()
 	if r == 0 {
 		return fmt.Errorf("incident: cause source %q: want %q, %q or %q", c.Source, SourceProbe, SourceNginxVar, SourceNginxLog)
 	}

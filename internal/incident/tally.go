@@ -206,7 +206,7 @@ func (g *groupTally) eventCause(e *Event) Cause {
 // offerCause keeps c if it is more trusted than the group's cause, or as
 // trusted and not older.
 func (g *groupTally) offerCause(c Cause, at time.Time) {
-	if r := c.rank(); r > 0 && (r > g.cause.rank() || (r == g.cause.rank() && !at.Before(g.causeAt))) {
+	if r := c.Rank(); r > 0 && (r > g.cause.Rank() || (r == g.cause.Rank() && !at.Before(g.causeAt))) {
 		g.cause, g.causeAt = c, at
 	}
 }
@@ -305,7 +305,7 @@ func CountEvents(events []Event) Batch {
 		t.add(&events[i])
 		if !events[i].CountOnly {
 			e := events[i]
-			e.fillVisitorHash()
+			e.FillVisitorHash()
 			rows = append(rows, e)
 		}
 	}

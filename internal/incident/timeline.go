@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/gatewatch/gatewatch/internal/incident/record"
 )
 
 // Timeline entry kinds: what happened to an incident, in the order it
@@ -29,33 +31,9 @@ type TimelineEntry struct {
 	Detail     string
 }
 
-// Announcement is a message from staff shown on a site's error pages (of
-// one upstream, when Upstream is set) from CreatedAt until the earlier of
-// Until and EndedAt.
-type Announcement struct {
-	ID        int64
-	Site      string
-	Upstream  string
-	Text      string
-	Lang      string // BCP 47 tag of Text; "" when unknown
-	Author    string
-	CreatedAt time.Time
-	Until     time.Time
-	EndedAt   *time.Time
-}
-
-// End is when the announcement stops showing.
-func (a Announcement) End() time.Time {
-	if a.EndedAt != nil && a.EndedAt.Before(a.Until) {
-		return *a.EndedAt
-	}
-	return a.Until
-}
-
-// ActiveAt reports whether the announcement shows at t.
-func (a Announcement) ActiveAt(t time.Time) bool {
-	return !t.Before(a.CreatedAt) && t.Before(a.End())
-}
+// Announcement is a message from staff on the error pages (see package
+// record).
+type Announcement = record.Announcement
 
 // Announcement and timeline limits.
 const (

@@ -69,6 +69,13 @@ type Options struct {
 	// Salts gives the visitor-hash salt of each day, shared through the
 	// store; nil keeps a random one per process and day.
 	Salts SaltSource
+	// Crowd shares the affected visitors among the instances sharing a
+	// store, so that each counts everyone's (Affected), not only those
+	// it answered; nil counts this instance's alone. It needs Salts, so
+	// that a visitor has one hash on every instance.
+	Crowd Crowd
+	// CrowdEvery is how often the crowd is synced (default 2s).
+	CrowdEvery time.Duration
 }
 
 // Defaults for zero Options fields.
@@ -79,6 +86,7 @@ const (
 	DefaultWindow         = 5 * time.Minute
 	DefaultDownThreshold  = 20
 	DefaultRecoveryPeriod = 2 * time.Minute
+	DefaultCrowdEvery     = 2 * time.Second
 )
 
 // Monitor holds the status of every configured upstream. It is safe for
@@ -175,6 +183,7 @@ func New(opts Options) (*Monitor, error) {
 	def(&opts.MinInterval, DefaultMinInterval)
 	def(&opts.Window, DefaultWindow)
 	def(&opts.RecoveryPeriod, DefaultRecoveryPeriod)
+	def(&opts.CrowdEvery, DefaultCrowdEvery)
 	if opts.DownThreshold <= 0 {
 		opts.DownThreshold = DefaultDownThreshold
 	}
@@ -185,7 +194,7 @@ func New(opts Options) (*Monitor, error) {
 		s := m.sites[name]
 		if s == nil {
 			s = &site{name: name, byIP: map[netip.AddrPort]*upstream{}, byName: map[string]*upstream{}}
-			s.visitors.init()
+			s.visitors.init(opts.Crowd != nil)
 			m.sites[name] = s
 			m.names = append(m.names, name)
 		}
@@ -208,7 +217,7 @@ func New(opts Options) (*Monitor, error) {
 			}
 		}
 		u := &upstream{cfg: cfg, site: s, key: cfg.Site + "\x00" + cfg.Name, kick: make(chan struct{}, 1), done: make(chan struct{})}
-		u.visitors.init()
+		u.visitors.init(opts.Crowd != nil)
 		if cfg.Check != "" {
 			t := probe.Target{URL: cfg.Check}
 			if err := t.Validate(); err != nil {
@@ -290,6 +299,9 @@ func (m *Monitor) Run(ctx context.Context) error {
 		loops.Go(func() { m.loop(ctx, u) })
 	}
 	loops.Go(func() { m.pruneLoop(ctx) })
+	if m.opts.Crowd != nil {
+		loops.Go(func() { m.crowdLoop(ctx) })
+	}
 	<-ctx.Done()
 	loops.Wait()
 

@@ -95,7 +95,7 @@ func (m *Monitor) Status(site string) SiteStatus {
 		Site:      site,
 		CheckedAt: sn.checkedAt,
 		Origin:    sn.origin,
-		Affected:  s.visitors.count(m.mono(now), int64(m.opts.Window)),
+		Affected:  m.affected(&s.visitors, now),
 		Window:    m.opts.Window,
 		Upstreams: sn.ups,
 	}

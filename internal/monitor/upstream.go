@@ -121,9 +121,9 @@ func (m *Monitor) Upstream(site, name string) UpstreamView {
 		v.Probe, v.Pending = cause.ProbeNone, false
 	}
 	if v.Name != "" {
-		v.Affected = ups[0].visitors.count(m.mono(now), int64(m.opts.Window))
+		v.Affected = m.affected(&ups[0].visitors, now)
 	} else {
-		v.Affected = s.visitors.count(m.mono(now), int64(m.opts.Window))
+		v.Affected = m.affected(&s.visitors, now)
 	}
 	v.Many = v.Affected >= m.opts.DownThreshold
 	return v

@@ -24,6 +24,10 @@ const (
 	maxPerIP = 3
 )
 
+// MaxPerIP is the most visitors one address accounts for (see maxPerIP),
+// for a crowd store to cap alike.
+const MaxPerIP = maxPerIP
+
 // visitorKey identifies a visitor (IP and user agent) under the day's salt;
 // ipKey identifies the IP alone, for the per-IP cap.
 type (
@@ -32,8 +36,9 @@ type (
 )
 
 type visitorEntry struct {
-	last int64 // mono time last seen
-	ip   ipKey
+	last   int64 // mono time last seen
+	shared int64 // mono time last handed to the crowd store, 0 for never
+	ip     ipKey
 }
 
 // visitorWindow counts distinct visitors seen within the window.
@@ -44,11 +49,19 @@ type visitorWindow struct {
 	lastPrune int64                       // guarded by mu
 	n         atomic.Int64                // len(seen), for lock-free reads
 	newest    atomic.Int64                // mono time of the latest counted visit
+	// With a crowd store (Options.Crowd): the visitors to hand it next
+	// (mono time seen), and every instance's count at the last sync.
+	pending map[visitorKey]visitorEntry // guarded by mu; nil without a store
+	crowd   atomic.Int64
+	crowdAt atomic.Int64 // mono time of that sync, 0 for never
 }
 
-func (w *visitorWindow) init() {
+func (w *visitorWindow) init(share bool) {
 	w.seen = map[visitorKey]visitorEntry{}
 	w.perIP = map[ipKey]uint8{}
+	if share {
+		w.pending = map[visitorKey]visitorEntry{}
+	}
 }
 
 // add counts a visit at mono time now.
@@ -58,17 +71,47 @@ func (w *visitorWindow) add(vk visitorKey, ik ipKey, now, window int64) {
 	if now-w.lastPrune >= window/pruneSteps {
 		w.pruneLocked(now, window)
 	}
-	if e, ok := w.seen[vk]; ok {
+	e, ok := w.seen[vk]
+	switch {
+	case ok:
 		e.last = now
-		w.seen[vk] = e
-	} else if w.perIP[ik] < maxPerIP && len(w.seen) < maxVisitors {
-		w.seen[vk] = visitorEntry{last: now, ip: ik}
+	case w.perIP[ik] < maxPerIP && len(w.seen) < maxVisitors:
+		e = visitorEntry{last: now, ip: ik}
 		w.perIP[ik]++
-	} else {
+	default:
 		return
 	}
+	// The store keeps a visitor's latest sighting: one that returns is
+	// handed on again only after a quarter of the window.
+	if w.pending != nil && (e.shared == 0 || now-e.shared >= window/4) && len(w.pending) < maxVisitors {
+		e.shared = now
+		w.pending[vk] = e
+	}
+	w.seen[vk] = e
 	w.n.Store(int64(len(w.seen)))
 	w.newest.Store(now)
+}
+
+// take returns the visitors to hand to the crowd store and forgets them.
+func (w *visitorWindow) take() map[visitorKey]visitorEntry {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.pending) == 0 {
+		return nil
+	}
+	p := w.pending
+	w.pending = make(map[visitorKey]visitorEntry, len(p))
+	return p
+}
+
+// affected is count, or every instance's count from the crowd store when
+// that is larger and its sync no older than fresh.
+func (w *visitorWindow) affected(now, window, fresh int64) int {
+	n := w.count(now, window)
+	if at := w.crowdAt.Load(); at != 0 && now-at < fresh {
+		n = max(n, int(w.crowd.Load()))
+	}
+	return n
 }
 
 // count returns the distinct visitors in the window at mono time now. It

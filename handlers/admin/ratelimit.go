@@ -1,0 +1,162 @@
+package admin
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/gatewatch/gatewatch/handlers/httpx"
+	"github.com/gatewatch/gatewatch/internal/incident"
+)
+
+// Sign-in limits. A client address gets a few more tries than one user
+// name from that address because staff behind one NAT share an address;
+// a (user, address) pair gets few, since guessing one account's password
+// is the attack. After the burst, one attempt per interval: a password
+// list takes years, a typo costs seconds. There is no wall per user name
+// alone: whoever guesses at "admin" from elsewhere must not lock the real
+// admin, or a scraper signing in as admin, out.
+const (
+	ipBurst     = 10
+	ipEvery     = 6 * time.Second
+	userBurst   = 5
+	userEvery   = 20 * time.Second
+	maxLimiters = 10000
+)
+
+// loginStore keeps the allowances in the store, where every instance
+// sharing it, and this one after a reload or restart, finds them.
+type loginStore interface {
+	TakeLoginAttempt(ctx context.Context, now time.Time, limits []incident.LoginLimit) (time.Duration, error)
+	ReturnLoginAttempt(ctx context.Context, limits []incident.LoginLimit) error
+}
+
+// loginLimits slows password guessing per client address and per user
+// name at that address: in the store when there is one, in memory while
+// it does not answer (each instance then allows its own bursts).
+type loginLimits struct {
+	ip, user *limiterSet
+	store    loginStore // nil: memory only
+	log      *slog.Logger
+	failing  atomic.Bool // the store's last answer was an error
+}
+
+func newLoginLimits(store loginStore, log *slog.Logger) *loginLimits {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &loginLimits{
+		ip:    newLimiterSet(rate.Every(ipEvery), ipBurst, maxLimiters),
+		user:  newLimiterSet(rate.Every(userEvery), userBurst, maxLimiters),
+		store: store, log: log,
+	}
+}
+
+// reservation is one attempt's tokens, given back if it succeeds.
+type reservation struct {
+	rs []*rate.Reservation
+	at time.Time // when they were taken
+	// or, from the store:
+	store  loginStore
+	limits []incident.LoginLimit
+}
+
+// reserve takes one token from the client's and the (user, client) pair's limiter. When
+// either has none, it takes nothing and returns how long to wait.
+func (l *loginLimits) reserve(ctx context.Context, client, user string, now time.Time) (reservation, time.Duration) {
+	// Case variants and padding of a name share its limiter, so that
+	// "Admin" and "admin " do not buy an attacker more guesses.
+	user = strings.ToLower(strings.TrimSpace(httpx.Clip(user, maxUserName)))
+	if l.store != nil {
+		limits := []incident.LoginLimit{
+			{Key: "ip\x00" + client, Every: ipEvery, Burst: ipBurst},
+			{Key: "user\x00" + user + "\x00" + client, Every: userEvery, Burst: userBurst},
+		}
+		wait, err := l.store.TakeLoginAttempt(ctx, now, limits)
+		if err == nil {
+			if l.failing.Swap(false) {
+				l.log.Info("sign-in limits: the store answers again")
+			}
+			if wait > 0 {
+				return reservation{}, wait
+			}
+			return reservation{store: l.store, limits: limits}, 0
+		}
+		if !l.failing.Swap(true) {
+			l.log.Warn("sign-in limits: the store does not answer; limiting in memory", "err", err)
+		}
+	}
+	res := reservation{at: now, rs: []*rate.Reservation{
+		l.ip.get(client, now).ReserveN(now, 1),
+		l.user.get(user+"\x00"+client, now).ReserveN(now, 1),
+	}}
+	var wait time.Duration
+	for _, r := range res.rs {
+		wait = max(wait, r.DelayFrom(now))
+	}
+	if wait > 0 {
+		res.refund(ctx)
+		return reservation{}, wait
+	}
+	return res, 0
+}
+
+// refund gives the tokens back. It cancels as of the moment they were
+// taken: rate.Reservation.CancelAt refunds nothing once its time has
+// passed, and checking a bcrypt hash takes a good part of a second.
+func (r reservation) refund(ctx context.Context) {
+	if r.store != nil {
+		// Best effort: an attempt not given back costs one try.
+		r.store.ReturnLoginAttempt(ctx, r.limits)
+		return
+	}
+	for _, x := range r.rs {
+		x.CancelAt(r.at)
+	}
+}
+
+// limiterSet is a bounded map of limiters by key.
+type limiterSet struct {
+	mu       sync.Mutex
+	limit    rate.Limit
+	burst    int
+	max      int
+	m        map[string]*rate.Limiter
+	overflow *rate.Limiter
+}
+
+func newLimiterSet(limit rate.Limit, burst, max int) *limiterSet {
+	return &limiterSet{limit: limit, burst: burst, max: max, m: map[string]*rate.Limiter{},
+		overflow: rate.NewLimiter(limit, burst)}
+}
+
+// get returns key's limiter. When the map is full it first forgets the
+// limiters that have refilled (a full limiter is the same as a new one, so
+// nothing is lost); if every one is still in use, new keys share one
+// overflow limiter: a flood of fresh addresses is slowed as a whole rather
+// than growing the map or resetting anyone's count.
+func (s *limiterSet) get(key string, now time.Time) *rate.Limiter {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l, ok := s.m[key]; ok {
+		return l
+	}
+	if len(s.m) >= s.max {
+		for k, l := range s.m {
+			if l.TokensAt(now) >= float64(s.burst) {
+				delete(s.m, k)
+			}
+		}
+	}
+	if len(s.m) >= s.max {
+		return s.overflow
+	}
+	l := rate.NewLimiter(s.limit, s.burst)
+	s.m[key] = l
+	return l
+}

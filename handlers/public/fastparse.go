@@ -1,0 +1,81 @@
+package public
+
+import (
+	"strings"
+	"sync"
+)
+
+// Small parsers for the request path that allocate nothing in the usual
+// case, where the standard library's general ones (url.ParseQuery,
+// Request.Cookie, strconv.Atoi's error) would allocate on every page.
+
+// queryValue returns the first value of name in a raw query, decoded.
+func queryValue(rawQuery, name string) string {
+	for rawQuery != "" {
+		var pair string
+		pair, rawQuery, _ = strings.Cut(rawQuery, "&")
+		k, v, _ := strings.Cut(pair, "=")
+		if k == name {
+			return unescapeQuery(v)
+		}
+	}
+	return ""
+}
+
+// cookieValue returns the value of the cookie name from a Cookie header.
+func cookieValue(header, name string) string {
+	for header != "" {
+		var part string
+		part, header, _ = strings.Cut(header, ";")
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if ok && k == name {
+			return strings.Trim(v, `"`)
+		}
+	}
+	return ""
+}
+
+// errorCode parses X-Code: an HTTP error status, 400 to 599.
+func errorCode(s string) (int, bool) {
+	s = strings.TrimSpace(s)
+	if len(s) != 3 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < 3; i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n, n >= 400 && n <= 599
+}
+
+// maxFormatCache bounds the Accept headers whose format is remembered.
+const maxFormatCache = 1024
+
+// formatCache remembers the format negotiated for an Accept header:
+// clients send few distinct ones, and parsing allocates.
+type formatCache struct {
+	mu sync.RWMutex
+	m  map[string]format
+}
+
+func (c *formatCache) get(accept string) format {
+	c.mu.RLock()
+	f, ok := c.m[accept]
+	c.mu.RUnlock()
+	if ok {
+		return f
+	}
+	f = negotiateAccept(accept)
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[string]format{}
+	}
+	if len(c.m) < maxFormatCache {
+		c.m[accept] = f
+	}
+	c.mu.Unlock()
+	return f
+}

@@ -1,0 +1,195 @@
+package public
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gatewatch/gatewatch/internal/cause"
+	"github.com/gatewatch/gatewatch/internal/config"
+	"github.com/gatewatch/gatewatch/internal/monitor"
+	"github.com/gatewatch/gatewatch/locales"
+	"github.com/gatewatch/gatewatch/pages"
+	"github.com/gatewatch/gatewatch/static"
+)
+
+// Paths of the public endpoints under /_gatewatch/.
+const (
+	statusPath    = "/_gatewatch/api/v1/status"
+	clearDataPath = "/_gatewatch/clear-site-data"
+)
+
+// keySep marks keyboard keys inside a localized sentence, so that the
+// page can show them as key caps without markup in translations.
+const keySep = "\x1f"
+
+// request is everything one error response is built from.
+type request struct {
+	p     proxied
+	site  *config.Site
+	lang  locales.Language
+	tr    locales.Translator
+	now   time.Time
+	langs []locales.Language
+	// The verdict's evidence and decision, for pages of a failed site:
+	// the upstream the failure came from ("" if unknown), the request's
+	// own cause, the application's Retry-After in seconds, the monitor's
+	// view of that upstream.
+	upstream string
+	own      cause.Class
+	appRetry int
+	view     monitor.UpstreamView
+	dec      cause.Decision
+	// unsafe: the failed request was a form submission (not GET, HEAD,
+	// OPTIONS or TRACE): never suggest anything that resubmits it.
+	unsafe bool
+	// quiet: the request is shown a page but leaves no trace (an
+	// untrusted peer on /_gatewatch/error/{code}): no event, no visit.
+	quiet bool
+	// pinned is the upstream ingress-nginx named (by its service), which
+	// wins over the one the reported address points at.
+	pinned string
+	// timeText and mailURL are the reference time and the page's address
+	// as the page shows them; marks when preparing a page.
+	timeText string
+	isoText  string
+	mailURL  string
+}
+
+// copy is the localized text of an error response, shared by the page,
+// problem details and plain text.
+type copyText struct {
+	Badge, Headline, Lead string
+}
+
+func errorCopy(tr locales.Translator, code int) copyText {
+	// The code is read as a number: in the language's own digits (fa ۵۰۲).
+	data := map[string]any{"Code": tr.Lang.Number(strconv.Itoa(code))}
+	key := "5xx"
+	switch {
+	case code == 500 || code == 502 || code == 503 || code == 504 || code == 404:
+		key = fmt.Sprint(code)
+	case code < 500:
+		key = "4xx"
+	}
+	return copyText{
+		Badge:    tr.T("error.badge", data),
+		Headline: tr.T("error."+key+".headline", data),
+		Lead:     tr.T("error."+key+".lead", data),
+	}
+}
+
+// siteDown reports whether code means the site (not the request) failed,
+// which is when "is it down for everyone?" and the retry steps apply.
+func siteDown(code int) bool { return code >= 500 }
+
+// buildPage builds the page model for a prepared page: every value a
+// request brings is a mark (see prepared.go), filled in per request.
+func buildPage(q *request, assets *static.Set, logo string, adminURL string) *pages.ErrorPage {
+	tr, code := q.tr, q.p.Code
+	c := errorCopy(tr, code)
+	m := &pages.ErrorPage{
+		Lang:      q.lang.Code,
+		Dir:       q.lang.Dir,
+		Code:      code,
+		Method:    q.p.Method,
+		Badge:     c.Badge,
+		Headline:  c.Headline,
+		Lead:      c.Lead,
+		StyleURL:  assets.URL("css/gatewatch.css"),
+		ScriptURL: assets.URL("js/gatewatch.js"),
+		IconURL:   assets.URL("img/favicon.svg"),
+		Brand: pages.Brand{
+			Title:    q.site.Brand.Title,
+			Initial:  initial(q.site.Brand.Title),
+			LogoURL:  logo,
+			HomeURL:  "/",
+			Primary:  q.site.Brand.Colors.Primary,
+			PrimaryD: q.site.Brand.Colors.PrimaryDark,
+		},
+	}
+	m.AnnouncementHTML = marks[slotAnnounce]
+	m.Title = tr.T("page.title", map[string]any{"Code": tr.Lang.Number(strconv.Itoa(code)), "Headline": c.Headline, "Site": q.site.Brand.Title})
+	if siteDown(code) {
+		m.VerdictHTML = marks[slotVerdict]
+		m.Live = buildLive(tr, q)
+		m.Live.RetryAfter = marks[slotRetryAfter]
+		m.Steps = downSteps(q)
+	} else {
+		m.Steps = requestSteps(q)
+	}
+	m.Ref = buildReference(q, adminURL)
+	m.Langs = buildLangSwitch(q, marks[slotPath], marks[slotHidden])
+	return m
+}
+
+func initial(title string) string {
+	r, _ := utf8.DecodeRuneInString(title)
+	if r == utf8.RuneError {
+		return "?"
+	}
+	return strings.ToUpper(string(r))
+}
+
+func buildLive(tr locales.Translator, q *request) pages.Live {
+	return pages.Live{
+		StatusURL:  marks[slotStatusURL],
+		Next:       tr.T("live.next_check", map[string]any{"Time": "{time}"}),
+		Checking:   tr.T("live.checking", nil),
+		Back:       tr.T("live.back", nil),
+		BackPost:   tr.T("live.back_post", nil),
+		Continue:   tr.T("live.continue", nil),
+		Stopped:    tr.T("live.stopped", nil),
+		CheckAgain: tr.T("live.check_again", nil),
+	}
+}
+
+func buildReference(q *request, adminURL string) pages.Reference {
+	tr := q.tr
+	r := pages.Reference{
+		Label:     tr.T("ref.label", nil),
+		ID:        q.p.RequestID,
+		TimeLabel: tr.T("ref.time", nil),
+		Time:      q.timeText,
+		ISO:       q.isoText,
+		Copy:      tr.T("ref.copy", nil),
+		Copied:    tr.T("ref.copied", nil),
+		Hint:      tr.T("ref.hint", nil),
+	}
+	r.CopyText = r.Label + ": " + r.ID + "\n" + r.TimeLabel + ": " + r.Time
+	if adminURL != "" {
+		// References are [A-Za-z0-9._-] (validRequestID): path-safe as
+		// they are. Site and time find the request's incident when the
+		// request was only counted (past store.event_rows_per_second).
+		r.StaffURL = strings.TrimSuffix(adminURL, "/") + "/admin/r/" + q.p.RequestID +
+			"?site=" + url.QueryEscape(q.site.Name) + "&at=" + q.isoText
+		r.StaffText = tr.T("ref.staff", nil)
+	}
+	return r
+}
+
+// refTimeLayout is how the reference time is shown and mailed: UTC, so
+// that staff in any zone read it the same.
+const refTimeLayout = "2006-01-02 15:04:05 UTC"
+
+// maxKeptParams bounds the query parameters the language switcher carries
+// over from the failed URL.
+const maxKeptParams = 20
+
+// buildLangSwitch is the language picker: a GET form to action that
+// keeps the failed URL's query through hiddenHTML (escaped markup).
+func buildLangSwitch(q *request, action, hiddenHTML string) pages.LangSwitch {
+	ls := pages.LangSwitch{
+		Label:      q.tr.T("lang.label", nil),
+		Submit:     q.tr.T("lang.submit", nil),
+		Action:     action,
+		HiddenHTML: hiddenHTML,
+	}
+	for _, l := range q.langs {
+		ls.Options = append(ls.Options, pages.LangOption{Code: l.Code, Name: l.Name, Selected: l.Code == q.lang.Code})
+	}
+	return ls
+}
