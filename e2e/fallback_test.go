@@ -183,7 +183,7 @@ func TestFallbackWhenGatewatchIsDown(t *testing.T) {
 		}
 		// A first tag gatewatch has no language for: the next ones count.
 		for accept, want := range map[string]string{"eu-ES, es;q=0.8": "es", "cy, gd;q=0.9, de;q=0.5": "de", "ms-ID, fr": "fr"} {
-			if _, b = getHost(t, "shop.test", ng.base+"/dead/x", map[string]string{"Accept-Language": accept}); !strings.Contains(b, `<html lang="`+want+`"`) {
+			if _, b = sendHost(t, "GET", "shop.test", ng.base+"/dead/x", nil, map[string]string{"Accept-Language": accept}); !strings.Contains(b, `<html lang="`+want+`"`) {
 				t.Errorf("Accept-Language %q: the fallback is not in %s", accept, want)
 			}
 		}
