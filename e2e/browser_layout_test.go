@@ -1,3 +1,5 @@
+//go:build e2e
+
 package e2e
 
 import (
@@ -79,8 +81,15 @@ const mirrorJS = `(() => {
   if (Math.abs(startGap(h1.getClientRects()[0], card)) > 1) out.push("the headline does not start at the start side");
 
   const hops = [...document.querySelectorAll(".hop")];
+  // A chain is a row, or (Tamil on a phone) a column read top to bottom.
+  const column = getComputedStyle(document.querySelector(".chain")).flexDirection === "column";
   for (let i = 1; i < hops.length; i++) {
     const a = hops[i - 1].getBoundingClientRect(), b = hops[i].getBoundingClientRect();
+    if (column) {
+      if (b.top < a.bottom - 1) out.push(hops[i].dataset.hop + " is not below " + hops[i - 1].dataset.hop + " in the chain's column");
+      if (Math.abs(startGap(b, a)) > 1) out.push(hops[i].dataset.hop + " does not line up with " + hops[i - 1].dataset.hop + " in the chain's column");
+      continue;
+    }
     if (Math.abs(a.top - b.top) > 1) out.push("the chain wraps before " + hops[i].dataset.hop);
     if (rtl ? b.right > a.left + 1 : b.left < a.right - 1) out.push(hops[i].dataset.hop + " is not after " + hops[i - 1].dataset.hop + " in reading order");
     const arrow = getComputedStyle(hops[i], "::before");
@@ -155,6 +164,29 @@ const colorsJS = `(() => {
   return [lum(cs.backgroundColor), lum(cs.color)];
 })()`
 
+// splitWordsJS lists the words of the chain that a line break cuts in
+// two ("இயங்கு|கிறது"), in the form "இயங்கு|கிறது".
+const splitWordsJS = `(() => {
+  const out = [];
+  for (const el of document.querySelectorAll(".hop .name, .hop .state")) {
+    const n = el.firstChild;
+    if (!n) continue;
+    const lines = (from, to) => {
+      const r = document.createRange();
+      r.setStart(n, from);
+      r.setEnd(n, to);
+      return new Set([...r.getClientRects()].filter((b) => b.width > 0.5).map((b) => Math.round(b.top))).size;
+    };
+    for (const m of n.data.matchAll(/\S+/g)) {
+      if (lines(m.index, m.index + m[0].length) < 2) continue;
+      let at = 1;
+      while (at < m[0].length && lines(m.index, m.index + at + 1) < 2) at++;
+      out.push(m[0].slice(0, at) + "|" + m[0].slice(at));
+    }
+  }
+  return out;
+})()`
+
 // TestBrowserLayout loads the 502 page through nginx in a 320 px phone and
 // a 1280 px desktop, light and dark, left to right and right to left:
 // nothing scrolls sideways or is cut off, the colors follow
@@ -174,8 +206,9 @@ func TestBrowserLayout(t *testing.T) {
 	}
 	// Every other language in the narrowest viewport, where long words
 	// break first.
-	for _, lang := range []string{"de", "es", "fr", "it", "nl", "pl", "pt-BR", "zh-Hans",
-		"bg", "fil", "mr", "ms", "sk", "sw", "ta", "te", "ur", "hr", "sl", "sr", "sr-Latn"} {
+	for _, lang := range []string{"de", "es", "fr", "it", "nl", "pl", "pt-BR", "pt-PT", "zh-Hans", "zh-Hant",
+		"cs", "sv", "da", "nb", "fi", "ru", "uk", "tr", "el", "hu", "ro", "fa", "hi", "bn", "id", "vi", "th", "ko",
+		"bg", "fil", "mr", "ms", "sk", "sw", "ta", "te", "ur", "hr", "sl", "sr", "sr-Latn", "ca", "es-419", "et", "lt", "lv"} {
 		pages = append(pages, page{lang, phone})
 	}
 	for _, p := range pages {
@@ -194,8 +227,13 @@ func TestBrowserLayout(t *testing.T) {
 			for _, problem := range eval[[]string](t, tb, mirrorJS) {
 				t.Error(problem)
 			}
+			// The chain keeps every word whole, in every language and
+			// viewport (on a phone it is a column).
+			for _, w := range eval[[]string](t, tb, splitWordsJS) {
+				t.Errorf("the chain cuts %q mid-word", w)
+			}
 			wantDir := "ltr"
-			if p.lang == "ar" || p.lang == "he" || p.lang == "ur" {
+			if p.lang == "ar" || p.lang == "he" || p.lang == "ur" || p.lang == "fa" {
 				wantDir = "rtl"
 			}
 			if got := eval[string](t, tb, `document.documentElement.dir`); got != wantDir {

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"golang.org/x/text/language"
+
+	"github.com/gatewatch/gatewatch/locales"
 )
 
 // browserNames is locales/testdata/browser-names.json, extracted from
@@ -48,8 +50,8 @@ func menuName(s string) string {
 }
 
 // browserLocale picks the browser's locale for one of ours: the same
-// language in the same script, the closest region ("es-419" → Firefox's
-// "es-MX", "zh-Hant" → "zh-TW"); ok is false when the browser has none,
+// language in the same script, the closest region ("pt" → "pt-BR",
+// "zh-Hant" → "zh-TW"); ok is false when the browser has none,
 // and then it shows its English names.
 func browserLocale(ours language.Tag, have map[string]map[string]string) (string, bool) {
 	base, _ := ours.Base()
@@ -92,6 +94,36 @@ var transliterated = map[string]struct {
 	"sr-Latn": {"sr", serbianLatin},
 }
 
+// browserLocales are the browser's locales whose users read our l: those
+// of l's language that the catalog negotiates to l (Firefox's es-MX, es-AR
+// and es-CL to es-419, es-ES to es), else the closest by browserLocale,
+// else en-US, whose names a browser without l's language shows.
+func browserLocales(c *locales.Catalog, l locales.Language, have map[string]map[string]string) []string {
+	base, _ := l.Tag.Base()
+	var out []string
+	for code := range have {
+		t, err := language.Parse(code)
+		if err != nil {
+			continue
+		}
+		if b, _ := t.Base(); b != base {
+			continue
+		}
+		if got, ok := c.Match("", "", code); ok && got.Code == l.Code {
+			out = append(out, code)
+		}
+	}
+	if len(out) == 0 {
+		loc, ok := browserLocale(l.Tag, have)
+		if !ok {
+			loc = "en-US"
+		}
+		out = append(out, loc)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // TestMenuNamesAreTheBrowsers fails when a step quotes a Chrome, Edge or
 // Firefox menu name that the browser does not ship in that language (or,
 // where it ships none, in English). Safari's and iOS's names come from
@@ -118,26 +150,27 @@ func TestMenuNamesAreTheBrowsers(t *testing.T) {
 			{"step.clear.edge", "Chromium", names.Chromium},
 			{"step.clear.firefox", "Firefox", names.Firefox},
 		} {
-			loc, ok := browserLocale(l.Tag, tc.have)
+			locs := browserLocales(c, l, tc.have)
 			spell := func(s string) string { return s }
-			if t, tok := transliterated[l.Code]; !ok && tok && tc.have[t.from] != nil {
-				loc, spell, ok = t.from, t.spell, true
-			}
-			if !ok {
-				loc = "en-US"
+			if t, tok := transliterated[l.Code]; tok && tc.have[t.from] != nil {
+				if _, ok := browserLocale(l.Tag, tc.have); !ok {
+					locs, spell = []string{t.from}, t.spell
+				}
 			}
 			var allowed []string
-			for _, s := range tc.have[loc] {
-				n := spell(menuName(s))
-				allowed = append(allowed, n, strings.TrimSuffix(n, "…"))
+			for _, loc := range locs {
+				for _, s := range tc.have[loc] {
+					n := spell(menuName(s))
+					allowed = append(allowed, n, strings.TrimSuffix(n, "…"))
+				}
 			}
 			if len(allowed) == 0 {
-				t.Fatalf("%s: no strings for locale %q in the extract", tc.browser, loc)
+				t.Fatalf("%s: no strings for locales %q in the extract", tc.browser, locs)
 			}
 			for _, q := range quoted(m[tc.msg]["other"]) {
 				if !slices.Contains(allowed, q) {
 					sort.Strings(allowed)
-					t.Errorf("%s: %s quotes %q, which %s does not ship in %s; it has %q", l.Code, tc.msg, q, tc.browser, loc, slices.Compact(allowed))
+					t.Errorf("%s: %s quotes %q, which %s does not ship in %s; it has %q", l.Code, tc.msg, q, tc.browser, strings.Join(locs, ", "), slices.Compact(allowed))
 				}
 			}
 		}

@@ -22,8 +22,9 @@ type langRule struct{ Lang, Pattern string }
 // wherever the rules so far would answer otherwise, from the general
 // (de) to the specific (zh-Hant-CN). So the fallback follows the live
 // page's negotiation, whatever the matcher does. Two limits: nginx reads
-// only the first tag of the header (the live page weighs them all, and
-// may prefer a later tag that matches better), and only the two-letter
+// the header's first three tags in their order, the first it has a
+// language for winning (the live page weighs every tag by its q and may
+// prefer a later tag that matches better), and only the two-letter
 // languages and a few three-letter ones are asked about.
 func langRules(c *locales.Catalog) (header, tag []langRule) {
 	steps := langCandidates(c)

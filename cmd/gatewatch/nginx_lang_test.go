@@ -71,6 +71,14 @@ func parseChain(t *testing.T, include, variable string) chain {
 	return c
 }
 
+// oneOf is one of n identical chains that c holds one after another.
+func oneOf(c chain, n int) chain {
+	if len(c)%n != 0 {
+		panic("the chains differ in length")
+	}
+	return c[:len(c)/n]
+}
+
 func (c chain) eval(v, start string) string {
 	lang := start
 	for _, r := range c {
@@ -84,9 +92,19 @@ func (c chain) eval(v, start string) string {
 // fallbackRules is the include's choice of language as nginx makes it.
 type fallbackRules struct{ header, cookie, query chain }
 
+// laterTags are the include's cuts of Accept-Language from its second
+// and third tag.
+var laterTags = []*regexp.Regexp{regexp.MustCompile(`^[^,]*, *(.+)$`), regexp.MustCompile(`^[^,]*,[^,]*, *(.+)$`)}
+
 func (f fallbackRules) lang(query, cookie, accept, siteLang string) string {
-	lang := f.header.eval(accept, siteLang)
-	if lang == "$gw_site_lang" {
+	// The first of the first three tags with a language wins.
+	lang := f.header.eval(accept, "")
+	for _, re := range laterTags {
+		if m := re.FindStringSubmatch(accept); lang == "" && m != nil {
+			lang = f.header.eval(m[1], "")
+		}
+	}
+	if lang == "" {
 		lang = siteLang
 	}
 	if l := f.cookie.eval(cookie, ""); l != "" {
@@ -105,7 +123,7 @@ func (f fallbackRules) lang(query, cookie, accept, siteLang string) string {
 func TestFallbackLanguageFollowsTheMatcher(t *testing.T) {
 	include := fallbackInclude(t)
 	f := fallbackRules{
-		header: parseChain(t, include, "http_accept_language"),
+		header: oneOf(parseChain(t, include, "gw_tag"), len(acceptLanguageTags)),
 		cookie: parseChain(t, include, "cookie___gw_lang"),
 		query:  parseChain(t, include, "arg_lang"),
 	}
@@ -141,6 +159,8 @@ func TestFallbackLanguageFollowsTheMatcher(t *testing.T) {
 			// in ?lang=, also over a cookie and a header.
 			for _, c := range [][3]string{
 				{"", "", tag}, {"", "", tag + ";q=0.9"}, {"", "", " " + tag + " , " + tag},
+				// A tag after one or two that have no language.
+				{"", "", "xx, " + tag + ";q=0.8"}, {"", "", "xx,yy;q=0.9, " + tag},
 				{"", tag, ""}, {"", tag, "fr"}, {tag, "", ""}, {tag, "ja", "fr"},
 			} {
 				if got, want := f.lang(c[0], c[1], c[2], siteLang), live(c[0], c[1], c[2]); got != want {

@@ -140,3 +140,30 @@ func TestBlankless(t *testing.T) {
 		}
 	}
 }
+
+// TestNginxUpstream: the http-level block names the upstream the include
+// proxies to, gatewatch's own listener, and keeps enough connections.
+func TestNginxUpstream(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "gatewatch.toml")
+	cfg := "[server]\nlisten = \"0.0.0.0:9090\"\n[nginx]\npass = \"http://gw_pool\"\n[[site]]\nname = \"shop\"\nhosts = [\"shop.test\"]\n[site.brand]\ntitle = \"Shop\"\n"
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), []string{"gatewatch", "nginx", "--upstream", "--config", cfgPath}, noEnv, nil, &out, &errb); err != nil {
+		t.Fatalf("gatewatch nginx --upstream: %v\n%s", err, errb.String())
+	}
+	for _, w := range []string{"upstream gw_pool {", "server 127.0.0.1:9090;", "keepalive 256;", "keepalive_requests 100000;"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("the upstream block lacks %q:\n%s", w, out.String())
+		}
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"gatewatch", "nginx", "--config", cfgPath}, noEnv, nil, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "proxy_pass http://gw_pool;") {
+		t.Error("the include does not proxy to the upstream the block names")
+	}
+}

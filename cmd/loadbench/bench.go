@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 )
@@ -66,6 +68,8 @@ func (st *stack) targets() []target {
 		{key: "f", name: "net/http, fixed response (ceiling)", url: st.fixedBase + "/cart",
 			headers: browserHeaders, wantCode: http.StatusBadGateway,
 			fixed: true, sameResponse: st.fixedFile},
+		{key: "g", name: "nginx's stock 502 page, no gatewatch", url: st.nginxStock + "/dead/cart",
+			headers: browserHeaders, wantCode: http.StatusBadGateway},
 	}
 }
 
@@ -83,6 +87,40 @@ type result struct {
 	// nginx or wrk during the run: the kernel's network softirqs, loadbench
 	// itself, and any other process. About 10-20% on a quiet machine.
 	otherCPU float64
+	// timeWait is the TCP connections to or from gatewatch's port in
+	// TIME_WAIT as the run ends: each is a connection opened for one
+	// request and closed.
+	timeWait int
+}
+
+// servingCPU is the CPU time of the processes that serve t: gatewatch
+// (or the fixed-response server) for its own listener, nginx for its
+// pages, both for nginx in front of gatewatch.
+func (r result) servingCPU() time.Duration {
+	switch r.key {
+	case "b", "g":
+		return r.nginx.cpu
+	case "d", "e":
+		return r.gw.cpu + r.nginx.cpu
+	}
+	return r.gw.cpu
+}
+
+// perCPUSecond is requests served per CPU-second of the serving
+// processes: steady when the machine is busy, where req/s is not.
+func (r result) perCPUSecond() float64 {
+	if c := r.servingCPU().Seconds(); c > 0 {
+		return float64(r.wrk.requests) / c
+	}
+	return 0
+}
+
+// medianRound is the round of rs with the median requests per
+// CPU-second.
+func medianRound(rs []result) result {
+	s := slices.Clone(rs)
+	slices.SortFunc(s, func(a, b result) int { return cmp.Compare(a.perCPUSecond(), b.perCPUSecond()) })
+	return s[len(s)/2]
 }
 
 // measure checks the target answers as expected, warms it up, then runs
@@ -120,6 +158,7 @@ func measure(ctx context.Context, st *stack, t target, o options, log func(strin
 	ng := startSampler(ctx, st.nginx.pid())
 	r.wrk, err = runWrk(ctx, o, script, t.url, o.duration)
 	r.gw, r.nginx = gw.stop(), ng.stop()
+	r.timeWait = timeWaitOn(st.gwPort)
 	if err != nil {
 		return r, err
 	}

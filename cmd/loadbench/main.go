@@ -1,7 +1,7 @@
 // Command loadbench is gatewatch's loopback load harness: in one run it
 // builds gatewatch, starts it with a dead upstream, exports its pages with
 // `gatewatch render`, starts Debian's nginx with the include `gatewatch
-// nginx` generates, and drives wrk against six targets with the same
+// nginx` generates, and drives wrk against seven targets with the same
 // connections, threads and duration:
 //
 //	(a) gatewatch's 502 page on its own listener, for a browser's request
@@ -24,10 +24,15 @@
 //	    its own process with the hidden flags -fixed-server ADDR
 //	    -fixed-response FILE, so its RSS and CPU are sampled as gatewatch's
 //	    are; the table shows them in gatewatch's columns, marked net/http.
+//	(g) nginx's own stock 502 page for the same dead upstream (a server
+//	    with no error_page): what the site shows without gatewatch
 //
-// It prints a markdown table of req/s, p50/p99 latency, the server's peak
-// RSS and CPU, the ratios gatewatch/nginx and gatewatch/net/http ceiling,
-// for BENCHMARKS.md.
+// It prints a markdown table of req/s, requests per CPU-second of the
+// serving processes (steady when the machine is busy, where req/s is
+// not), p50/p99 latency, the server's peak RSS and CPU, the connections to
+// gatewatch left in TIME_WAIT, and the ratios, for BENCHMARKS.md. With
+// -rounds N the targets run N times interleaved and each reports its
+// median round.
 //
 // wrk is a closed loop: each connection sends again as soon as it is
 // answered, so its latencies are about connections ÷ req/s whatever the
@@ -43,17 +48,19 @@
 //
 // Everything listens on 127.0.0.1 and is stopped when loadbench ends.
 //
-//	go run ./cmd/loadbench [-duration 10s] [-connections 256] [-threads 2] [-latency-rate 5000]
+//	go run ./cmd/loadbench [-duration 10s] [-connections 256] [-threads 2] [-latency-rate 5000] [-keepalive 256] [-rounds 1]
 //	go run ./cmd/loadbench -herd [-rate 10000] [-herd-duration 30s]
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 )
@@ -88,6 +95,15 @@ type options struct {
 	wrk       string
 	nginx     string
 	keep      bool
+	keepalive int
+	rounds    int
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -110,6 +126,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.wrk, "wrk", "wrk", "wrk binary")
 	fs.StringVar(&o.nginx, "nginx", "", "nginx binary (default: /usr/sbin/nginx, else nginx in PATH)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work directory (configs, logs, pages)")
+	fs.IntVar(&o.keepalive, "keepalive", 256, "(e): idle connections per nginx worker in the upstream {} block (the README's recommendation)")
+	fs.IntVar(&o.rounds, "rounds", 1, "measure every target this many times, interleaved, and report each target's median round")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -133,6 +151,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("-herd-duration %s: want 1s to 1h", o.herdDuration)
 	case o.herdWorkers < 1 || o.herdWorkers > 10000:
 		return o, fmt.Errorf("-herd-workers %d: want 1 to 10000", o.herdWorkers)
+	case o.keepalive < 1 || o.keepalive > 100000:
+		return o, fmt.Errorf("-keepalive %d: want 1 to 100000", o.keepalive)
+	case o.rounds < 1 || o.rounds > 20:
+		return o, fmt.Errorf("-rounds %d: want 1 to 20", o.rounds)
 	case o.herdVia != "nginx" && o.herdVia != "direct":
 		return o, fmt.Errorf("-herd-via %q: want nginx or direct", o.herdVia)
 	}
@@ -168,13 +190,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		writeHerd(stdout, describeMachine(ctx, st.nginxBin, o.wrk), res)
 		return nil
 	}
+	// Rounds interleave the targets (a b … g, a b … g, …), so that a
+	// machine that gets busier or quieter meanwhile weighs on all alike.
+	// (d) goes last in each round: the connections it opens and closes
+	// wait a minute in TIME_WAIT, which would be counted against (e).
+	order := st.targets()
+	slices.SortStableFunc(order, func(x, y target) int { return cmp.Compare(boolInt(x.key == "d"), boolInt(y.key == "d")) })
+	byKey := map[string][]result{}
+	for round := range o.rounds {
+		if round > 0 {
+			// The previous round's (d) sockets leave TIME_WAIT.
+			if err := pause(ctx, 60*time.Second); err != nil {
+				return err
+			}
+		}
+		for _, t := range order {
+			r, err := measure(ctx, st, t, o, log)
+			if err != nil {
+				return fmt.Errorf("%s: %w", t.key, err)
+			}
+			byKey[t.key] = append(byKey[t.key], r)
+		}
+	}
 	var results []result
 	for _, t := range st.targets() {
-		r, err := measure(ctx, st, t, o, log)
-		if err != nil {
-			return fmt.Errorf("%s: %w", t.key, err)
-		}
-		results = append(results, r)
+		results = append(results, medianRound(byKey[t.key]))
 	}
 	var rates []rateResult
 	if o.latencyRate > 0 {

@@ -205,3 +205,31 @@ func machineBusy() time.Duration {
 	}
 	return time.Duration(ticks) * time.Second / clockTicks
 }
+
+// timeWaitOn counts the TCP connections in TIME_WAIT whose local or
+// remote port is port, from /proc/net/tcp and tcp6.
+func timeWaitOn(port int) int {
+	n := 0
+	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for line := range strings.SplitSeq(string(b), "\n") {
+			fields := strings.Fields(line)
+			// sl local_address rem_address st …; addresses are HEX:PORT.
+			if len(fields) < 4 || fields[3] != "06" {
+				continue
+			}
+			for _, addr := range fields[1:3] {
+				if _, p, ok := strings.Cut(addr, ":"); ok {
+					if v, err := strconv.ParseInt(p, 16, 32); err == nil && int(v) == port {
+						n++
+						break
+					}
+				}
+			}
+		}
+	}
+	return n
+}

@@ -172,10 +172,10 @@ func writeTable(w io.Writer, m machine, o options, rs []result, rates []rateResu
 	}
 	fmt.Fprintf(w, "### gatewatch and nginx side by side\n\n")
 	m.write(w)
-	fmt.Fprintf(w, "Command: `go run ./cmd/loadbench -duration %s -connections %d -threads %d -latency-rate %d` (wrk, %s warm-up per target).\n\n",
-		o.duration, o.connections, o.threads, o.latencyRate, o.warmup)
-	fmt.Fprintln(w, "| | target | req/s | p50 | p99 | max | gatewatch RSS start → peak → end | nginx RSS peak | CPU gatewatch / nginx / wrk | reply | socket errors |")
-	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintf(w, "Command: `go run ./cmd/loadbench -duration %s -connections %d -threads %d -latency-rate %d -keepalive %d -rounds %d` (wrk, %s warm-up per target; with several rounds, interleaved, each target's median round by requests per CPU-second).\n\n",
+		o.duration, o.connections, o.threads, o.latencyRate, o.keepalive, o.rounds, o.warmup)
+	fmt.Fprintln(w, "| | target | req/s | req per CPU-second | p50 | p99 | max | gatewatch RSS start → peak → end | nginx RSS peak | CPU gatewatch / nginx / wrk | reply | TIME_WAIT to gatewatch | socket errors |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	fixedRow := false
 	for _, r := range rs {
 		enc := r.encoding
@@ -187,19 +187,26 @@ func writeTable(w io.Writer, m machine, o options, rs []result, rates []rateResu
 		if r.fixed {
 			server, fixedRow = "net/http: ", true
 		}
-		fmt.Fprintf(w, "| (%s) | %s | %s | %s | %s | %s | %s%s → %s → %s | %s | %s%.0f%% / %.0f%% / %.0f%% | %d B %s, %d | %d |\n",
-			r.key, r.name, thousands(int64(r.wrk.reqPerSec)), ms(r.wrk.p50), ms(r.wrk.p99), ms(r.wrk.max),
+		fmt.Fprintf(w, "| (%s) | %s | %s | %s | %s | %s | %s | %s%s → %s → %s | %s | %s%.0f%% / %.0f%% / %.0f%% | %d B %s, %d | %s | %d |\n",
+			r.key, r.name, thousands(int64(r.wrk.reqPerSec)), thousands(int64(r.perCPUSecond())), ms(r.wrk.p50), ms(r.wrk.p99), ms(r.wrk.max),
 			server, mb(r.gw.startKB), mb(r.gw.peakKB), mb(r.gw.endKB), mb(r.nginx.peakKB),
-			server, r.gw.cpuPercent(), r.nginx.cpuPercent(), 100*r.wrk.cpu.Seconds()/r.gw.wall.Seconds(), r.replyBytes, enc, r.wantCode, r.wrk.socketErrors())
+			server, r.gw.cpuPercent(), r.nginx.cpuPercent(), 100*r.wrk.cpu.Seconds()/r.gw.wall.Seconds(), r.replyBytes, enc, r.wantCode,
+			thousands(int64(r.timeWait)), r.wrk.socketErrors())
 	}
 	if fixedRow {
 		fmt.Fprintln(w, "\nIn row (f) the gatewatch columns (\"net/http:\") are the fixed-response server's own process, sampled the same way; gatewatch and nginx sit idle meanwhile. "+
 			"It is a plain `http.Server{Handler: h}` (no timeouts, Go's default GC and memory limit) writing (a)'s captured status, headers and body from a map built once.")
 	}
 	fmt.Fprintln(w)
+	a, b, d, e, f, g := by["a"], by["b"], by["d"], by["e"], by["f"], by["g"]
+	fmt.Fprintln(w, "| per CPU-second of the serving processes | ratio | goal |")
+	fmt.Fprintln(w, "|---|---:|---:|")
+	fmt.Fprintf(w, "| (a) / (b): own listener vs nginx's static page | %s | ≥ 0.8× |\n", ratio(a.perCPUSecond(), b.perCPUSecond()))
+	fmt.Fprintf(w, "| (d) / (g): behind nginx vs nginx's stock page | %s | |\n", ratio(d.perCPUSecond(), g.perCPUSecond()))
+	fmt.Fprintf(w, "| (e) / (g): behind nginx with keep-alive vs nginx's stock page | %s | ≥ 0.5× |\n", ratio(e.perCPUSecond(), g.perCPUSecond()))
+	fmt.Fprintf(w, "| (a) / (f): gatewatch vs a net/http server doing nothing | %s | |\n\n", ratio(a.perCPUSecond(), f.perCPUSecond()))
 	fmt.Fprintln(w, "| gatewatch / reference | req/s | p50 | p99 | RSS peak |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|")
-	a, b, d, e, f := by["a"], by["b"], by["d"], by["e"], by["f"]
 	fmt.Fprintf(w, "| (a) / (b): own listener vs nginx's static page | %s | %s | %s | %s |\n",
 		ratio(a.wrk.reqPerSec, b.wrk.reqPerSec), ratio(float64(a.wrk.p50), float64(b.wrk.p50)),
 		ratio(float64(a.wrk.p99), float64(b.wrk.p99)), ratio(float64(a.gw.peakKB), float64(b.nginx.peakKB)))
@@ -209,6 +216,9 @@ func writeTable(w io.Writer, m machine, o options, rs []result, rates []rateResu
 	fmt.Fprintf(w, "| (e) / (b): behind nginx with keep-alive vs nginx's static page | %s | %s | %s | %s |\n",
 		ratio(e.wrk.reqPerSec, b.wrk.reqPerSec), ratio(float64(e.wrk.p50), float64(b.wrk.p50)),
 		ratio(float64(e.wrk.p99), float64(b.wrk.p99)), ratio(float64(e.gw.peakKB+e.nginx.peakKB), float64(b.nginx.peakKB)))
+	fmt.Fprintf(w, "| (e) / (g): behind nginx with keep-alive vs nginx's stock page | %s | %s | %s | %s |\n",
+		ratio(e.wrk.reqPerSec, g.wrk.reqPerSec), ratio(float64(e.wrk.p50), float64(g.wrk.p50)),
+		ratio(float64(e.wrk.p99), float64(g.wrk.p99)), ratio(float64(e.gw.peakKB+e.nginx.peakKB), float64(g.nginx.peakKB)))
 	if fixedRow {
 		fmt.Fprintf(w, "| (a) / (f): gatewatch vs a net/http server doing nothing | %s | %s | %s | %s |\n",
 			ratio(a.wrk.reqPerSec, f.wrk.reqPerSec), ratio(float64(a.wrk.p50), float64(f.wrk.p50)),

@@ -89,7 +89,7 @@ http {
     # second include's proxy_pass is http://{{.Upstream}}.
     upstream {{.Upstream}} {
         server 127.0.0.1:{{.GWPort}};
-        keepalive 64;
+{{.UpstreamKeepalive}}
     }
 
     server {
@@ -131,8 +131,25 @@ http {
 
         include {{.Dir}}/gatewatch-ka.conf;
     }
+
+    # (g) the same dead upstream without gatewatch: nginx's own stock 502
+    # page, what the site shows with no error_page at all.
+    server {
+        listen 127.0.0.1:{{.StockPort}} backlog=4096;
+        server_name {{.Host}};
+
+        location /dead/ { proxy_pass http://127.0.0.1:{{.DeadPort}}; }
+    }
 }
 `))
+
+// upstreamKeepalive is the keep-alive part of the README's upstream {}
+// block: n idle connections per worker (above the connections a worker
+// may have in flight to gatewatch, or the rest are closed after each
+// request and wait in TIME_WAIT), reused for many requests.
+func upstreamKeepalive(n int) string {
+	return fmt.Sprintf("        keepalive %d;\n        keepalive_requests 100000;\n        keepalive_timeout 60s;", n)
+}
 
 // stack is everything a run talks to.
 type stack struct {
@@ -147,9 +164,12 @@ type stack struct {
 	gwAdmin   string
 	nginxBase string
 	nginxKA   string // the server whose include uses the keep-alive upstream
-	errorLog  string
-	adminPass string // adminUser's password for this run
-	gw, nginx *process
+	// nginxStock is a server with no error_page: nginx's own 502 page.
+	nginxStock string
+	gwPort     int
+	errorLog   string
+	adminPass  string // adminUser's password for this run
+	gw, nginx  *process
 	// fixed serves (a)'s captured response for (f), from fixedFile on
 	// fixedBase; nil until (f)'s run.
 	fixed     *process
@@ -186,16 +206,17 @@ func startStack(ctx context.Context, o options, log func(string, ...any)) (st *s
 	if st.origin, err = newCountingOrigin(); err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(5)
+	ports, err := freePorts(6)
 	if err != nil {
 		return nil, err
 	}
 	gwPort, adminPort, nginxPort, kaPort := ports[0], ports[1], ports[2], ports[4]
-	st.deadPort = ports[3]
+	st.deadPort, st.gwPort = ports[3], gwPort
 	st.gwPublic = fmt.Sprintf("http://127.0.0.1:%d", gwPort)
 	st.gwAdmin = fmt.Sprintf("http://127.0.0.1:%d", adminPort)
 	st.nginxBase = fmt.Sprintf("http://127.0.0.1:%d", nginxPort)
 	st.nginxKA = fmt.Sprintf("http://127.0.0.1:%d", kaPort)
+	st.nginxStock = fmt.Sprintf("http://127.0.0.1:%d", ports[5])
 	st.errorLog = filepath.Join(dir, "error.log")
 
 	pages := filepath.Join(dir, "pages")
@@ -244,6 +265,7 @@ func startStack(ctx context.Context, o options, log func(string, ...any)) (st *s
 		"Root": os.Geteuid() == 0, "Dir": dir, "Port": nginxPort, "Host": siteHost,
 		"DeadPort": st.deadPort, "Pages": pages, "Site": siteName, "Lang": pageLang,
 		"Upstream": keepAliveUpstream, "GWPort": gwPort, "KAPort": kaPort,
+		"UpstreamKeepalive": upstreamKeepalive(o.keepalive), "StockPort": ports[5],
 	}); err != nil {
 		return nil, err
 	}
@@ -265,7 +287,7 @@ func startStack(ctx context.Context, o options, log func(string, ...any)) (st *s
 	if err := waitHTTP(ctx, st.gwAdmin+"/healthz", 20*time.Second); err != nil {
 		return nil, fmt.Errorf("gatewatch: %w; log in %s", err, st.gw.logPath)
 	}
-	for _, base := range []string{st.nginxBase, st.nginxKA} {
+	for _, base := range []string{st.nginxBase, st.nginxKA, st.nginxStock} {
 		if err := waitDial(ctx, base[len("http://"):], 10*time.Second); err != nil {
 			return nil, fmt.Errorf("nginx: %w; output in %s", err, st.nginx.logPath)
 		}
