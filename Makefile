@@ -6,6 +6,8 @@ GO ?= go
 TEMPL_VERSION := $(shell awk '$$1=="github.com/a-h/templ"{print $$2}' go.mod)
 GOBIN := $(shell $(GO) env GOPATH)/bin
 TEMPL := $(GOBIN)/templ
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK := $(GOBIN)/staticcheck
 BIN := bin/gatewatch
 GO_TEST_FLAGS ?= -count=1 -timeout 15m
 
@@ -42,9 +44,11 @@ image: generate
 	@echo "built $(IMAGE)"
 
 # test is what CI runs: it installs what the tests need first, so that it
-# passes on a fresh machine.
+# passes on a fresh machine. The e2e tests (real nginx, proxies, Chromium)
+# are behind the e2e build tag, so that a plain `go test ./...` stays fast.
 test: deps tools check-generated lint
 	$(GO) test $(GO_TEST_FLAGS) ./...
+	$(GO) test $(GO_TEST_FLAGS) -tags e2e ./e2e
 	$(GO) test -count=1 -race -timeout 10m ./handlers/... ./internal/monitor/... ./internal/incident/... ./internal/nginxlog/...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=3s
 
@@ -58,13 +62,21 @@ check-generated: tools
 	  git diff --exit-code -- '*_templ.go' || { echo "templ generate changed files: run 'make generate' and commit them"; exit 1; }; \
 	fi
 
-lint:
+# lint: gofmt, vet and staticcheck (both with the e2e tag, so that they see
+# every file: the tag only adds e2e/), and go.mod/go.sum as go mod tidy
+# would write them.
+lint: tools
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
-	$(GO) vet ./...
+	$(GO) vet -tags e2e ./...
+	$(STATICCHECK) -tags e2e ./...
 	$(GO) mod tidy -diff
 
+# tools installs templ (the version go.mod names) and staticcheck, each only
+# when missing or of another version.
 tools: $(TEMPL)
+	@$(STATICCHECK) -version 2>/dev/null | grep -qF "($(STATICCHECK_VERSION:v%=%))" || \
+	  { echo "installing staticcheck $(STATICCHECK_VERSION)"; $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION); }
 $(TEMPL):
 	$(GO) install github.com/a-h/templ/cmd/templ@$(TEMPL_VERSION)
 
@@ -87,12 +99,12 @@ bench: build
 
 # soak runs the reliability tests in their long forms (about 5 minutes).
 soak: deps
-	GATEWATCH_SOAK=1 $(GO) test -count=1 -timeout 30m -run '^TestReliability' -v ./e2e
+	GATEWATCH_SOAK=1 $(GO) test -count=1 -timeout 30m -tags e2e -run '^TestReliability' -v ./e2e
 
 # fuzz runs every fuzz target for FUZZTIME from its committed corpus
 # (testdata/fuzz); make test runs them briefly.
 FUZZTIME ?= 60s
-FUZZ_TARGETS := FuzzNegotiate:./locales FuzzParse:./internal/config FuzzPublicHeaders:./handlers/public FuzzParseLine:./internal/nginxlog
+FUZZ_TARGETS := FuzzNegotiate:./locales FuzzParse:./internal/config FuzzPublicHeaders:./handlers/public FuzzPreparedEqualsDirect:./handlers/public FuzzMailEscapeIsQueryEscape:./handlers/public FuzzParseLine:./internal/nginxlog
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 	  name=$${t%%:*}; pkg=$${t#*:}; \
@@ -102,7 +114,7 @@ fuzz:
 
 # screenshots writes PNGs of the pages into docs/ (real nginx and Chromium).
 screenshots: deps tools
-	$(GO) test -count=1 -run '^Test(Admin)?Screenshots$$' ./e2e -args -screenshots=../docs
+	$(GO) test -count=1 -tags e2e -run '^Test(Admin)?Screenshots$$' ./e2e -args -screenshots=../docs
 
 clean:
 	rm -rf bin

@@ -1,3 +1,5 @@
+//go:build e2e
+
 package e2e
 
 import (
@@ -113,7 +115,7 @@ func openAsStaff(t *testing.T, c *http.Client, link string) (*http.Response, str
 // staff link; support staff open it, sign in, and see the cause with
 // nginx's own log line and the probe's class.
 func TestReferenceOpensDiagnosis(t *testing.T) {
-	dead, gwPort, adminPort := freePort(t), freePort(t), freePort(t)
+	dead, gwPort, adminPort := freePort(t), gatewatchPort(t), gatewatchPort(t)
 	prefix := t.TempDir()
 	errorLog := filepath.Join(prefix, "error.log")
 	cfgPath := filepath.Join(t.TempDir(), "gatewatch.toml")
@@ -126,10 +128,10 @@ func TestReferenceOpensDiagnosis(t *testing.T) {
 		t.Fatalf("nginx: %v\n%s", err, include)
 	}
 	ng := startNginx(t, include, nginxParams{Prefix: prefix, DeadPort: dead, LivePort: freePort(t), HangPort: freePort(t)})
-	startGatewatchArgs(t, "serve", "--config", cfgPath, "--data", t.TempDir())
+	g := startGatewatchArgs(t, "serve", "--config", cfgPath, "--data", t.TempDir())
 
-	// Let the monitor's probe see the dead origin first.
-	time.Sleep(1500 * time.Millisecond)
+	// The monitor's probe sees the dead origin first.
+	waitOrigin(t, g.public, "down")
 	resp, body := get(t, ng.base+"/dead/checkout", map[string]string{"Accept": "text/html"})
 	if resp.StatusCode != 502 {
 		t.Fatalf("status = %d", resp.StatusCode)
@@ -145,10 +147,11 @@ func TestReferenceOpensDiagnosis(t *testing.T) {
 	// may answer "not recorded yet" for a moment.
 	c := staffClient(t)
 	var page string
-	deadline := time.Now().Add(10 * time.Second)
 	resp, page = openAsStaff(t, c, link)
-	for resp.StatusCode != 200 && time.Now().Before(deadline) {
-		time.Sleep(200 * time.Millisecond)
+	poll(10*time.Second, func() bool {
+		if resp.StatusCode == 200 {
+			return true
+		}
 		r, err := c.Get(link)
 		if err != nil {
 			t.Fatal(err)
@@ -156,7 +159,8 @@ func TestReferenceOpensDiagnosis(t *testing.T) {
 		b, _ := io.ReadAll(r.Body)
 		r.Body.Close()
 		resp, page = r, string(b)
-	}
+		return resp.StatusCode == 200
+	})
 	if resp.StatusCode != 200 || resp.Request.URL.Path != "/admin/r/"+ref {
 		t.Fatalf("after login: %d at %s", resp.StatusCode, resp.Request.URL)
 	}
@@ -180,7 +184,7 @@ func TestTwoInstancesShareIncidents(t *testing.T) {
 	type instance struct{ public, admin string }
 	var insts []instance
 	for range 2 {
-		gwPort, adminPort := freePort(t), freePort(t)
+		gwPort, adminPort := gatewatchPort(t), gatewatchPort(t)
 		cfgPath := filepath.Join(t.TempDir(), "gatewatch.toml")
 		cfg := adminConfig(t, gwPort, adminPort, dead, fmt.Sprintf("[store]\ndsn = %q\n", dsn))
 		if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
@@ -228,15 +232,11 @@ func TestTwoInstancesShareIncidents(t *testing.T) {
 		}
 		return out.Incidents
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		a, b := list(insts[0].admin), list(insts[1].admin)
-		if len(a) == 1 && len(b) == 1 && a[0] == b[0] && a[0].Requests == 10 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("instances see %+v and %+v; want one shared incident with 10 requests", a, b)
-		}
-		time.Sleep(200 * time.Millisecond)
+	var a, b []incident
+	if !poll(10*time.Second, func() bool {
+		a, b = list(insts[0].admin), list(insts[1].admin)
+		return len(a) == 1 && len(b) == 1 && a[0] == b[0] && a[0].Requests == 10
+	}) {
+		t.Fatalf("instances see %+v and %+v; want one shared incident with 10 requests", a, b)
 	}
 }

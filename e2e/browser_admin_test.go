@@ -1,3 +1,5 @@
+//go:build e2e
+
 package e2e
 
 import (
@@ -23,7 +25,7 @@ type adminStack struct {
 
 func startAdminStack(t *testing.T) *adminStack {
 	t.Helper()
-	dead, gwPort, adminPort := freePort(t), freePort(t), freePort(t)
+	dead, gwPort, adminPort := freePort(t), gatewatchPort(t), gatewatchPort(t)
 	prefix := t.TempDir()
 	cfgPath := filepath.Join(t.TempDir(), "gatewatch.toml")
 	cfg := adminConfig(t, gwPort, adminPort, dead, fmt.Sprintf("[nginx]\nerror_log = %q\n", filepath.Join(prefix, "error.log")))
@@ -36,14 +38,14 @@ func startAdminStack(t *testing.T) *adminStack {
 	}
 	ng := startNginx(t, include, nginxParams{Prefix: prefix, DeadPort: dead, LivePort: freePort(t), HangPort: freePort(t)})
 	g := startGatewatchArgs(t, "serve", "--config", cfgPath, "--data", t.TempDir())
-	time.Sleep(1500 * time.Millisecond) // the monitor's first checks
+	waitOrigin(t, g.public, "down") // the monitor's first checks
 	var ref string
 	for i, path := range []string{"/dead/cart", "/dead/checkout", "/dead/cart"} {
 		resp, _ := get(t, ng.base+path, map[string]string{"Accept": "text/html", "Accept-Language": []string{"de", "en", "fr"}[i]})
 		ref = resp.Header.Get("X-Request-ID")
 	}
 	// Wait for the recorder's flush: the API knows the event.
-	waitFor(t, 10*time.Second, func() bool {
+	eventually(t, 10*time.Second, "the admin API knows the event", func() bool {
 		req, _ := http.NewRequest("GET", g.admin+"/admin/api/v1/events/"+ref, nil)
 		req.SetBasicAuth("support", adminPassword)
 		resp, err := http.DefaultClient.Do(req)

@@ -1,8 +1,9 @@
+//go:build e2e
+
 package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
@@ -273,7 +274,7 @@ addrs = ["127.0.0.1:{{.Dead}}"]
 func startPageStack(t *testing.T, b brand) *pageStack {
 	t.Helper()
 	dead := freePort(t)
-	gwPort := freePort(t)
+	gwPort := gatewatchPort(t)
 	var cfg strings.Builder
 	if err := pageConfig.Execute(&cfg, struct {
 		brand
@@ -292,19 +293,8 @@ func startPageStack(t *testing.T, b brand) *pageStack {
 	startGatewatch(t, cfgPath)
 	ng := startNginx(t, include, nginxParams{DeadPort: dead, LivePort: freePort(t), HangPort: freePort(t)})
 	s := &pageStack{base: ng.base}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		_, body := get(t, s.base+"/_gatewatch/api/v1/status?site=shop", map[string]string{"Accept": "application/json"})
-		var st struct{ Verdict string }
-		json.Unmarshal([]byte(body), &st)
-		if st.Verdict == "down_for_everyone" {
-			return s
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the monitor never saw the origin down: %s", body)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitStatus(t, s.base, "down_for_everyone", func(st shopStatus) bool { return st.Verdict == "down_for_everyone" })
+	return s
 }
 
 // violation is one axe-core rule the page breaks.

@@ -1,3 +1,5 @@
+//go:build e2e
+
 package e2e
 
 import (
@@ -162,6 +164,8 @@ func TestBrowserKeyboard(t *testing.T) {
 		// Arrowing through the languages must not leave the page: a
 		// change of context needs the visitor to ask for it.
 		press(t, tb, kb.ArrowDown)
+		// Elapsed time is the point: a navigation the keypress started
+		// would show within it; its absence can only be waited out.
 		time.Sleep(300 * time.Millisecond)
 		if lang := eval[string](t, tb, `document.documentElement.lang`); lang != "en" {
 			t.Fatalf("ArrowDown on the language list loaded the %q page", lang)

@@ -1,3 +1,5 @@
+//go:build e2e
+
 package e2e
 
 import (
@@ -54,11 +56,15 @@ func TestBrowserRequestsStayUnderGatewatch(t *testing.T) {
 	if err := waitJS(tb.ctx, `document.querySelector("[data-live]").textContent !== "" && !!performance.getEntriesByType("resource").find((e) => e.name.includes("/_gatewatch/api/v1/status"))`, 15*time.Second); err != nil {
 		t.Fatalf("the page never polled the status API: %v", err)
 	}
-	time.Sleep(200 * time.Millisecond) // let the response's event arrive
-	var polled bool
-	for _, r := range tb.requestLog() {
-		polled = polled || strings.Contains(r.URL, "/_gatewatch/api/v1/status") && r.Status == 200
-	}
+	// The response's network event may arrive after the script saw it.
+	polled := poll(5*time.Second, func() bool {
+		for _, r := range tb.requestLog() {
+			if strings.Contains(r.URL, "/_gatewatch/api/v1/status") && r.Status == 200 {
+				return true
+			}
+		}
+		return false
+	})
 	if !polled {
 		t.Errorf("no successful status API call in the network log: %v", tb.requestLog())
 	}

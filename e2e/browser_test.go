@@ -1,3 +1,5 @@
+//go:build e2e
+
 package e2e
 
 import (
@@ -5,9 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -62,11 +62,8 @@ type flakyStack struct {
 func startFlakyStack(t *testing.T) *flakyStack {
 	t.Helper()
 	flaky := freePort(t)
-	gwPort := freePort(t)
-	cfgPath := filepath.Join(t.TempDir(), "gatewatch.toml")
-	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(e2eConfig, gwPort, flaky, flaky)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	gwPort := gatewatchPort(t)
+	cfgPath := writeShopConfig(t, gwPort, flaky, "")
 	include, err := runCLI(t, "nginx", "--config", cfgPath)
 	if err != nil {
 		t.Fatalf("gatewatch nginx: %v\n%s", err, include)
@@ -124,8 +121,8 @@ func TestBrowserVerdictWithoutJavaScript(t *testing.T) {
 		_, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
 		return err
 	})
-	// Let the monitor see the origin down before the page is rendered.
-	time.Sleep(2 * time.Second)
+	// The monitor sees the origin down before the page is rendered.
+	waitStatus(t, s.nginx.base, "down_for_everyone", func(st shopStatus) bool { return st.Verdict == "down_for_everyone" })
 	if err := chromedp.Do(run, noJS, chromedp.Navigate(s.nginx.base+"/flaky/cart")); err != nil {
 		t.Fatal(err)
 	}
@@ -146,18 +143,16 @@ func TestBrowserVerdictWithoutJavaScript(t *testing.T) {
 	}
 }
 
-// waitJS evaluates expr every 100 ms until it is true. Unlike a polling
+// waitJS evaluates expr until it is true (poll). Unlike a polling
 // action it survives the page navigating (reloading itself) meanwhile.
 func waitJS(ctx context.Context, expr string, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
 	var last error
-	for time.Now().Before(deadline) {
+	if poll(timeout, func() bool {
 		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
-		if err == nil && ok {
-			return nil
-		}
 		last = err
-		time.Sleep(100 * time.Millisecond)
+		return err == nil && ok
+	}) {
+		return nil
 	}
 	return fmt.Errorf("%s not true after %v (last error: %v)", expr, timeout, last)
 }

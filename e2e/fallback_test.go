@@ -1,10 +1,11 @@
+//go:build e2e
+
 package e2e
 
 import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -51,7 +52,7 @@ check = "http://127.0.0.1:%d/health"
 // second or so of the failure.
 func TestFallbackWhenGatewatchIsDown(t *testing.T) {
 	dead := freePort(t)
-	gwPort := freePort(t)
+	gwPort := gatewatchPort(t)
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/app/503":
@@ -65,11 +66,7 @@ func TestFallbackWhenGatewatchIsDown(t *testing.T) {
 	pagesDir := t.TempDir()
 	cfgPath := filepath.Join(t.TempDir(), "gatewatch.toml")
 	// [nginx] goes before the [[site]] tables, as TOML wants.
-	cfg := fmt.Sprintf("[nginx]\nfallback_dir = %q\n", pagesDir) + fmt.Sprintf(e2eConfig, gwPort, dead, dead) +
-		fmt.Sprintf(fallbackSite, dead)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, cfgPath, fmt.Sprintf("[nginx]\nfallback_dir = %q\n", pagesDir)+shopConfig(gwPort, dead)+fmt.Sprintf(fallbackSite, dead))
 	if out, err := runCLI(t, "render", "--config", cfgPath); err != nil {
 		t.Fatalf("render: %v\n%s", err, out)
 	}
@@ -104,7 +101,7 @@ func TestFallbackWhenGatewatchIsDown(t *testing.T) {
 	check := func(t *testing.T, host, accept, wantLang, brand string, sc scenario) time.Duration {
 		t.Helper()
 		start := time.Now()
-		resp, body := getHost(t, host, ng.base+sc.path, map[string]string{"Accept": "text/html", "Accept-Language": accept})
+		resp, body := sendHost(t, "GET", host, ng.base+sc.path, nil, map[string]string{"Accept": "text/html", "Accept-Language": accept})
 		took := time.Since(start)
 		if resp.StatusCode != sc.code {
 			t.Errorf("%s: status = %d; want %d", sc.path, resp.StatusCode, sc.code)
@@ -176,17 +173,17 @@ func TestFallbackWhenGatewatchIsDown(t *testing.T) {
 		}
 		// ?lang= over the header; zh-TW by the matcher; an address that
 		// would lead off the site is not offered as "Try again".
-		_, b := getHost(t, "shop.test", ng.base+"/dead/x?lang=ar", map[string]string{"Accept-Language": "de"})
+		_, b := sendHost(t, "GET", "shop.test", ng.base+"/dead/x?lang=ar", nil, map[string]string{"Accept-Language": "de"})
 		if !strings.Contains(b, `<html lang="ar" dir="rtl"`) {
 			t.Error("?lang=ar: the fallback is not the Arabic page")
 		}
-		_, b = getHost(t, "shop.test", ng.base+"/dead/x", map[string]string{"Accept-Language": "zh-TW,zh;q=0.8"})
+		_, b = sendHost(t, "GET", "shop.test", ng.base+"/dead/x", nil, map[string]string{"Accept-Language": "zh-TW,zh;q=0.8"})
 		if !strings.Contains(b, `<html lang="zh-Hant"`) {
 			t.Error("zh-TW: the fallback is not in Traditional Chinese")
 		}
 		// A first tag gatewatch has no language for: the next ones count.
 		for accept, want := range map[string]string{"eu-ES, es;q=0.8": "es", "cy, gd;q=0.9, de;q=0.5": "de", "ms-ID, fr": "fr"} {
-			if _, b = getHost(t, "shop.test", ng.base+"/dead/x", map[string]string{"Accept-Language": accept}); !strings.Contains(b, `<html lang="`+want+`"`) {
+			if _, b = sendHost(t, "GET", "shop.test", ng.base+"/dead/x", nil, map[string]string{"Accept-Language": accept}); !strings.Contains(b, `<html lang="`+want+`"`) {
 				t.Errorf("Accept-Language %q: the fallback is not in %s", accept, want)
 			}
 		}
@@ -197,14 +194,14 @@ func TestFallbackWhenGatewatchIsDown(t *testing.T) {
 			{"sr-ME", "sr-Latn", "Sajt trenutno ne odgovara"},
 			{"bs-BA", "hr", "Web-stranica trenutačno ne odgovara"},
 		} {
-			_, b = getHost(t, "shop.test", ng.base+"/dead/x", map[string]string{"Accept-Language": sr.accept})
+			_, b = sendHost(t, "GET", "shop.test", ng.base+"/dead/x", nil, map[string]string{"Accept-Language": sr.accept})
 			if !strings.Contains(b, `<html lang="`+sr.lang+`"`) || !strings.Contains(b, sr.headline) {
 				t.Errorf("Accept-Language %s: the fallback is not the %s page (%q)", sr.accept, sr.lang, sr.headline)
 			}
 		}
 		// nginx merges the slashes to find /dead/; a link to "//dead/x"
 		// would lead to the host "dead".
-		_, b = getHost(t, "shop.test", ng.base+"//dead/x", nil)
+		_, b = sendHost(t, "GET", "shop.test", ng.base+"//dead/x", nil, nil)
 		d, err := goquery.NewDocumentFromReader(strings.NewReader(b))
 		if err != nil {
 			t.Fatal(err)
@@ -267,29 +264,6 @@ func TestFallbackWhenGatewatchIsDown(t *testing.T) {
 	if id := resp.Header.Get("X-Request-ID"); resp.StatusCode != 500 || id == "" || !strings.Contains(b, id) {
 		t.Errorf("without rendered pages: %d, X-Request-ID %q, body %q; want 500 naming the reference", resp.StatusCode, id, b)
 	}
-}
-
-// getHost gets url from nginx for host with the headers hdr (those with
-// a value) and returns the response and its body.
-func getHost(t *testing.T, host, url string, hdr map[string]string) (*http.Response, string) {
-	t.Helper()
-	req, err := http.NewRequest("GET", url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Host = host
-	for k, v := range hdr {
-		if v != "" {
-			req.Header.Set(k, v)
-		}
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
 }
 
 // refTimeNear reports whether s ("2006-01-02 15:04:05 UTC") is within a

@@ -1,3 +1,5 @@
+//go:build e2e
+
 // Package e2e drives gatewatch as operators deploy it: the real binary
 // behind a real nginx (Debian's), with real upstreams on loopback.
 package e2e
@@ -5,6 +7,7 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -13,8 +16,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"text/template"
 	"time"
@@ -42,15 +47,124 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// freePort returns a loopback port nothing listens on right now.
+// ports is the test binary's port book: no two callers of freePort or
+// gatewatchPort get the same port, however many tests run in parallel.
+var ports = struct {
+	mu       sync.Mutex
+	given    map[int]bool
+	reserved map[int]int // gatewatchPort's bound sockets, by port, until handed over
+}{given: map[int]bool{}, reserved: map[int]int{}}
+
+// freePort returns a loopback port nothing listens on right now, for a
+// server that must name its port in a config (nginx, the other proxies,
+// an upstream that comes back). It never returns a port it returned
+// before in this test binary; another process may still take it before
+// the server binds it, which the start helpers meet by retrying on
+// "address in use" (startNginx, runProxy).
 func freePort(tb testing.TB) int {
 	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	for range 100 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		ports.mu.Lock()
+		fresh := !ports.given[port]
+		ports.given[port] = true
+		ports.mu.Unlock()
+		if fresh {
+			return port
+		}
+	}
+	tb.Fatal("freePort: no port the test binary has not given out already")
+	return 0
+}
+
+// gatewatchPort returns a loopback port for one of gatewatch's own
+// listeners, for a config to name. The port is bound now, by a socket
+// that does not listen yet (so connecting is refused, as to a port where
+// nothing runs, and nothing else can bind it); startGatewatch hands that
+// socket to gatewatch, listening, through systemd socket activation. So
+// the port in the config is the socket gatewatch serves, with no moment
+// between choosing and binding. A port that no start took is released
+// when the test ends.
+func gatewatchPort(tb testing.TB) int {
+	tb.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		syscall.Close(fd)
+		tb.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		syscall.Close(fd)
+		tb.Fatal(err)
+	}
+	port := sa.(*syscall.SockaddrInet4).Port
+	ports.mu.Lock()
+	ports.given[port] = true
+	ports.reserved[port] = fd
+	ports.mu.Unlock()
+	tb.Cleanup(func() {
+		if fd, ok := takeReserved(port); ok {
+			syscall.Close(fd)
+		}
+	})
+	return port
+}
+
+func takeReserved(port int) (int, bool) {
+	ports.mu.Lock()
+	defer ports.mu.Unlock()
+	fd, ok := ports.reserved[port]
+	delete(ports.reserved, port)
+	return fd, ok
+}
+
+// listenSocket returns a listening socket on addr ("host:port") for
+// gatewatch to inherit: the one gatewatchPort reserved for the port, or a
+// new one (port 0: any port; a restart: the port the previous process
+// had). The caller closes it once the child has it.
+func listenSocket(tb testing.TB, addr string) *os.File {
+	tb.Helper()
+	host, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		tb.Fatalf("gatewatch listen address %q: %v", addr, err)
+	}
+	port, _ := strconv.Atoi(p)
+	if fd, ok := takeReserved(port); ok && port != 0 {
+		// SO_REUSEADDR only now (a bind without it is what kept others off
+		// the port): the connections it accepts inherit it, so that once
+		// gatewatch exits, a restart can bind the port again while they
+		// linger in TIME_WAIT.
+		if err := syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1); err != nil {
+			syscall.Close(fd)
+			tb.Fatalf("reserved port %d: %v", port, err)
+		}
+		// The kernel caps the backlog at net.core.somaxconn, as for Go's
+		// own listeners (syscall.SOMAXCONN is the old 128: too short a
+		// queue for the load test's bursts).
+		if err := syscall.Listen(fd, 1<<16-1); err != nil {
+			syscall.Close(fd)
+			tb.Fatalf("listen on reserved port %d: %v", port, err)
+		}
+		return os.NewFile(uintptr(fd), addr)
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, p))
+	if err != nil {
+		tb.Fatalf("bind gatewatch's %s: %v", addr, err)
+	}
 	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	f, err := ln.(*net.TCPListener).File()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return f
 }
 
 // nginxPath finds Debian's nginx, or fails saying how to get it.
@@ -126,17 +240,63 @@ func startGatewatchArgs(tb testing.TB, args ...string) *gatewatch {
 }
 
 // startGatewatchBin is startGatewatchArgs for another gatewatch binary
-// (the container image's).
+// (the container image's). gatewatch gets its listeners already bound,
+// as systemd socket activation passes them (LISTEN_FDS, LISTEN_FDNAMES
+// public and admin, LISTEN_PID set by the shell that execs it): the
+// addresses the config and the flags name, a gatewatchPort's socket for
+// its port.
 func startGatewatchBin(tb testing.TB, bin string, args ...string) *gatewatch {
 	tb.Helper()
-	cmd := exec.Command(bin, args...)
+	public, admin := listenAddrs(tb, args)
+	var sockets []socket
+	for _, l := range []socket{{name: "public", addr: public}, {name: "admin", addr: admin}} {
+		if l.addr != "" {
+			sockets = append(sockets, socket{name: l.name, file: listenSocket(tb, l.addr)})
+		}
+	}
+	return startGatewatchSockets(tb, bin, sockets, args...)
+}
+
+// socket is a listening socket passed to gatewatch under a name.
+type socket struct {
+	name, addr string
+	file       *os.File
+}
+
+// activated is the command that runs bin with args and the sockets
+// passed by the systemd protocol; it closes nothing.
+func activated(bin string, sockets []socket, args ...string) *exec.Cmd {
+	// sh sets LISTEN_PID to its own pid, which exec keeps for gatewatch.
+	cmd := exec.Command("/bin/sh", append([]string{"-c", `LISTEN_PID=$$ exec "$0" "$@"`, bin}, args...)...)
+	var names []string
+	for _, s := range sockets {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, s.file)
+		names = append(names, s.name)
+	}
+	cmd.Env = append(os.Environ(), fmt.Sprintf("LISTEN_FDS=%d", len(sockets)), "LISTEN_FDNAMES="+strings.Join(names, ":"))
+	return cmd
+}
+
+// startGatewatchSockets runs bin with args and the sockets, closes this
+// process's copies of them, and waits until gatewatch answers /healthz.
+func startGatewatchSockets(tb testing.TB, bin string, sockets []socket, args ...string) *gatewatch {
+	tb.Helper()
+	cmd := activated(bin, sockets, args...)
+	files := cmd.ExtraFiles
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		tb.Fatal(err)
 	}
 	g := &gatewatch{cmd: cmd, out: &syncBuffer{}}
 	cmd.Stderr = g.out
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	// gatewatch has its copies now: once it exits, the ports are free and
+	// connections to them are refused, as a test of "gatewatch is down"
+	// expects.
+	for _, f := range files {
+		f.Close()
+	}
+	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() {
@@ -145,8 +305,9 @@ func startGatewatchBin(tb testing.TB, bin string, args ...string) *gatewatch {
 			tb.Logf("gatewatch log (last 8 KB):\n%s", tail(g.out.String(), 8<<10))
 		}
 	})
-	found := make(chan struct{})
+	found, ended := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(ended)
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			line := sc.Text()
@@ -165,6 +326,12 @@ func startGatewatchBin(tb testing.TB, bin string, args ...string) *gatewatch {
 	}()
 	select {
 	case <-found:
+	case <-ended:
+		select {
+		case <-found: // the last line was the banner
+		default:
+			tb.Fatalf("gatewatch exited before printing its URLs; output:\n%s", g.out.String())
+		}
 	case <-time.After(20 * time.Second):
 		tb.Fatalf("gatewatch did not print its URLs; output:\n%s", g.out.String())
 	}
@@ -172,20 +339,54 @@ func startGatewatchBin(tb testing.TB, bin string, args ...string) *gatewatch {
 	return g
 }
 
+var (
+	listenRE      = regexp.MustCompile(`(?m)^\s*listen\s*=\s*"([^"]*)"`)
+	adminListenRE = regexp.MustCompile(`(?m)^\s*admin_listen\s*=\s*"([^"]*)"`)
+)
+
+// listenAddrs is where gatewatch run with args would listen: the
+// embedded default's addresses, then the config's server.listen and
+// server.admin_listen, then the flags, as gatewatch reads them.
+func listenAddrs(tb testing.TB, args []string) (public, admin string) {
+	tb.Helper()
+	public = "127.0.0.1:8080" // the embedded default's
+	admin = "127.0.0.1:8081"
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] != "--config" {
+			continue
+		}
+		b, err := os.ReadFile(args[i+1])
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if m := listenRE.FindSubmatch(b); m != nil {
+			public = string(m[1])
+		}
+		if m := adminListenRE.FindSubmatch(b); m != nil {
+			admin = string(m[1])
+		}
+	}
+	for i := 0; i+1 < len(args); i++ {
+		switch args[i] {
+		case "--listen":
+			public = args[i+1]
+		case "--admin-listen":
+			admin = args[i+1]
+		}
+	}
+	return public, admin
+}
+
 func waitHTTP(tb testing.TB, url string, want int) {
 	tb.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
+	eventually(tb, 15*time.Second, fmt.Sprintf("%s answers %d", url, want), func() bool {
 		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == want {
-				return
-			}
+		if err != nil {
+			return false
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	tb.Fatalf("%s did not answer %d in time", url, want)
+		resp.Body.Close()
+		return resp.StatusCode == want
+	})
 }
 
 // nginxServer is a running nginx with gatewatch's generated include.
@@ -251,39 +452,72 @@ func startNginx(tb testing.TB, include string, p nginxParams) *nginxServer {
 	// as root in CI, run them as root so they can use the temp dir.
 	p.Root = os.Geteuid() == 0
 	p.Prefix, p.Include = prefix, filepath.Join(prefix, "gatewatch.conf")
-	p.Port = freePort(tb)
 	if p.FlakyPort == 0 {
 		p.FlakyPort = p.DeadPort
 	}
 	if err := os.WriteFile(p.Include, []byte(include), 0o644); err != nil {
 		tb.Fatal(err)
 	}
-	f, err := os.Create(filepath.Join(prefix, "nginx.conf"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := nginxConf.Execute(f, p); err != nil {
-		tb.Fatal(err)
-	}
-	f.Close()
 	conf := filepath.Join(prefix, "nginx.conf")
-	if out, err := exec.Command(bin, "-t", "-p", prefix, "-c", conf).CombinedOutput(); err != nil {
-		tb.Fatalf("nginx -t: %v\n%s", err, out)
-	}
 	tb.Cleanup(func() {
 		if tb.Failed() {
 			log, _ := os.ReadFile(filepath.Join(prefix, "error.log"))
 			tb.Logf("nginx error.log:\n%s", log)
 		}
 	})
-	startDaemon(tb, bin, []string{"-p", prefix, "-c", conf}, p.Port)
+	p.Port = startDaemon(tb, bin, func(port int) []string {
+		p.Port = port
+		f, err := os.Create(conf)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := nginxConf.Execute(f, p); err != nil {
+			tb.Fatal(err)
+		}
+		f.Close()
+		if out, err := exec.Command(bin, "-t", "-p", prefix, "-c", conf).CombinedOutput(); err != nil {
+			tb.Fatalf("nginx -t: %v\n%s", err, out)
+		}
+		return []string{"-p", prefix, "-c", conf}
+	})
 	base := fmt.Sprintf("http://127.0.0.1:%d", p.Port)
 	return &nginxServer{base: base, prefix: prefix, errorLog: filepath.Join(prefix, "error.log")}
 }
 
+// inUseRE is how nginx, Apache, Caddy and HAProxy say that their port was
+// taken.
+var inUseRE = regexp.MustCompile(`(?i)address already in use|cannot bind socket`)
+
 // startDaemon runs a server (nginx, a proxy) in the foreground until the
-// test ends, and waits until it listens on port.
-func startDaemon(tb testing.TB, bin string, args []string, port int) {
+// test ends, on a port from freePort, and waits until it listens there.
+// configure writes the server's config for the port and returns its
+// arguments; when the server exits because another process took the
+// port meanwhile, it is called again with a fresh port. It returns the
+// port the server listens on.
+func startDaemon(tb testing.TB, bin string, configure func(port int) []string) int {
+	tb.Helper()
+	const attempts = 3
+	for attempt := 1; ; attempt++ {
+		port := freePort(tb)
+		err := runDaemon(tb, bin, configure(port), port)
+		if err == nil {
+			return port
+		}
+		if attempt == attempts {
+			tb.Fatalf("%s: port in use %d times running: %v", filepath.Base(bin), attempts, err)
+		}
+		tb.Logf("%s: %v; retrying on another port", filepath.Base(bin), err)
+	}
+}
+
+// errPortInUse is runDaemon's error for a server that could not bind its
+// port.
+var errPortInUse = errors.New("address in use")
+
+// runDaemon starts bin with args and waits until it listens on port; a
+// server that exits saying its address is in use is errPortInUse, any
+// other failure is fatal.
+func runDaemon(tb testing.TB, bin string, args []string, port int) error {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, args...)
@@ -303,23 +537,40 @@ func startDaemon(tb testing.TB, bin string, args []string, port int) {
 			tb.Logf("%s output:\n%s", filepath.Base(bin), tail(out.String(), 8<<10))
 		}
 	})
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err == nil {
+	var listening, exitedEarly bool
+	poll(15*time.Second, func() bool {
+		// A server that cannot bind says so before it gives up (nginx
+		// retries for a few seconds): whoever answers on the port then is
+		// another process.
+		if inUseRE.MatchString(out.String()) {
+			return true
+		}
+		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
 			c.Close()
-			return
+			listening = true
+			return true
 		}
 		select {
 		case <-exited:
-			tb.Fatalf("%s exited: %s", filepath.Base(bin), out.String())
+			exitedEarly = true
+			return true
 		default:
+			return false
 		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("%s did not listen on %d; output:\n%s", filepath.Base(bin), port, out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
+	})
+	switch {
+	case inUseRE.MatchString(out.String()):
+		cancel()
+		<-exited
+		return fmt.Errorf("%w: port %d: %s", errPortInUse, port, tail(out.String(), 1<<10))
+	case listening:
+		return nil
+	case exitedEarly:
+		tb.Fatalf("%s exited: %s", filepath.Base(bin), out.String())
+	default:
+		tb.Fatalf("%s did not listen on %d; output:\n%s", filepath.Base(bin), port, out.String())
 	}
+	return nil
 }
 
 // hangingUpstream accepts connections and never answers.

@@ -1,3 +1,5 @@
+//go:build e2e
+
 package e2e
 
 import (
@@ -91,8 +93,8 @@ func TestImage(t *testing.T) {
 	// The image's binary serves, and its own healthcheck says so.
 	cfgPath := filepath.Join(t.TempDir(), "gatewatch.toml")
 	dead := freePort(t)
-	cfg := fmt.Sprintf(e2eConfig, freePort(t), dead, dead)
-	cfg = strings.Replace(cfg, "[server]\n", fmt.Sprintf("[server]\nadmin_listen = \"127.0.0.1:%d\"\n", freePort(t)), 1)
+	cfg := shopConfig(gatewatchPort(t), dead)
+	cfg = strings.Replace(cfg, "[server]\n", fmt.Sprintf("[server]\nadmin_listen = \"127.0.0.1:%d\"\n", gatewatchPort(t)), 1)
 	writeFile(t, cfgPath, cfg)
 	g := startGatewatchBin(t, bin, "serve", "--config", cfgPath, "--data", t.TempDir())
 	if out, err := exec.Command(bin, "healthcheck", "--config", cfgPath).CombinedOutput(); err != nil {

@@ -1,3 +1,5 @@
+//go:build e2e
+
 package e2e
 
 import (
@@ -58,7 +60,7 @@ const ingressNginxBackend = `
 // code, answers in the visitor's language and format, and names the
 // service's upstream (site.upstream.services) for staff.
 func TestIngressNginxDefaultBackend(t *testing.T) {
-	dead, hang, gwPort := freePort(t), hangingUpstream(t), freePort(t)
+	dead, hang, gwPort := freePort(t), hangingUpstream(t), gatewatchPort(t)
 	cfg := adminConfig(t, gwPort, freePort(t), dead, "") + `
 [[site.upstream]]
 name = "api"

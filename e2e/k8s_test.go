@@ -1,3 +1,5 @@
+//go:build e2e
+
 package e2e
 
 import (
@@ -53,8 +55,8 @@ func TestK8sManifests(t *testing.T) {
 		t.Fatalf("the Deployment's ports %v do not match the ConfigMap's listeners", ports)
 	}
 	// Serve that config (on loopback ports) and ask the probes' paths.
-	cfg := strings.NewReplacer(`"0.0.0.0:8080"`, fmt.Sprintf(`"127.0.0.1:%d"`, freePort(t)),
-		`"0.0.0.0:8081"`, fmt.Sprintf(`"127.0.0.1:%d"`, freePort(t)), `"/data"`, fmt.Sprintf("%q", t.TempDir())).Replace(toml.String())
+	cfg := strings.NewReplacer(`"0.0.0.0:8080"`, fmt.Sprintf(`"127.0.0.1:%d"`, gatewatchPort(t)),
+		`"0.0.0.0:8081"`, fmt.Sprintf(`"127.0.0.1:%d"`, gatewatchPort(t)), `"/data"`, fmt.Sprintf("%q", t.TempDir())).Replace(toml.String())
 	writeFile(t, cfgPath, cfg)
 	g := startGatewatchArgs(t, "serve", "--config", cfgPath)
 	probes := regexp.MustCompile(`(?s)(liveness|readiness)Probe:\s+httpGet:\s+path: (\S+)\s+port: (\w+)`).FindAllStringSubmatch(string(dep), -1)

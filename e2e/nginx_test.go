@@ -1,3 +1,5 @@
+//go:build e2e
+
 package e2e
 
 import (
@@ -7,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -18,6 +19,19 @@ import (
 
 	"github.com/gatewatch/gatewatch/locales"
 )
+
+// shopConfig is e2eConfig for gatewatch on gwPort and the shop's origin
+// (checked and reported) on dead.
+func shopConfig(gwPort, dead int) string { return fmt.Sprintf(e2eConfig, gwPort, dead, dead) }
+
+// writeShopConfig writes extra (more TOML, before the file's first
+// table) and shopConfig to a file of the test's and returns its path.
+func writeShopConfig(t *testing.T, gwPort, dead int, extra string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "gatewatch.toml")
+	writeFile(t, p, extra+shopConfig(gwPort, dead))
+	return p
+}
 
 const e2eConfig = `
 [server]
@@ -61,12 +75,9 @@ func startStack(t *testing.T) *stack {
 	t.Cleanup(live.Close)
 	dead := freePort(t)
 	hang := hangingUpstream(t)
-	gwPort := freePort(t)
+	gwPort := gatewatchPort(t)
 
-	cfgPath := filepath.Join(t.TempDir(), "gatewatch.toml")
-	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(e2eConfig, gwPort, dead, dead)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	cfgPath := writeShopConfig(t, gwPort, dead, "")
 	if out, err := runCLI(t, "check-config", "--config", cfgPath); err != nil {
 		t.Fatalf("check-config: %v\n%s", err, out)
 	}
@@ -95,13 +106,22 @@ func postForm(t *testing.T, url string) (*http.Response, string) {
 // send makes a request for shop.test and reads the whole answer.
 func send(t *testing.T, method, url string, body io.Reader, hdr map[string]string) (*http.Response, string) {
 	t.Helper()
+	return sendHost(t, method, "shop.test", url, body, hdr)
+}
+
+// sendHost makes a request for host with the headers hdr (those with a
+// value) and reads the whole answer.
+func sendHost(t *testing.T, method, host, url string, body io.Reader, hdr map[string]string) (*http.Response, string) {
+	t.Helper()
 	req, err := http.NewRequest(method, url, body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Host = "shop.test"
+	req.Host = host
 	for k, v := range hdr {
-		req.Header.Set(k, v)
+		if v != "" {
+			req.Header.Set(k, v)
+		}
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -258,32 +278,20 @@ func TestStatusFlipsWhenOriginReturns(t *testing.T) {
 		}
 		return m
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for status()["verdict"] != "down_for_everyone" {
-		if time.Now().After(deadline) {
-			t.Fatalf("never down_for_everyone: %v", status())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	eventually(t, 10*time.Second, "down_for_everyone", func() bool { return status()["verdict"] == "down_for_everyone" })
 	resp, body := get(t, s.nginx.base+"/flaky/x", map[string]string{"Accept": "text/html"})
 	if resp.StatusCode != 502 || !strings.Contains(body, `data-hop="origin" data-state="down"`) {
 		t.Errorf("page while down: %d, origin hop not down", resp.StatusCode)
 	}
 	s.bringBack(t)
-	back := time.Now()
-	for {
-		m := status()
-		if m["origin"] == "up" {
-			if v := m["verdict"]; v != "recovering" {
-				t.Errorf("verdict after recovery = %v; want recovering", v)
-			}
-			break
-		}
-		if time.Since(back) > 5*time.Second {
-			t.Fatalf("status did not flip within 5s of the origin's return: %v", m)
-		}
-		time.Sleep(50 * time.Millisecond)
+	var m map[string]any
+	took := eventually(t, 5*time.Second, "status flips to origin up after the origin's return", func() bool {
+		m = status()
+		return m["origin"] == "up"
+	})
+	if v := m["verdict"]; v != "recovering" {
+		t.Errorf("verdict after recovery = %v; want recovering", v)
 	}
 	// The check interval in e2eConfig is 1s.
-	t.Logf("status flipped %v after the origin came back", time.Since(back).Round(10*time.Millisecond))
+	t.Logf("status flipped %v after the origin came back", took.Round(10*time.Millisecond))
 }

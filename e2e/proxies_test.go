@@ -1,3 +1,5 @@
+//go:build e2e
+
 package e2e
 
 import (
@@ -67,17 +69,21 @@ func binPath(tb testing.TB, name, pkg string) string {
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 // runProxy writes the config and runs the proxy; it validates the config
-// first with the proxy's own check.
-func runProxy(t *testing.T, k proxyKind, ports proxyPorts, include string) {
+// first with the proxy's own check. The proxy listens on a port of its
+// own (startDaemon), which it returns.
+func runProxy(t *testing.T, k proxyKind, ports proxyPorts, include string) int {
 	t.Helper()
-	dir := t.TempDir()
-	args := k.write(t, dir, ports, include)
-	if k.validate != nil {
-		if out, err := exec.Command(k.bin, k.validate(dir, args)...).CombinedOutput(); err != nil {
-			t.Fatalf("%s rejects the config: %v\n%s", k.name, err, out)
+	return startDaemon(t, k.bin, func(port int) []string {
+		ports.listen = port
+		dir := t.TempDir()
+		args := k.write(t, dir, ports, include)
+		if k.validate != nil {
+			if out, err := exec.Command(k.bin, k.validate(dir, args)...).CombinedOutput(); err != nil {
+				t.Fatalf("%s rejects the config: %v\n%s", k.name, err, out)
+			}
 		}
-	}
-	startDaemon(t, k.bin, args, ports.listen)
+		return args
+	})
 }
 
 // proxyCodes are what the proxy alone answers for the dead and the hung
@@ -89,9 +95,8 @@ func measureProxy(t *testing.T, k proxyKind) proxyCodes {
 	t.Helper()
 	var c proxyCodes
 	t.Run("proxy alone", func(t *testing.T) {
-		ports := proxyPorts{listen: freePort(t), dead: freePort(t), hang: hangingUpstream(t), gatewatch: freePort(t)}
-		runProxy(t, k, ports, "")
-		base := fmt.Sprintf("http://127.0.0.1:%d", ports.listen)
+		ports := proxyPorts{dead: freePort(t), hang: hangingUpstream(t), gatewatch: freePort(t)}
+		base := fmt.Sprintf("http://127.0.0.1:%d", runProxy(t, k, ports, ""))
 		r, _ := get(t, base+"/dead/x", nil)
 		c.dead = r.StatusCode
 		r, _ = get(t, base+"/hang/x", nil)
@@ -114,7 +119,7 @@ func testProxy(t *testing.T, k proxyKind) {
 	if t.Failed() {
 		return
 	}
-	ports := proxyPorts{listen: freePort(t), dead: freePort(t), hang: hangingUpstream(t), gatewatch: freePort(t)}
+	ports := proxyPorts{dead: freePort(t), hang: hangingUpstream(t), gatewatch: gatewatchPort(t)}
 	cfgPath := filepath.Join(t.TempDir(), "gatewatch.toml")
 	writeFile(t, cfgPath, adminConfig(t, ports.gatewatch, freePort(t), ports.dead, ""))
 	args := []string{k.generate, "--config", cfgPath}
@@ -126,8 +131,7 @@ func testProxy(t *testing.T, k proxyKind) {
 		t.Fatalf("gatewatch %s: %v\n%s", k.generate, err, generated)
 	}
 	gw := startGatewatch(t, cfgPath)
-	runProxy(t, k, ports, generated)
-	base := fmt.Sprintf("http://127.0.0.1:%d", ports.listen)
+	base := fmt.Sprintf("http://127.0.0.1:%d", runProxy(t, k, ports, generated))
 	if k.ready != nil {
 		k.ready(t, base)
 	}
@@ -319,14 +323,10 @@ func TestThroughHAProxy(t *testing.T) {
 			return []string{"--pages", dir}
 		},
 		ready: func(t *testing.T, base string) {
-			deadline := time.Now().Add(10 * time.Second)
-			for time.Now().Before(deadline) {
-				if r, _ := get(t, base+"/dead/x", nil); r.Header.Get("X-Request-ID") != "" {
-					return
-				}
-				time.Sleep(100 * time.Millisecond)
-			}
-			t.Fatal("haproxy did not send the dead backend's requests to gatewatch")
+			eventually(t, 10*time.Second, "haproxy sends the dead backend's requests to gatewatch", func() bool {
+				r, _ := get(t, base+"/dead/x", nil)
+				return r.Header.Get("X-Request-ID") != ""
+			})
 		},
 		write: func(t *testing.T, dir string, p proxyPorts, include string) []string {
 			gw, errorfiles := "", ""
@@ -414,7 +414,7 @@ func staffEvent(t *testing.T, admin, ref string) (ev struct {
 }) {
 	t.Helper()
 	var body []byte
-	waitFor(t, 10*time.Second, func() bool {
+	eventually(t, 10*time.Second, "the admin API knows the event", func() bool {
 		req, _ := http.NewRequest("GET", admin+"/admin/api/v1/events/"+url.PathEscape(ref), nil)
 		req.SetBasicAuth("support", adminPassword)
 		resp, err := http.DefaultClient.Do(req)

@@ -1,3 +1,5 @@
+//go:build e2e
+
 package e2e
 
 import (
@@ -24,12 +26,9 @@ func readyz(gw *gatewatch) int {
 // waitReadyz waits until /readyz answers want.
 func waitReadyz(t *testing.T, gw *gatewatch, what string, want int, within time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for code := readyz(gw); code != want; code = readyz(gw) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: /readyz = %d after %v; want %d\n%s", what, code, within, want, tail(gw.out.String(), 2048))
-		}
-		time.Sleep(100 * time.Millisecond)
+	var code int
+	if !poll(within, func() bool { code = readyz(gw); return code == want }) {
+		t.Fatalf("%s: /readyz = %d after %v; want %d\n%s", what, code, within, want, tail(gw.out.String(), 2048))
 	}
 }
 
@@ -56,7 +55,7 @@ func storeNotReady(t *testing.T, gw *gatewatch, what string, logFrom, asks int) 
 // in the log, once; the pages go on.
 func TestReadinessDataDirDeleted(t *testing.T) {
 	data := t.TempDir()
-	gw := startGatewatchIn(t, writeConfig(t, "", freePort(t), freePort(t)), data)
+	gw := startGatewatchIn(t, writeConfig(t, "", gatewatchPort(t), freePort(t)), data)
 	waitReadyz(t, gw, "before", http.StatusOK, 10*time.Second)
 	logFrom := len(gw.out.String())
 	if err := os.RemoveAll(data); err != nil {

@@ -1,3 +1,5 @@
+//go:build e2e
+
 package e2e
 
 // Hostile clients against gatewatch's own listener, where its server
@@ -26,7 +28,7 @@ import (
 // listener, where its server limits are the only defence.
 func startHostileTarget(t *testing.T) (*gatewatch, string) {
 	t.Helper()
-	gw := startGatewatchIn(t, writeConfig(t, "", freePort(t), freePort(t)), t.TempDir())
+	gw := startGatewatchIn(t, writeConfig(t, "", gatewatchPort(t), freePort(t)), t.TempDir())
 	return gw, strings.TrimPrefix(gw.public, "http://")
 }
 
@@ -57,6 +59,8 @@ func bystander(t *testing.T, base string, d time.Duration) loadStats {
 			io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
 		}
+		// Pacing, not waiting: a bystander visits every 100 ms for the
+		// attack's whole length.
 		time.Sleep(100 * time.Millisecond)
 	}
 	st.elapsed = time.Since(start)

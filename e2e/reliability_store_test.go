@@ -1,3 +1,5 @@
+//go:build e2e
+
 package e2e
 
 // The store failing under a running gatewatch (SQLite read-only,
@@ -108,12 +110,8 @@ func faultPhases(t *testing.T, gw *gatewatch, s incident.Store, f storeFault) {
 	base := speed(gw.public, d)
 	// The fault begins with the queue empty, so that what happens to
 	// events is the fault's doing, not a full queue's.
-	drained := time.Now().Add(time.Minute)
-	for metrics(t, gw)["gatewatch_events_queued"] > 0 {
-		if time.Now().After(drained) {
-			t.Fatalf("%s: the recorder's queue did not drain within a minute: %s", f.name, eventCounters(metrics(t, gw)))
-		}
-		time.Sleep(100 * time.Millisecond)
+	if !poll(time.Minute, func() bool { return metrics(t, gw)["gatewatch_events_queued"] == 0 }) {
+		t.Fatalf("%s: the recorder's queue did not drain within a minute: %s", f.name, eventCounters(metrics(t, gw)))
 	}
 	m0 := metrics(t, gw)
 	logFrom := len(gw.out.String())
@@ -129,6 +127,7 @@ func faultPhases(t *testing.T, gw *gatewatch, s incident.Store, f storeFault) {
 	if slow.rate() < 0.5*base.rate() {
 		t.Errorf("%s: pages slowed down while the store was down: %.0f/s against %.0f/s", f.name, slow.rate(), base.rate())
 	}
+	// Elapsed time is the point: the fault lasts this long.
 	time.Sleep(f.lasts)
 	storeNotReady(t, gw, f.name, logFrom, 3)
 	m1 := metrics(t, gw)
@@ -148,20 +147,22 @@ func faultPhases(t *testing.T, gw *gatewatch, s incident.Store, f storeFault) {
 	// Recovery: the recorder says so, and a new event is stored. Markers
 	// are sent until one is, since the queue may still hold events from
 	// the fault, and a full queue drops new ones.
-	deadline := time.Now().Add(60 * time.Second)
-	for i := 0; ; i++ {
-		id := markers(t, gw.public, fmt.Sprintf("%s-after-%d", f.name, i), 1)[0]
-		time.Sleep(200 * time.Millisecond)
-		if ok, _ := stored(s, id); ok && recoveredRE.MatchString(gw.out.String()[logFrom:]) {
-			t.Logf("%s: gatewatch logged store writes working again; an event was stored %d markers after the repair", f.name, i+1)
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: no event stored within a minute of the repair\n%s", f.name, tail(gw.out.String()[logFrom:], 2048))
-		}
+	sent := 0
+	if !poll(60*time.Second, func() bool {
+		id := markers(t, gw.public, fmt.Sprintf("%s-after-%d", f.name, sent), 1)[0]
+		sent++
+		// One flush (500 ms) and some is the marker's chance; then the next.
+		return poll(time.Second, func() bool {
+			ok, _ := stored(s, id)
+			return ok && recoveredRE.MatchString(gw.out.String()[logFrom:])
+		})
+	}) {
+		t.Fatalf("%s: no event stored within a minute of the repair\n%s", f.name, tail(gw.out.String()[logFrom:], 2048))
 	}
+	t.Logf("%s: gatewatch logged store writes working again; an event was stored %d markers after the repair", f.name, sent)
 	waitReadyz(t, gw, f.name+" repaired", http.StatusOK, 20*time.Second)
-	if !strings.Contains(gw.out.String()[logFrom:], "store ready again") {
+	// The log line comes through a pipe, maybe just after the answer.
+	if !poll(5*time.Second, func() bool { return strings.Contains(gw.out.String()[logFrom:], "store ready again") }) {
 		t.Errorf("%s: the log does not say the store is ready again", f.name)
 	}
 	// Events sent during the fault are dropped, or, when the store only
@@ -196,7 +197,7 @@ func TestReliabilitySQLiteReadOnly(t *testing.T) {
 		t.Fatal("chattr not found: apt-get install e2fsprogs")
 	}
 	data := t.TempDir()
-	gw := startGatewatchIn(t, writeConfig(t, "", freePort(t), freePort(t)), data)
+	gw := startGatewatchIn(t, writeConfig(t, "", gatewatchPort(t), freePort(t)), data)
 	s := openStore(t, "", data)
 	files := []string{filepath.Join(data, "gatewatch.db"), filepath.Join(data, "gatewatch.db-wal")}
 	immutable := func(on bool) {
@@ -220,7 +221,7 @@ func TestReliabilitySQLiteReadOnly(t *testing.T) {
 func TestReliabilityPostgresStopped(t *testing.T) {
 	c := pgtest.StartLocal(t)
 	dsn := c.NewDatabase(t)
-	gw := startGatewatchIn(t, writeConfig(t, fmt.Sprintf("[store]\ndsn = %q\n", dsn), freePort(t), freePort(t)), t.TempDir())
+	gw := startGatewatchIn(t, writeConfig(t, fmt.Sprintf("[store]\ndsn = %q\n", dsn), gatewatchPort(t), freePort(t)), t.TempDir())
 	s := openStore(t, dsn, "")
 
 	var pids []int
@@ -302,7 +303,7 @@ func TestReliabilitySIGTERMDrains(t *testing.T) {
 	// Every event keeps its row here, so that each answered request can be
 	// looked up by its ID (by default, past 1,000 a second, events are only
 	// counted; internal/incident's contract tests cover those counts).
-	gw := startGatewatchIn(t, writeConfig(t, "[store]\nevent_rows_per_second = 0\n", freePort(t), freePort(t)), data)
+	gw := startGatewatchIn(t, writeConfig(t, "[store]\nevent_rows_per_second = 0\n", gatewatchPort(t), freePort(t)), data)
 	addr := strings.TrimPrefix(gw.public, "http://")
 
 	// Slow readers: a tiny receive buffer, the whole request sent, the
@@ -359,6 +360,7 @@ func TestReliabilitySIGTERMDrains(t *testing.T) {
 		loadDone <- runLoad(loadOptions{url: gw.public + "/cart", host: "shop.test", headers: browserHeaders,
 			conns: conns, d: time.Minute, stop: stop, pace: 10 * time.Millisecond, idPrefix: "load", want: gatewatchPage(http.StatusBadGateway)})
 	}()
+	// Elapsed time is the point: the load runs this long before SIGTERM.
 	time.Sleep(soakOr(time.Second, 10*time.Second))
 	rss := rssKB(gw.cmd.Process.Pid)
 	gw.cmd.Process.Signal(syscall.SIGTERM)
@@ -411,6 +413,6 @@ func TestReliabilitySIGTERMDrains(t *testing.T) {
 type slowReader struct{ r io.Reader }
 
 func (s *slowReader) Read(p []byte) (int, error) {
-	time.Sleep(20 * time.Millisecond)
+	time.Sleep(20 * time.Millisecond) // the slow client's pace: elapsed time is the point
 	return s.r.Read(p[:min(len(p), 256)])
 }

@@ -1,3 +1,5 @@
+//go:build e2e
+
 package e2e
 
 // Reliability: gatewatch under load through nginx (this file), against
@@ -14,7 +16,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -60,7 +61,7 @@ func writeConfig(t *testing.T, extra string, gwPort, dead int) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := extra + fmt.Sprintf(e2eConfig, gwPort, dead, dead) +
+	cfg := extra + shopConfig(gwPort, dead) +
 		fmt.Sprintf("\n[[admin.user]]\nname = %q\npassword_hash = %q\n", metricsUser, hash)
 	p := filepath.Join(t.TempDir(), "gatewatch.toml")
 	if err := os.WriteFile(p, []byte(cfg), 0o644); err != nil {
@@ -312,7 +313,7 @@ func runLoad(o loadOptions) loadStats {
 					// A client that cannot connect must not spin.
 					time.Sleep(10 * time.Millisecond)
 				}
-				time.Sleep(o.pace)
+				time.Sleep(o.pace) // the load's pace (0: full speed)
 			}
 		})
 	}
@@ -374,51 +375,21 @@ func startLoadNginx(t *testing.T, include string, dead int) string {
 	t.Helper()
 	bin := nginxPath(t)
 	prefix := t.TempDir()
-	port := freePort(t)
 	if err := os.WriteFile(filepath.Join(prefix, "gatewatch.conf"), []byte(include), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var conf strings.Builder
-	if err := loadNginxConf.Execute(&conf, map[string]any{"Root": os.Geteuid() == 0, "Prefix": prefix, "Port": port, "DeadPort": dead}); err != nil {
-		t.Fatal(err)
-	}
 	confPath := filepath.Join(prefix, "nginx.conf")
-	if err := os.WriteFile(confPath, []byte(conf.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-p", prefix, "-c", confPath)
-	var out syncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
+	port := startDaemon(t, bin, func(port int) []string {
+		var conf strings.Builder
+		if err := loadNginxConf.Execute(&conf, map[string]any{"Root": os.Geteuid() == 0, "Prefix": prefix, "Port": port, "DeadPort": dead}); err != nil {
+			t.Fatal(err)
 		}
-		if t.Failed() {
-			t.Logf("nginx output:\n%s", out.String())
+		if err := os.WriteFile(confPath, []byte(conf.String()), 0o644); err != nil {
+			t.Fatal(err)
 		}
+		return []string{"-p", prefix, "-c", confPath}
 	})
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			return "http://" + addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nginx did not listen; output:\n%s", out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return fmt.Sprintf("http://127.0.0.1:%d", port)
 }
 
 var browserHeaders = map[string]string{
@@ -435,7 +406,7 @@ func TestReliabilityLoadThroughNginx(t *testing.T) {
 	conns := soakOr(200, 1000)
 	d := soakOr(10*time.Second, 60*time.Second)
 	dead := freePort(t)
-	cfg := writeConfig(t, "", freePort(t), dead)
+	cfg := writeConfig(t, "", gatewatchPort(t), dead)
 	include, err := runCLI(t, "nginx", "--config", cfg)
 	if err != nil {
 		t.Fatalf("gatewatch nginx: %v\n%s", err, include)
@@ -447,7 +418,12 @@ func TestReliabilityLoadThroughNginx(t *testing.T) {
 	trace := traceRSS(pid)
 	st := runLoad(loadOptions{url: base + "/dead/cart", host: "shop.test", headers: browserHeaders,
 		conns: conns, d: d, want: gatewatchPage(http.StatusBadGateway)})
-	time.Sleep(3 * time.Second) // let connections close and the recorder drain
+	// The recorder drains (every answered request's event written) before
+	// the last memory sample.
+	eventually(t, 30*time.Second, "the recorder drains", func() bool {
+		m := metrics(t, gw)
+		return m["gatewatch_events_queued"] == 0 && m["gatewatch_events_written_total"] == m["gatewatch_events_recorded_total"]
+	})
 	samples := trace.stop()
 	start, end := samples[0], samples[len(samples)-1]
 	peak := slices.Max(samples)

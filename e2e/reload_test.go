@@ -1,3 +1,5 @@
+//go:build e2e
+
 package e2e
 
 import (
@@ -22,14 +24,13 @@ func TestReloadOnHangup(t *testing.T) {
 	cfgPath := filepath.Join(t.TempDir(), "gatewatch.toml")
 	write := func(title string) {
 		t.Helper()
-		cfg := strings.Replace(fmt.Sprintf(e2eConfig, freePort(t), dead, dead), `title = "E2E Shop"`, fmt.Sprintf("title = %q", title), 1)
-		if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeFile(t, cfgPath, strings.Replace(shopConfig(freePort(t), dead), `title = "E2E Shop"`, fmt.Sprintf("title = %q", title), 1))
 	}
 	write("Before Shop")
 	g := startGatewatchArgs(t, "serve", "--config", cfgPath, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--data", t.TempDir())
 
+	// page is called from the load's goroutines: it returns its error
+	// instead of failing the test.
 	page := func() (int, string, error) {
 		req, _ := http.NewRequest("GET", g.public+"/cart", nil)
 		req.Header.Set("Accept", "text/html")
@@ -65,7 +66,7 @@ func TestReloadOnHangup(t *testing.T) {
 		t.Fatal(err)
 	}
 	g.cmd.Process.Signal(syscall.SIGHUP)
-	waitFor(t, 10*time.Second, func() bool { return strings.Contains(g.out.String(), "config reload refused") })
+	eventually(t, 10*time.Second, "the bad reload refused", func() bool { return strings.Contains(g.out.String(), "config reload refused") })
 	if log := g.out.String(); !strings.Contains(log, cfgPath+":3:") {
 		t.Errorf("refusal does not name %s:3; log:\n%s", cfgPath, log)
 	}
@@ -75,7 +76,7 @@ func TestReloadOnHangup(t *testing.T) {
 
 	write("After Shop")
 	g.cmd.Process.Signal(syscall.SIGHUP)
-	waitFor(t, 10*time.Second, func() bool {
+	eventually(t, 10*time.Second, "the page shows the reloaded brand", func() bool {
 		_, body, _ := page()
 		return strings.Contains(body, "After Shop")
 	})
@@ -85,15 +86,4 @@ func TestReloadOnHangup(t *testing.T) {
 		t.Errorf("%d of %d requests failed during reloads; first: %v", n, n+served.Load(), firstErr.Load())
 	}
 	t.Logf("%d requests served across two reloads", served.Load())
-}
-
-func waitFor(t *testing.T, d time.Duration, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %v", d)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }

@@ -1,3 +1,5 @@
+//go:build e2e
+
 package e2e
 
 import (
@@ -49,7 +51,7 @@ func TestTwoInstancesBehindNginx(t *testing.T) {
 	var insts [2]*sharedInstance
 	var servers []string
 	for i := range insts {
-		gwPort, adminPort := freePort(t), freePort(t)
+		gwPort, adminPort := gatewatchPort(t), gatewatchPort(t)
 		extra := fmt.Sprintf("[store]\ndsn = %q\n[nginx]\nerror_log = %q\npass = \"http://gatewatch\"\n", dsn, errorLog)
 		cfg := filepath.Join(t.TempDir(), "gatewatch.toml")
 		if err := os.WriteFile(cfg, []byte(adminConfig(t, gwPort, adminPort, dead, extra)), 0o644); err != nil {
@@ -74,7 +76,9 @@ func TestTwoInstancesBehindNginx(t *testing.T) {
 	for _, in := range insts {
 		in.start(t)
 	}
-	time.Sleep(1500 * time.Millisecond) // the monitors' first probes of the dead origin
+	for _, in := range insts {
+		waitOrigin(t, in.g.public, "down") // the monitors' first probes of the dead origin
+	}
 
 	// visit sends each of ten visitors' requests through nginx (each
 	// from an address of its own, 127.0.0.10 to .19), and returns a
@@ -116,8 +120,7 @@ func TestTwoInstancesBehindNginx(t *testing.T) {
 			Visitors int64 `json:"visitors"`
 		}
 		var seen [2][]inc
-		deadline := time.Now().Add(15 * time.Second)
-		for {
+		if !poll(15*time.Second, func() bool {
 			for i, in := range insts {
 				seen[i] = nil
 				req, _ := http.NewRequest(http.MethodGet, in.g.admin+"/admin/api/v1/incidents?site=shop", nil)
@@ -137,13 +140,9 @@ func TestTwoInstancesBehindNginx(t *testing.T) {
 				seen[i] = out.Incidents
 			}
 			a, b := seen[0], seen[1]
-			if len(a) == 1 && len(b) == 1 && a[0] == b[0] && a[0].Requests == requests && a[0].Visitors == visitors {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("instances see %+v and %+v; want one incident with %d requests from %d visitors", a, b, requests, visitors)
-			}
-			time.Sleep(200 * time.Millisecond)
+			return len(a) == 1 && len(b) == 1 && a[0] == b[0] && a[0].Requests == requests && a[0].Visitors == visitors
+		}) {
+			t.Fatalf("instances see %+v and %+v; want one incident with %d requests from %d visitors", seen[0], seen[1], requests, visitors)
 		}
 	}
 
@@ -157,8 +156,9 @@ func TestTwoInstancesBehindNginx(t *testing.T) {
 		t.Fatal("no reference")
 	}
 	waitIncident(50, 20)
-	deadline := time.Now().Add(15 * time.Second)
-	for seen := 0; seen < 6; {
+	// Six answers in a row say 20: nginx takes turns, so both instances do.
+	seen, affected := 0, 0
+	if !poll(15*time.Second, func() bool {
 		resp, body := get(t, ng.base+statusURL, map[string]string{"Accept": "application/json"})
 		var st struct {
 			Affected int `json:"affected"`
@@ -166,13 +166,14 @@ func TestTwoInstancesBehindNginx(t *testing.T) {
 		if err := json.Unmarshal([]byte(body), &st); err != nil || resp.StatusCode != http.StatusOK {
 			t.Fatalf("status %s: %d %v %.200s", statusURL, resp.StatusCode, err, body)
 		}
-		if seen++; st.Affected != 20 {
+		if affected = st.Affected; affected != 20 {
 			seen = 0
-			if time.Now().After(deadline) {
-				t.Fatalf("an instance's status counts %d affected visitors; want all 20 that the two answered", st.Affected)
-			}
-			time.Sleep(200 * time.Millisecond)
+			return false
 		}
+		seen++
+		return seen == 6
+	}) {
+		t.Fatalf("an instance's status counts %d affected visitors; want all 20 that the two answered", affected)
 	}
 
 	// A signs staff in; B, restarted since (its error.log index is
@@ -219,7 +220,7 @@ func TestTwoInstancesBehindNginx(t *testing.T) {
 
 	// Both restarted: the same visitors still count once.
 	insts[0].start(t)
-	time.Sleep(1500 * time.Millisecond)
+	waitOrigin(t, insts[0].g.public, "down")
 	visit(1)
 	waitIncident(60, 20)
 	// The dashboard's visitors of the hour: the same twenty, on both.

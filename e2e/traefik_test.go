@@ -1,10 +1,11 @@
+//go:build e2e
+
 package e2e
 
 import (
 	"fmt"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -20,10 +21,7 @@ import (
 // the path, whatever the visitor's copied headers say.
 func TestTraefikErrorsContract(t *testing.T) {
 	dead := freePort(t)
-	cfgPath := filepath.Join(t.TempDir(), "gatewatch.toml")
-	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(e2eConfig, freePort(t), dead, dead)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	cfgPath := writeShopConfig(t, gatewatchPort(t), dead, "")
 	gw := startGatewatch(t, cfgPath)
 	// The query the shipped Traefik config uses.
 	dyn, err := os.ReadFile("../deploy/traefik/dynamic.yaml")

@@ -1,3 +1,5 @@
+//go:build e2e
+
 package e2e
 
 import (
@@ -104,7 +106,7 @@ func startVerdictStack(t *testing.T) *verdictStack {
 	t.Cleanup(app.Close)
 	appPort := app.Listener.Addr().(*net.TCPAddr).Port
 	dead := freePort(t)
-	gwPort := freePort(t)
+	gwPort := gatewatchPort(t)
 	cfgPath := filepath.Join(t.TempDir(), "gatewatch.toml")
 	prefix := t.TempDir()
 	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(verdictConfig, gwPort, dead, appPort, filepath.Join(prefix, "error.log"))), 0o644); err != nil {
@@ -250,13 +252,15 @@ func TestFirstViewOfAnOutage(t *testing.T) {
 		}
 		srv := &http.Server{Handler: appHandler()}
 		go srv.Serve(ln)
-		waitFor(t, 10*time.Second, func() bool {
+		eventually(t, 10*time.Second, "the revived upstream answers", func() bool {
 			code, _, _, _, _ := s.verdictOf(t, "GET", "/d/health")
 			return code == 200
 		})
 		// Once a check has seen it up, kill it: the cache says up.
 		upURL, _ := url.Parse("/_gatewatch/api/v1/status?site=shop&upstream=dead&lang=en")
-		waitFor(t, 10*time.Second, func() bool { return s.status(t, upURL).Origin == "up" })
+		eventually(t, 10*time.Second, "a check saw the upstream up", func() bool { return s.status(t, upURL).Origin == "up" })
+		// Elapsed time is the point: the kill lands at a different moment
+		// of the check interval in each round.
 		time.Sleep(time.Duration(i%5) * 100 * time.Millisecond)
 		srv.Close()
 		died := time.Now()
@@ -274,6 +278,8 @@ func TestFirstViewOfAnOutage(t *testing.T) {
 			if got, _ := d.Find("#gw").Attr("data-retry-after"); got != "2" {
 				t.Errorf("checking page's first poll in %q s; want 2", got)
 			}
+			// Elapsed time is the point: the page's first poll comes after
+			// its Retry-After, and must then have the verdict.
 			time.Sleep(2 * time.Second)
 			if v := s.status(t, poll).Verdict; v != "down_for_everyone" {
 				t.Fatalf("first poll after the outage says %s; want down_for_everyone", v)

@@ -20,6 +20,7 @@ import (
 	"github.com/gatewatch/gatewatch/internal/announce"
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/internal/incident"
+	"github.com/gatewatch/gatewatch/internal/metrics"
 	"github.com/gatewatch/gatewatch/internal/monitor"
 	"github.com/gatewatch/gatewatch/internal/nginxlog"
 	"github.com/gatewatch/gatewatch/internal/notify"
@@ -275,14 +276,20 @@ func statusPages(cfg *config.Config) [][]config.StatusPage {
 	return out
 }
 
-// upstreamStates is the current monitor's view for closeRecovered.
-func (a *app) upstreamStates() map[string][]upstreamState {
+// upstreamStates is the current monitor's view, for incident closing.
+func (a *app) upstreamStates() []incident.UpstreamState {
 	g := a.current.Load()
-	out := map[string][]upstreamState{}
+	var out []incident.UpstreamState
 	for _, site := range siteNames(g.cfg) {
 		for _, u := range g.mon.Status(site).Upstreams {
-			out[site] = append(out[site], upstreamState{name: u.Name, up: u.Up, since: u.Since})
+			out = append(out, incident.UpstreamState{Site: site, Upstream: u.Name, Up: u.Up, Since: u.Since})
 		}
 	}
 	return out
+}
+
+// monitored is the current generation's sites and monitor, for metrics.
+func (a *app) monitored() ([]string, metrics.Monitor) {
+	g := a.current.Load()
+	return siteNames(g.cfg), g.mon
 }

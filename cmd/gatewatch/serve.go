@@ -18,9 +18,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/gatewatch/gatewatch/handlers/public"
+	"github.com/gatewatch/gatewatch/internal/activation"
 	"github.com/gatewatch/gatewatch/internal/announce"
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/internal/incident"
+	"github.com/gatewatch/gatewatch/internal/metrics"
 	"github.com/gatewatch/gatewatch/internal/monitor"
 	"github.com/gatewatch/gatewatch/internal/nginxlog"
 	"github.com/gatewatch/gatewatch/internal/notify"
@@ -101,7 +103,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer store.Close()
 	index := nginxlog.NewIndex(0)
 	health := incident.NewHealth(store, logger, time.Now)
-	recorder := incident.NewRecorder(evidenceWriter{next: health.Writer(store), index: index},
+	recorder := incident.NewRecorder(incident.EvidenceWriter{Next: health.Writer(store), Index: index},
 		incident.RecorderOptions{RowsPerSecond: cfg.Store.EventRowsPerSecond, Logger: logger})
 
 	reg := prometheus.NewRegistry()
@@ -125,7 +127,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	app.current.Store(gen)
-	reg.MustRegister(newStateCollector(app))
+	closing := incident.NewClosing(store, incident.ClosingOptions{States: app.upstreamStates,
+		QuietPeriod: cfg.Monitor.QuietPeriod.Duration, Logger: logger})
+	reg.MustRegister(metrics.NewCollector(metrics.Sources{Current: app.monitored, Recorder: recorder, CloseErrors: closing.Errors}))
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -134,8 +138,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	recDone := make(chan struct{})
 	go func() { recorder.Run(ctx); close(recDone) }()
 	bg.Go(func() { incident.RunRetention(ctx, store, time.Hour, cfg.Store.Retention.Duration, logger) })
-	quiet := cfg.Monitor.QuietPeriod.Duration
-	bg.Go(func() { closeRecovered(ctx, store, app.upstreamStates, min(30*time.Second, quiet/4), quiet, time.Now) })
+	bg.Go(func() { closing.Run(ctx) })
 	bg.Go(func() { app.board.Run(ctx, announceRefresh) })
 	bg.Go(func() { salts.Run(ctx, saltRefresh) })
 	for _, sp := range announce.Pages(cfg, app.board, time.Now, logger) {
@@ -156,6 +159,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	servers := []*namedServer{{name: "public", addr: cfg.Server.Listen, handler: http.HandlerFunc(app.servePublic)}}
 	if cfg.Server.AdminListen != "" {
 		servers = append(servers, &namedServer{name: "admin", addr: cfg.Server.AdminListen, handler: http.HandlerFunc(app.serveAdmin)})
+	}
+	if err := takeSockets(servers, getenv); err != nil {
+		return err
 	}
 	for _, s := range servers {
 		if err := s.listen(); err != nil {
@@ -213,12 +219,16 @@ type namedServer struct {
 	srv     *http.Server
 }
 
+// listen binds the server's address, unless a supervisor passed its
+// socket already bound (takeSockets).
 func (s *namedServer) listen() error {
-	ln, err := net.Listen("tcp", s.addr)
-	if err != nil {
-		return fmt.Errorf("%s listener: %w", s.name, err)
+	if s.ln == nil {
+		ln, err := net.Listen("tcp", s.addr)
+		if err != nil {
+			return fmt.Errorf("%s listener: %w", s.name, err)
+		}
+		s.ln = ln
 	}
-	s.ln = ln
 	s.srv = &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -226,6 +236,34 @@ func (s *namedServer) listen() error {
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
+	}
+	return nil
+}
+
+// takeSockets gives each server the socket passed to gatewatch under its
+// name (systemd socket activation: LISTEN_FDS, LISTEN_FDNAMES), which it
+// serves instead of binding its configured address. A passed socket that
+// no server takes is an error: the admin socket when server.admin_listen
+// is empty.
+func takeSockets(servers []*namedServer, getenv func(string) string) error {
+	passed, err := activation.Listeners(getenv, os.Getpid())
+	if err != nil {
+		return err
+	}
+	for _, s := range servers {
+		if ln := passed[s.name]; ln != nil {
+			s.ln = ln
+			delete(passed, s.name)
+		}
+	}
+	if _, ok := passed["admin"]; ok {
+		for _, ln := range passed {
+			ln.Close()
+		}
+		for _, s := range servers {
+			s.close()
+		}
+		return errors.New("socket activation: an admin socket was passed, but server.admin_listen is empty")
 	}
 	return nil
 }

@@ -29,6 +29,13 @@ const (
 	maxLimiters = 10000
 )
 
+// limitStoreWait bounds how long a sign-in waits for the store's limits.
+const limitStoreWait = 500 * time.Millisecond
+
+// limitStoreRetry is how long after a failure the limits stay in memory
+// before the store is asked again.
+const limitStoreRetry = 5 * time.Second
+
 // loginStore keeps the allowances in the store, where every instance
 // sharing it, and this one after a reload or restart, finds them.
 type loginStore interface {
@@ -43,7 +50,8 @@ type loginLimits struct {
 	ip, user *limiterSet
 	store    loginStore // nil: memory only
 	log      *slog.Logger
-	failing  atomic.Bool // the store's last answer was an error
+	failing  atomic.Bool  // the store's last answer was an error
+	failedAt atomic.Int64 // when (Unix ns): the store is asked again after limitStoreRetry
 }
 
 func newLoginLimits(store loginStore, log *slog.Logger) *loginLimits {
@@ -72,12 +80,16 @@ func (l *loginLimits) reserve(ctx context.Context, client, user string, now time
 	// Case variants and padding of a name share its limiter, so that
 	// "Admin" and "admin " do not buy an attacker more guesses.
 	user = strings.ToLower(strings.TrimSpace(httpx.Clip(user, maxUserName)))
-	if l.store != nil {
+	if l.store != nil && now.Sub(time.Unix(0, l.failedAt.Load())) >= limitStoreRetry {
 		limits := []incident.LoginLimit{
 			{Key: "ip\x00" + client, Every: ipEvery, Burst: ipBurst},
 			{Key: "user\x00" + user + "\x00" + client, Every: userEvery, Burst: userBurst},
 		}
-		wait, err := l.store.TakeLoginAttempt(ctx, now, limits)
+		// A store that hangs must not hang sign-ins and scrapes with it:
+		// past limitStoreWait the limits are kept in memory.
+		sctx, cancel := context.WithTimeout(ctx, limitStoreWait)
+		wait, err := l.store.TakeLoginAttempt(sctx, now, limits)
+		cancel()
 		if err == nil {
 			if l.failing.Swap(false) {
 				l.log.Info("sign-in limits: the store answers again")
@@ -87,6 +99,7 @@ func (l *loginLimits) reserve(ctx context.Context, client, user string, now time
 			}
 			return reservation{store: l.store, limits: limits}, 0
 		}
+		l.failedAt.Store(now.UnixNano())
 		if !l.failing.Swap(true) {
 			l.log.Warn("sign-in limits: the store does not answer; limiting in memory", "err", err)
 		}
@@ -112,7 +125,9 @@ func (l *loginLimits) reserve(ctx context.Context, client, user string, now time
 func (r reservation) refund(ctx context.Context) {
 	if r.store != nil {
 		// Best effort: an attempt not given back costs one try.
+		ctx, cancel := context.WithTimeout(ctx, limitStoreWait)
 		r.store.ReturnLoginAttempt(ctx, r.limits)
+		cancel()
 		return
 	}
 	for _, x := range r.rs {

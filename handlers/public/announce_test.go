@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -141,5 +142,26 @@ func TestAnnouncedPageDoesNotAllocate(t *testing.T) {
 	s.h.ServeHTTP(w, r)
 	if n := testing.AllocsPerRun(200, func() { w.reset(); s.h.ServeHTTP(w, r) }); n != 0 {
 		t.Errorf("announced page allocates %.1f times per request; want 0", n)
+	}
+}
+
+// TestPollComesBackAtAnAnnouncementsEnd: an open page asks again just
+// after an announcement ends, so that it does not show it for a poll
+// interval past its end.
+func TestPollComesBackAtAnAnnouncementsEnd(t *testing.T) {
+	s := mustServer(t)
+	status := func() int {
+		w := s.do(nginxReq("GET", "/_gatewatch/api/v1/status?site=shop&lang=en", map[string]string{"Accept": "application/json"}))
+		n, err := strconv.Atoi(w.Header().Get("Retry-After"))
+		if w.Code != http.StatusOK || err != nil {
+			t.Fatalf("status: %d, Retry-After %q", w.Code, w.Header().Get("Retry-After"))
+		}
+		return n
+	}
+	without := status()
+	s.board.SetExternal("test", []announce.Item{{ID: "9", Site: "shop", Text: "soon over", Parts: announce.Parts("soon over"),
+		Start: testTime.Add(-time.Minute), Until: testTime.Add(3500 * time.Millisecond), Source: announce.SourceStaff}})
+	if got := status(); got != 5 || got >= without {
+		t.Errorf("Retry-After with an announcement ending in 3.5 s = %d (%d without); want 5, just after its end", got, without)
 	}
 }

@@ -134,6 +134,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.h.ServeH
 // New returns the public listener's handler, built from d once: caches,
 // per-site headers and the router.
 func New(in Deps) (*Handler, error) {
+	d, err := newPublicDeps(in)
+	if err != nil {
+		return nil, err
+	}
+	// The security headers go on every response, the error page's too:
+	// SecurityHeaders allocates nothing (see httpx/security.go).
+	return &Handler{h: httpx.Recoverer(d.logger, d.Error, httpx.SecurityHeaders(d.routes()))}, nil
+}
+
+func newPublicDeps(in Deps) (*publicDeps, error) {
 	if err := in.check(); err != nil {
 		return nil, err
 	}
@@ -153,7 +163,5 @@ func New(in Deps) (*Handler, error) {
 		d.logos[s.Name] = assets.URL(LogoAsset(s.Name, cfg.LogoPath(&s)))
 		d.pageCSP[s.Name] = []string{pageCSP(&s)}
 	}
-	// The security headers go on every response, the error page's too:
-	// SecurityHeaders allocates nothing (see httpx/security.go).
-	return &Handler{h: httpx.Recoverer(d.logger, d.Error, httpx.SecurityHeaders(d.routes()))}, nil
+	return d, nil
 }

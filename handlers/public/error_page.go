@@ -2,6 +2,7 @@ package public
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -222,27 +223,7 @@ func (d *publicDeps) writePage(w http.ResponseWriter, r *http.Request, q *reques
 		d.writeText(w, r, q)
 		return
 	}
-	path, query, _ := strings.Cut(q.p.URI, "?")
-	f := fill{
-		method:     q.p.Method,
-		retryAfter: q.retryAfter(),
-		uri:        q.p.URI,
-		path:       path,
-		query:      query,
-		refID:      q.p.RequestID,
-		now:        q.now,
-		lang:       q.lang,
-		mailURL:    [4]string{q.p.Proto, "://", q.p.Host, q.p.URI},
-	}
-	if q.p.Host == "" {
-		f.mailURL = [4]string{3: q.p.URI}
-	}
-	if siteDown(q.p.Code) {
-		f.verdict, f.verdictZ = d.verdict(r.Context(), q)
-		f.statusPrefix = d.statusPrefix(q)
-		f.kind, f.failedAt, f.appRetry = q.own.Kind(), q.now, q.appRetry
-	}
-	f.announce, f.announceZ = d.announceSection(r.Context(), q)
+	f := d.fillFor(r.Context(), q)
 	bufs := pagePool.Get().(*pageBufs)
 	h := w.Header()
 	var b []byte
@@ -261,6 +242,32 @@ func (d *publicDeps) writePage(w http.ResponseWriter, r *http.Request, q *reques
 	}
 	bufs.page = b
 	pagePool.Put(bufs)
+}
+
+// fillFor is the request's values for the slots of its prepared page.
+func (d *publicDeps) fillFor(ctx context.Context, q *request) fill {
+	path, query, _ := strings.Cut(q.p.URI, "?")
+	f := fill{
+		method:     q.p.Method,
+		retryAfter: q.retryAfter(),
+		uri:        q.p.URI,
+		path:       path,
+		query:      query,
+		refID:      q.p.RequestID,
+		now:        q.now,
+		lang:       q.lang,
+		mailURL:    [4]string{q.p.Proto, "://", q.p.Host, q.p.URI},
+	}
+	if q.p.Host == "" {
+		f.mailURL = [4]string{3: q.p.URI}
+	}
+	if siteDown(q.p.Code) {
+		f.verdict, f.verdictZ = d.verdict(ctx, q)
+		f.statusPrefix = d.statusPrefix(q)
+		f.kind, f.failedAt, f.appRetry = q.own.Kind(), q.now, q.appRetry
+	}
+	f.announce, f.announceZ = d.announceSection(ctx, q)
+	return f
 }
 
 // lengthHeaders caches Content-Length values: a page's length varies

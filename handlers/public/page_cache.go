@@ -107,7 +107,7 @@ func (d *publicDeps) page(ctx context.Context, q *request) (*prepared, error) {
 			timeText: marks[slotRefTime], isoText: marks[slotRefISO], mailURL: mailURLMark,
 		}
 		var buf bytes.Buffer
-		m := buildPage(pq, d.assets, d.logos[q.site.Name], d.cfg.Server.AdminURL)
+		m := buildPage(pq, markValues, d.assets, d.logos[q.site.Name], d.cfg.Server.AdminURL)
 		// Others may wait for this page: one visitor leaving must not
 		// fail it for them.
 		if err := pages.ErrorPageView(m).Render(context.WithoutCancel(ctx), &buf); err != nil {

@@ -47,11 +47,6 @@ type upstreamInfo struct {
 	RetryAfter  string // the upstream's own Retry-After, if its answer carried one
 }
 
-// Limits on header values we keep: anything longer is noise or hostile.
-const (
-	maxURI = safeurl.MaxLen
-)
-
 func readProxied(r *http.Request, proxies trust.Proxies) proxied {
 	p := proxied{
 		Code:       http.StatusBadGateway,

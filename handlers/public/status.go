@@ -107,10 +107,17 @@ func handleStatus(d *publicDeps) http.Handler {
 			l = d.negotiate(r, site)
 		}
 		ra := pollSeconds(q.dec, q.view, q.appRetry, q.now, now)
+		snap := d.board.Current()
+		// An announcement that ends before the next poll would stay on the
+		// open page past its end: the page asks again just after it.
+		for _, it := range snap.Site(site.Name) {
+			if left := it.Until.Sub(now); !it.Until.IsZero() && left > 0 {
+				ra = min(ra, int((left+time.Second-1)/time.Second)+1)
+			}
+		}
 		fp := statusFP{fp: fingerprintOf(q), reload: q.dec.Reload, probe: q.view.Probe, checkedAt: q.view.CheckedAt, retryAfter: ra}
 		ptr := d.statuses.slot(statusKey{site.Name, q.upstream, l.Code})
 		sb := ptr.Load()
-		snap := d.board.Current()
 		if sb == nil || sb.fp != fp || sb.annVersion != snap.Version {
 			tr := d.catalog.Translator(l)
 			b, err := encodeStatus(tr, q, ra, announcementsJSON(tr, snap.Site(site.Name)))

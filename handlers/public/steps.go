@@ -2,7 +2,6 @@ package public
 
 import (
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/gatewatch/gatewatch/internal/cause"
@@ -208,8 +207,11 @@ func contactStep(q *request) pages.Step {
 }
 
 // mailEscape encodes a mailto header value as RFC 6068 wants: spaces as
-// %20, not +, and line breaks as %0D%0A.
+// %20, not +, and line breaks as %0D%0A. It is appendMailEscaped, the
+// encoder the prepared page fills its mailto slots with, so that the two
+// cannot disagree (TestMailEscapeIsQueryEscape holds it to the standard
+// library's).
 func mailEscape(s string) string {
 	s = strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "\r\n")
-	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
+	return string(appendMailEscaped(nil, s))
 }

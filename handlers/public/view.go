@@ -86,9 +86,31 @@ func errorCopy(tr locales.Translator, code int) copyText {
 // which is when "is it down for everyone?" and the retry steps apply.
 func siteDown(code int) bool { return code >= 500 }
 
-// buildPage builds the page model for a prepared page: every value a
-// request brings is a mark (see prepared.go), filled in per request.
-func buildPage(q *request, assets *static.Set, logo string, adminURL string) *pages.ErrorPage {
+// pageValues are the page model's per-request values that the request
+// struct does not carry: markValues when a page is prepared (see
+// prepared.go), a request's own for a direct render, which the
+// differential fuzz test compares the prepared page with. The method, the
+// URI, the reference, its times and the mail address travel in request
+// (p.Method, p.URI, p.RequestID, timeText, isoText, mailURL), as marks or
+// as values alike.
+type pageValues struct {
+	retryAfter   string // seconds
+	verdictHTML  string // the rendered verdict section
+	announceHTML string // the rendered announcements
+	path         string // the language switcher's form action
+	hiddenHTML   string // its hidden inputs for the failed URL's query
+	statusURL    string // the poll URL
+}
+
+// markValues prepare a page: every per-request value is its slot's mark.
+var markValues = pageValues{
+	retryAfter: marks[slotRetryAfter], verdictHTML: marks[slotVerdict], announceHTML: marks[slotAnnounce],
+	path: marks[slotPath], hiddenHTML: marks[slotHidden], statusURL: marks[slotStatusURL],
+}
+
+// buildPage builds the page model from q and v: with markValues (and
+// marks in q), the model of a prepared page.
+func buildPage(q *request, v pageValues, assets *static.Set, logo string, adminURL string) *pages.ErrorPage {
 	tr, code := q.tr, q.p.Code
 	c := errorCopy(tr, code)
 	m := &pages.ErrorPage{
@@ -111,18 +133,18 @@ func buildPage(q *request, assets *static.Set, logo string, adminURL string) *pa
 			PrimaryD: q.site.Brand.Colors.PrimaryDark,
 		},
 	}
-	m.AnnouncementHTML = marks[slotAnnounce]
+	m.AnnouncementHTML = v.announceHTML
 	m.Title = tr.T("page.title", map[string]any{"Code": tr.Lang.Number(strconv.Itoa(code)), "Headline": c.Headline, "Site": q.site.Brand.Title})
 	if siteDown(code) {
-		m.VerdictHTML = marks[slotVerdict]
+		m.VerdictHTML = v.verdictHTML
 		m.Live = buildLive(tr, q)
-		m.Live.RetryAfter = marks[slotRetryAfter]
+		m.Live.StatusURL, m.Live.RetryAfter = v.statusURL, v.retryAfter
 		m.Steps = downSteps(q)
 	} else {
 		m.Steps = requestSteps(q)
 	}
 	m.Ref = buildReference(q, adminURL)
-	m.Langs = buildLangSwitch(q, marks[slotPath], marks[slotHidden])
+	m.Langs = buildLangSwitch(q, v.path, v.hiddenHTML)
 	return m
 }
 

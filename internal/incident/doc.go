@@ -13,8 +13,10 @@
 // A [Store] keeps events and groups them into an [Incident] per site and
 // upstream: the incident opens on the first error, collects counts (requests,
 // distinct visitors, codes, paths, locales) and the most trusted [Cause], and
-// is closed by the caller once the upstream has passed its checks for a quiet
-// period; the next error after that opens a new incident.
+// is closed once the upstream has passed its checks for a quiet period
+// ([Closing] holds that policy); the next error after that opens a new
+// incident. [EvidenceWriter] joins nginx's own error.log line to each event
+// row on its way to the store.
 //
 // Two adapters implement Store, chosen by [Open] from the DSN: embedded SQLite
 // (pure Go, no cgo; the default, one file in the data directory) and

@@ -223,11 +223,11 @@ func TestRecorderFloodKeepsCountsExact(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	// A map update under a short lock takes microseconds; the bound is
-	// loose for slow, shared CI machines.
-	if m := slices.Max(slowest); m > 50*time.Millisecond {
-		t.Errorf("slowest Record() took %v with a full queue; want it not to wait", m)
-	}
+	// Every Record returned while the writer is still stuck in the
+	// store: none waited for it (one that did would hang here until the
+	// test's timeout). How long each took is logged, not judged: a shared
+	// machine under -race stretches microseconds into tens of ms.
+	t.Logf("slowest Record() with a full queue: %v", slices.Max(slowest))
 	// Three quarters of the queue (6 of 8) take rows; past that, rows
 	// are shed, not queued, so that the queue never overflows.
 	st := r.Stats()

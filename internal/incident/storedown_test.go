@@ -35,8 +35,11 @@ func TestRecorderSurvivesPostgresDown(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	if slowest > 50*time.Millisecond {
-		t.Errorf("slowest Record() while PostgreSQL was down took %v; want it not to wait", slowest)
+	// A Record that waited on the dead server would take its dial or
+	// query timeout (seconds); a loaded machine under -race stretches a
+	// map update to tens of milliseconds. The bound tells the two apart.
+	if slowest > 2*time.Second {
+		t.Errorf("slowest Record() while PostgreSQL was down took %v; want it not to wait for the store", slowest)
 	}
 	st := r.Stats()
 	if st.Written != 8 || st.Failed == 0 {

@@ -1,6 +1,7 @@
 package nginxlog_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -34,7 +35,11 @@ func FuzzParseLine(f *testing.F) {
 		if got := nginxlog.Classify(e.Message); e.Cause != got {
 			t.Errorf("ParseLine(%q).Cause = %q; want Classify(Message) = %q", line, e.Cause, got)
 		}
-		e.Cause.Category()
-		e.UpstreamAddr()
+		if cat := e.Cause.Category(); cat != nginxlog.CategoryUnknown && !slices.Contains(nginxlog.Categories(), cat) {
+			t.Errorf("ParseLine(%q).Cause.Category() = %q; want one of %q or %q", line, cat, nginxlog.Categories(), nginxlog.CategoryUnknown)
+		}
+		if addr := e.UpstreamAddr(); !strings.Contains(e.Upstream, strings.TrimPrefix(addr, "unix:")) {
+			t.Errorf("ParseLine(%q).UpstreamAddr() = %q; want a part of Upstream %q", line, addr, e.Upstream)
+		}
 	})
 }
