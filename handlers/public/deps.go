@@ -23,7 +23,7 @@ import (
 // when the cache is older than the failure.
 type StatusSource interface {
 	Upstream(site, upstream string) monitor.UpstreamView
-	Observe(site string, v monitor.Visit) (upstream string)
+	Observe(site string, v monitor.Visit) (upstream string, visitor [16]byte)
 	Fresh(ctx context.Context, site, upstream string, since time.Time) monitor.UpstreamView
 	VisitorKey(ip, userAgent string) [16]byte
 }

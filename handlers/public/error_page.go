@@ -74,6 +74,10 @@ func handleErrorPage(d *publicDeps) http.Handler {
 // the visitor.
 func (d *publicDeps) record(q *request) {
 	p := q.p
+	if !q.hasVisitor {
+		// A page the monitor was not told of (a 4xx): hashed here.
+		q.visitor = d.status.VisitorKey(p.ClientIP, p.UserAgent)
+	}
 	path, _, _ := strings.Cut(p.URI, "?")
 	ev := record.Event{
 		Time:                q.now.UTC(),
@@ -89,7 +93,7 @@ func (d *publicDeps) record(q *request) {
 		UpstreamStatus:      p.Upstream.Status,
 		UpstreamConnectTime: p.Upstream.ConnectTime,
 		Locale:              q.lang.Code,
-		VisitorKey:          d.status.VisitorKey(p.ClientIP, p.UserAgent),
+		VisitorKey:          q.visitor,
 		Browser:             p.browser,
 	}
 	if ev.Upstream == "" {

@@ -57,9 +57,9 @@ addrs = ["127.0.0.1:9"]
 
 type diffStatus struct{ view monitor.UpstreamView }
 
-func (s diffStatus) Upstream(string, string) monitor.UpstreamView { return s.view }
-func (s diffStatus) Observe(string, monitor.Visit) string         { return "app" }
-func (s diffStatus) VisitorKey(string, string) (k [16]byte)       { return k }
+func (s diffStatus) Upstream(string, string) monitor.UpstreamView     { return s.view }
+func (s diffStatus) Observe(string, monitor.Visit) (string, [16]byte) { return "app", [16]byte{} }
+func (s diffStatus) VisitorKey(string, string) (k [16]byte)           { return k }
 func (s diffStatus) Fresh(context.Context, string, string, time.Time) monitor.UpstreamView {
 	return s.view
 }

@@ -83,11 +83,11 @@ func (f *fakeStatus) Upstream(site, name string) monitor.UpstreamView {
 	return v
 }
 
-func (f *fakeStatus) Observe(site string, v monitor.Visit) string {
+func (f *fakeStatus) Observe(site string, v monitor.Visit) (string, [16]byte) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.visits = append(f.visits, v)
-	return f.upstream
+	return f.upstream, f.VisitorKey(v.IP, v.UserAgent)
 }
 
 func (f *fakeStatus) Fresh(ctx context.Context, site, name string, since time.Time) monitor.UpstreamView {

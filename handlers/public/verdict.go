@@ -35,7 +35,8 @@ func (d *publicDeps) judge(ctx context.Context, q *request) {
 	if q.quiet {
 		q.upstream = upstreamFor(q.site, "")
 	} else {
-		q.upstream = d.status.Observe(q.site.Name, monitor.Visit{IP: p.ClientIP, UserAgent: p.UserAgent, ReportedAddr: p.Upstream.Addr})
+		q.upstream, q.visitor = d.status.Observe(q.site.Name, monitor.Visit{IP: p.ClientIP, UserAgent: p.UserAgent, ReportedAddr: p.Upstream.Addr})
+		q.hasVisitor = true
 	}
 	if q.pinned != "" {
 		q.upstream = q.pinned

@@ -49,6 +49,10 @@ type request struct {
 	// quiet: the request is shown a page but leaves no trace (an
 	// untrusted peer on /_gatewatch/error/{code}): no event, no visit.
 	quiet bool
+	// visitor is the visitor's key as the monitor hashed it when it
+	// counted the visit (hasVisitor), for the event: hashed once.
+	visitor    [16]byte
+	hasVisitor bool
 	// pinned is the upstream ingress-nginx named (by its service), which
 	// wins over the one the reported address points at.
 	pinned string

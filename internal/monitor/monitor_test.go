@@ -360,3 +360,18 @@ func TestVisitorKeySharedSalt(t *testing.T) {
 		t.Errorf("the next day: %x, %x; want a new key, the same on both", next, b.VisitorKey("192.0.2.1", "Firefox"))
 	}
 }
+
+// TestObserveHashesOnce: the key Observe returns is VisitorKey's, so that
+// the page hashes a visitor once for the count and the event alike.
+func TestObserveHashesOnce(t *testing.T) {
+	clock := newFakeClock()
+	m, err := monitor.New(monitor.Options{Sites: []string{"blog"}, Checker: &fakeChecker{clock: clock}, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, site := range []string{"blog", "unknown"} {
+		if _, k := m.Observe(site, monitor.Visit{IP: "192.0.2.1", UserAgent: "ua"}); k != m.VisitorKey("192.0.2.1", "ua") || k == ([16]byte{}) {
+			t.Errorf("Observe(%q) key %x; want VisitorKey's %x", site, k, m.VisitorKey("192.0.2.1", "ua"))
+		}
+	}
+}

@@ -31,15 +31,16 @@ const maxMatched = 8
 //
 // It returns the name of the upstream the visitor's error came from: the
 // last one nginx tried that is configured, or the site's only upstream;
-// "" when it cannot tell.
-func (m *Monitor) Observe(site string, v Visit) string {
-	s := m.sites[site]
-	if s == nil {
-		return ""
-	}
-	m.counter.visits.Add(1)
+// "" when it cannot tell; and the visitor's key (VisitorKey), hashed once
+// for the count and the event alike.
+func (m *Monitor) Observe(site string, v Visit) (string, [16]byte) {
 	now := m.clock.Now()
 	vk, ik := m.keys(v.IP, v.UserAgent, now)
+	s := m.sites[site]
+	if s == nil {
+		return "", vk
+	}
+	m.counter.visits.Add(1)
 	s.visitors.add(vk, ik, m.mono(now), int64(m.opts.Window))
 
 	var hit [maxMatched]*upstream
@@ -67,15 +68,15 @@ func (m *Monitor) Observe(site string, v Visit) string {
 		}
 		if len(s.ups) == 1 {
 			s.ups[0].visitors.add(vk, ik, m.mono(now), int64(m.opts.Window))
-			return s.ups[0].cfg.Name
+			return s.ups[0].cfg.Name, vk
 		}
-		return ""
+		return "", vk
 	}
 	for _, u := range hit[:n] {
 		u.visitors.add(vk, ik, m.mono(now), int64(m.opts.Window))
 		m.request(u, u.contradicted())
 	}
-	return last.cfg.Name
+	return last.cfg.Name, vk
 }
 
 // contradicted reports whether a visitor's failure on u contradicts what

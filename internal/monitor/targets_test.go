@@ -194,10 +194,10 @@ func TestOneDownUpstreamIsItsOwn(t *testing.T) {
 		t.Errorf("site view with one up, one down = %v pending %v; want none, not pending (no check settles which)", v.Probe, v.Pending)
 	}
 	// A visitor whose error came from api counts against api only.
-	if got := m.Observe("shop", monitor.Visit{IP: "192.0.2.1", UserAgent: "ua", ReportedAddr: "10.0.0.1:80, 10.0.0.2:80"}); got != "api" {
+	if got, _ := m.Observe("shop", monitor.Visit{IP: "192.0.2.1", UserAgent: "ua", ReportedAddr: "10.0.0.1:80, 10.0.0.2:80"}); got != "api" {
 		t.Errorf("Observe named %q; want the last tried, api", got)
 	}
-	if got := m.Observe("shop", monitor.Visit{IP: "192.0.2.2", UserAgent: "ua", ReportedAddr: "10.0.0.1:80"}); got != "app" {
+	if got, _ := m.Observe("shop", monitor.Visit{IP: "192.0.2.2", UserAgent: "ua", ReportedAddr: "10.0.0.1:80"}); got != "app" {
 		t.Errorf("Observe named %q; want app", got)
 	}
 	if a, b := m.Upstream("shop", "app").Affected, m.Upstream("shop", "api").Affected; a != 2 || b != 1 {
