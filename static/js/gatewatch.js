@@ -71,7 +71,10 @@
   function renderAnnouncements(list) {
     if (!ann || !list) return;
     var up = ann.getAttribute("data-upstream") || "";
-    var mine = list.filter(function (a) { return !a.upstream || a.upstream === up; });
+    // One past its end goes, even if the server still lists it for the
+    // moment its board takes to notice.
+    var now = Date.now();
+    var mine = list.filter(function (a) { return (!a.upstream || a.upstream === up) && !(a.until && Date.parse(a.until) <= now); });
     var key = mine.map(function (a) { return a.id + "|" + a.text + "|" + (a.until || ""); }).join("\n");
     if (ann.getAttribute("data-key") === key) return;
     ann.setAttribute("data-key", key);
@@ -110,9 +113,23 @@
     });
     ann.hidden = mine.length === 0;
     localiseTimes(ann);
+    annEnd = earliestEnd(mine.map(function (a) { return a.until; }));
+  }
+  // annEnd is when the first shown announcement ends (ms, 0 for none):
+  // the page asks again then, however far its backoff has gone, so that
+  // an ended announcement goes at its end.
+  var annEnd = 0;
+  function earliestEnd(isos) {
+    var now = Date.now(), end = 0;
+    isos.forEach(function (iso) {
+      var t = iso ? Date.parse(iso) : NaN;
+      if (t > now && (!end || t < end)) end = t;
+    });
+    return end;
   }
   if (ann) {
     ann.setAttribute("data-key", Array.prototype.map.call(ann.querySelectorAll("[data-announcement]"), function () { return "?"; }).join("\n"));
+    annEnd = earliestEnd(Array.prototype.map.call(ann.querySelectorAll("[data-when=until] time[datetime]"), function (t) { return t.getAttribute("datetime"); }));
     localiseTimes(ann);
   }
 
@@ -189,6 +206,7 @@
     var wait = attempt === 0 ? retryAfter : Math.max(retryAfter, Math.random() * cap);
     attempt++;
     due = Date.now() + wait * 1000;
+    if (annEnd > Date.now()) due = Math.min(due, annEnd + 1000);
     tick();
   }
   function render(s) {
