@@ -10,6 +10,9 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/tdewolff/minify/v2"
+	cssmin "github.com/tdewolff/minify/v2/css"
+
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/locales"
 	"github.com/gatewatch/gatewatch/pages"
@@ -39,7 +42,15 @@ func NewStatic(cfg *config.Config, catalog *locales.Catalog, assets *static.Set)
 	if !ok {
 		return nil, fmt.Errorf("static: gatewatch.css missing")
 	}
-	return &Static{cfg: cfg, catalog: catalog, css: css.Body, styleURL: assets.URL("css/gatewatch.css")}, nil
+	// Minified: every page carries it inline, and a proxy may have to
+	// hold the whole page in one buffer (HAProxy: 15 KiB).
+	m := minify.New()
+	m.AddFunc("text/css", cssmin.Minify)
+	small, err := m.Bytes("text/css", css.Body)
+	if err != nil {
+		return nil, fmt.Errorf("static: minify gatewatch.css: %w", err)
+	}
+	return &Static{cfg: cfg, catalog: catalog, css: small, styleURL: assets.URL("css/gatewatch.css")}, nil
 }
 
 // InlineStyle is the style element content of site's static pages.
