@@ -10,12 +10,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/gatewatch/gatewatch/internal/incident"
@@ -366,25 +364,7 @@ func fillErrorLog(path string, n, first, conns int) error {
 // startTraced is startProcess with GODEBUG=gctrace=1, so that the log
 // has a line per garbage collection with the CPU it took.
 func startTraced(name, logPath, bin string, args ...string) (*process, error) {
-	f, err := os.Create(logPath)
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = f, f
-	cmd.Env = append(os.Environ(), "GODEBUG=gctrace=1")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("start %s: %w", name, err)
-	}
-	p := &process{name: name, cmd: cmd, logPath: logPath, done: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		f.Close()
-		close(p.done)
-	}()
-	return p, nil
+	return startProcessEnv([]string{"GODEBUG=gctrace=1"}, name, logPath, bin, args...)
 }
 
 // gcCPU sums the CPU of every collection in a gctrace log so far: the

@@ -334,12 +334,21 @@ type process struct {
 }
 
 func startProcess(name, logPath, bin string, args ...string) (*process, error) {
+	return startProcessEnv(nil, name, logPath, bin, args...)
+}
+
+// startProcessEnv is startProcess with env added to loadbench's own
+// environment.
+func startProcessEnv(env []string, name, logPath, bin string, args ...string) (*process, error) {
 	f, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = f, f
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	// The children die with loadbench, however it ends.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
