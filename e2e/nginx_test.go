@@ -113,6 +113,12 @@ func send(t *testing.T, method, url string, body io.Reader, hdr map[string]strin
 // value) and reads the whole answer.
 func sendHost(t *testing.T, method, host, url string, body io.Reader, hdr map[string]string) (*http.Response, string) {
 	t.Helper()
+	return sendWith(t, http.DefaultClient, method, host, url, body, hdr)
+}
+
+// sendWith is sendHost through the client c.
+func sendWith(t *testing.T, c *http.Client, method, host, url string, body io.Reader, hdr map[string]string) (*http.Response, string) {
+	t.Helper()
 	req, err := http.NewRequest(method, url, body)
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +129,7 @@ func sendHost(t *testing.T, method, host, url string, body io.Reader, hdr map[st
 			req.Header.Set(k, v)
 		}
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -250,21 +250,7 @@ func TestTwoInstancesBehindNginx(t *testing.T) {
 // loopback address: each visitor its own) and reads the whole answer.
 func sendFrom(t *testing.T, from, url string, hdr map[string]string) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Host = "shop.test"
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
 	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: 5 * time.Second}
 	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DialContext: dialer.DialContext, DisableKeepAlives: true}}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
+	return sendWith(t, c, http.MethodGet, "shop.test", url, nil, hdr)
 }
