@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
@@ -162,7 +160,8 @@ func writeHAProxySections(w io.Writer, cfg *config.Config, o proxyOpts) error {
 			x := from + ",lower,map_reg(" + langs + ")"
 			b.Lines = append(b.Lines, "http-request set-var(txn.gw_lang) "+x+" if { "+x+" -m len gt 0 }")
 		}
-		hashes := mapStyleHash(st, site) + " " + styleSelf(st.LinkedStyleHash(site))
+		// The inline style is minified, one line: a map line keeps it as is.
+		hashes := st.StyleHash(site) + " " + styleSelf(st.LinkedStyleHash(site))
 		for _, code := range []int{500, 502, 503, 504} {
 			n, exprs, err := haproxyPageParts(context.Background(), st, catalog, site, code)
 			if err != nil {
@@ -216,8 +215,8 @@ func siteLang(c *locales.Catalog, site *config.Site) locales.Language {
 // language up in langs.map and the page's parts in SITE/CODE.K.map (a
 // line per language, "LANG PART"), between which its lf-string puts
 // HAProxy's expressions (public.FillHAProxy). A map value is one line:
-// the page's newlines (all in its style) become spaces, which is why its
-// CSP hash is mapStyleHash.
+// the page's newlines become spaces; its style, minified, has none, so
+// the CSP hash is the style's own (Static.StyleHash).
 type haproxyMaps struct {
 	st      *public.Static
 	catalog *locales.Catalog
@@ -391,12 +390,6 @@ func writeFileAtomic(path string, b []byte) error {
 	return os.Rename(tmp, path)
 }
 
-// mapStyleHash is the CSP source for the style of a page in a map: the
-// inline style with its newlines made spaces.
-func mapStyleHash(st *public.Static, site *config.Site) string {
-	sum := sha256.Sum256([]byte(strings.ReplaceAll(st.InlineStyle(site), "\n", " ")))
-	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
-}
 
 // haproxyPageParts are the parts and expressions of site's pages for
 // code, as render writes them: from the site's own language.

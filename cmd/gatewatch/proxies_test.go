@@ -167,3 +167,20 @@ func TestNginxUpstream(t *testing.T) {
 		t.Error("the include does not proxy to the upstream the block names")
 	}
 }
+
+// TestInlineStyleIsOneLine: HAProxy's map lines keep the page's style as
+// it is only because the style has no newline; the CSP's hash is then
+// the style's own.
+func TestInlineStyleIsOneLine(t *testing.T) {
+	cfg, err := loadConfig("", noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, st, err := newStatic(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if style := st.InlineStyle(&cfg.Sites[0]); strings.Contains(style, "\n") || len(style) == 0 {
+		t.Errorf("the inline style (%d bytes) has a newline; a map line would change it and its CSP hash", len(style))
+	}
+}

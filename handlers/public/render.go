@@ -53,7 +53,8 @@ func NewStatic(cfg *config.Config, catalog *locales.Catalog, assets *static.Set)
 	return &Static{cfg: cfg, catalog: catalog, css: small, styleURL: assets.URL("css/gatewatch.css")}, nil
 }
 
-// InlineStyle is the style element content of site's static pages.
+// InlineStyle is the style element content of site's static pages: one
+// line (minified), which HAProxy's map files keep as is.
 func (s *Static) InlineStyle(site *config.Site) string {
 	return string(s.css) + pages.BrandVars(site.Brand.Colors.Primary, site.Brand.Colors.PrimaryDark)
 }
