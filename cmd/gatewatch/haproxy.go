@@ -390,7 +390,6 @@ func writeFileAtomic(path string, b []byte) error {
 	return os.Rename(tmp, path)
 }
 
-
 // haproxyPageParts are the parts and expressions of site's pages for
 // code, as render writes them: from the site's own language.
 func haproxyPageParts(ctx context.Context, st *public.Static, c *locales.Catalog, site *config.Site, code int) (int, []string, error) {
