@@ -106,11 +106,7 @@ func writePage(path string, page []byte) error {
 	if err := os.Remove(path + ".gz"); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, page, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return writeFileAtomic(path, page)
 }
 
 // newStatic prepares what renders the static pages of cfg.

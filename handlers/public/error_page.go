@@ -17,7 +17,6 @@ import (
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/internal/incident/record"
 	"github.com/gatewatch/gatewatch/locales"
-	"github.com/gatewatch/gatewatch/pages"
 	"github.com/gatewatch/gatewatch/static"
 )
 
@@ -211,8 +210,8 @@ func (d *publicDeps) commonHeaders(h http.Header, p proxied, q *request) {
 // allocation and a random read per page.
 func pageCSP(site *config.Site) string {
 	style := "'self'"
-	if vars := pages.BrandVars(site.Brand.Colors.Primary, site.Brand.Colors.PrimaryDark); vars != "" {
-		style += " " + hashSource(vars)
+	if h := brandHash(site); h != "" {
+		style += " " + h
 	}
 	return "default-src 'none'; script-src 'self'; style-src " + style +
 		"; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"

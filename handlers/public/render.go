@@ -119,7 +119,12 @@ func (s *Static) Render(ctx context.Context, site *config.Site, lang locales.Lan
 
 // LinkedStyleHash is the CSP source that allows the inline style of a
 // LinkStyle page (the site's colors), or "" when it has none.
-func (s *Static) LinkedStyleHash(site *config.Site) string {
+func (s *Static) LinkedStyleHash(site *config.Site) string { return brandHash(site) }
+
+// brandHash is the CSP hash source of the style element with site's
+// colors (pages.BrandVars), or "" when it has none: the one inline style
+// of a page that links the style sheet, live or static.
+func brandHash(site *config.Site) string {
 	if vars := pages.BrandVars(site.Brand.Colors.Primary, site.Brand.Colors.PrimaryDark); vars != "" {
 		return hashSource(vars)
 	}
