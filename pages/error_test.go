@@ -81,7 +81,7 @@ func TestErrorPageStructure(t *testing.T) {
 		t.Error("staff link shown without StaffURL")
 	}
 	if doc.Find("[data-testid=verdict]").Length() != 0 {
-		t.Error("verdict section shown without VerdictHTML")
+		t.Error("verdict section shown without Verdict")
 	}
 	if got := attr(doc.Find(`link[rel=stylesheet]`), "href"); got != "/_gatewatch/static/style.abc.css" {
 		t.Errorf("stylesheet = %q", got)

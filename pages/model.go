@@ -1,5 +1,7 @@
 package pages
 
+import "github.com/a-h/templ"
+
 // ErrorPage is the view model of the public error page.
 type ErrorPage struct {
 	Lang string // BCP 47 tag for <html lang>
@@ -23,17 +25,16 @@ type ErrorPage struct {
 	// is down. The include's CSP allows it by its hash.
 	InlineStyle string
 
-	// AnnouncementHTML is the rendered AnnouncementSection, shown above
-	// the verdict; markup the handler made, like VerdictHTML.
-	AnnouncementHTML string
-	// VerdictHTML is the rendered VerdictSection, empty on pages that are
-	// not about the site being down (4xx). It is markup the handler made
-	// with VerdictSection, never text from a request.
-	VerdictHTML string
-	Steps       Steps
-	Ref         Reference
-	Langs       LangSwitch
-	Live        Live
+	// Announcement is the AnnouncementSection shown above the verdict,
+	// nil for none.
+	Announcement templ.Component
+	// Verdict is the VerdictSection, nil on pages that are not about the
+	// site being down (4xx).
+	Verdict templ.Component
+	Steps   Steps
+	Ref     Reference
+	Langs   LangSwitch
+	Live    Live
 }
 
 // Brand is the site's identity in the page header.
@@ -145,10 +146,10 @@ type LangSwitch struct {
 	Label  string
 	Submit string
 	Action string
-	// HiddenHTML is the hidden inputs that keep the failed URL's other
-	// query parameters: escaped markup made by the handler.
-	HiddenHTML string
-	Options    []LangOption
+	// Hidden is the hidden inputs that keep the failed URL's other query
+	// parameters (HiddenInputs), nil for none.
+	Hidden  templ.Component
+	Options []LangOption
 }
 
 // LangOption is one language in the picker.
@@ -156,6 +157,11 @@ type LangOption struct {
 	Code     string
 	Name     string
 	Selected bool
+}
+
+// Param is one query parameter kept by a form (HiddenInputs).
+type Param struct {
+	Name, Value string
 }
 
 // Live configures the script's polling; empty StatusURL turns it off.

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"html"
+	"github.com/a-h/templ"
 	"io"
 	"log/slog"
 	"net/http"
@@ -122,13 +122,13 @@ func diffRequest(d *publicDeps, r *http.Request) *request {
 	return q
 }
 
-// hiddenInputsHTML is the language switcher's hidden inputs, escaped by
-// the standard library: the reference for appendHiddenInputs.
-func hiddenInputsHTML(query string) string {
-	var b strings.Builder
-	n := 0
+// keptParams is the failed URL's query as the language switcher keeps
+// it, for pages.HiddenInputs, whose templ escaping is the reference for
+// appendHiddenInputs.
+func keptParams(query string) []pages.Param {
+	var ps []pages.Param
 	for _, pair := range strings.FieldsFunc(query, func(r rune) bool { return r == '&' || r == ';' }) {
-		if n == maxKeptParams {
+		if len(ps) == maxKeptParams {
 			break
 		}
 		name, value, _ := strings.Cut(pair, "=")
@@ -136,10 +136,9 @@ func hiddenInputsHTML(query string) string {
 		if name == "lang" || name == "" {
 			continue
 		}
-		b.WriteString(`<input type="hidden" name="` + html.EscapeString(name) + `" value="` + html.EscapeString(value) + `">`)
-		n++
+		ps = append(ps, pages.Param{Name: name, Value: value})
 	}
-	return b.String()
+	return ps
 }
 
 // direct renders q's page from a model that holds f's values themselves.
@@ -150,10 +149,13 @@ func direct(tb testing.TB, d *publicDeps, q *request, f *fill) []byte {
 	dq.isoText = q.now.UTC().Format(time.RFC3339)
 	dq.mailURL = strings.Join(f.mailURL[:], "")
 	v := pageValues{
-		retryAfter: strconv.Itoa(f.retryAfter), verdictHTML: string(f.verdict), announceHTML: string(f.announce),
-		path: f.path, hiddenHTML: hiddenInputsHTML(f.query),
+		retryAfter: strconv.Itoa(f.retryAfter), path: f.path, hidden: pages.HiddenInputs(keptParams(f.query)),
+	}
+	if f.announce != nil {
+		v.announcement = templ.Raw(string(f.announce))
 	}
 	if siteDown(q.p.Code) {
+		v.verdict = templ.Raw(string(f.verdict))
 		v.statusURL = f.statusPrefix + string(appendStatusQuery(nil, f.kind, f.failedAt, f.appRetry))
 	}
 	var buf bytes.Buffer

@@ -164,7 +164,7 @@ func (s *Static) RenderWith(ctx context.Context, site *config.Site, lang locales
 		// Copying takes the script, which a static page has not.
 		m.Ref.Copy = ""
 	}
-	m.Langs = buildLangSwitch(q, marks[slotPath], "")
+	m.Langs = buildLangSwitch(q, marks[slotPath], nil)
 	var buf bytes.Buffer
 	if err := pages.ErrorPageView(m).Render(ctx, &buf); err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package public
 
 import (
 	"fmt"
+	"github.com/a-h/templ"
 	"net/url"
 	"strconv"
 	"strings"
@@ -98,18 +99,20 @@ func siteDown(code int) bool { return code >= 500 }
 // (p.Method, p.URI, p.RequestID, timeText, isoText, mailURL), as marks or
 // as values alike.
 type pageValues struct {
-	retryAfter   string // seconds
-	verdictHTML  string // the rendered verdict section
-	announceHTML string // the rendered announcements
-	path         string // the language switcher's form action
-	hiddenHTML   string // its hidden inputs for the failed URL's query
-	statusURL    string // the poll URL
+	retryAfter   string          // seconds
+	verdict      templ.Component // the verdict section
+	announcement templ.Component // the staff's announcements
+	path         string          // the language switcher's form action
+	hidden       templ.Component // its hidden inputs for the failed URL's query
+	statusURL    string          // the poll URL
 }
 
-// markValues prepare a page: every per-request value is its slot's mark.
+// markValues prepare a page: every per-request value is its slot's mark,
+// the sections' marks written as they are (templ.Raw: a mark is not
+// markup, and prepare cuts it out).
 var markValues = pageValues{
-	retryAfter: marks[slotRetryAfter], verdictHTML: marks[slotVerdict], announceHTML: marks[slotAnnounce],
-	path: marks[slotPath], hiddenHTML: marks[slotHidden], statusURL: marks[slotStatusURL],
+	retryAfter: marks[slotRetryAfter], verdict: templ.Raw(marks[slotVerdict]), announcement: templ.Raw(marks[slotAnnounce]),
+	path: marks[slotPath], hidden: templ.Raw(marks[slotHidden]), statusURL: marks[slotStatusURL],
 }
 
 // buildPage builds the page model from q and v: with markValues (and
@@ -137,10 +140,10 @@ func buildPage(q *request, v pageValues, assets *static.Set, logo string, adminU
 			PrimaryD: q.site.Brand.Colors.PrimaryDark,
 		},
 	}
-	m.AnnouncementHTML = v.announceHTML
+	m.Announcement = v.announcement
 	m.Title = tr.T("page.title", map[string]any{"Code": tr.Lang.Number(strconv.Itoa(code)), "Headline": c.Headline, "Site": q.site.Brand.Title})
 	if siteDown(code) {
-		m.VerdictHTML = v.verdictHTML
+		m.Verdict = v.verdict
 		m.Live = buildLive(tr, q)
 		m.Live.StatusURL, m.Live.RetryAfter = v.statusURL, v.retryAfter
 		m.Steps = downSteps(q)
@@ -148,7 +151,7 @@ func buildPage(q *request, v pageValues, assets *static.Set, logo string, adminU
 		m.Steps = requestSteps(q)
 	}
 	m.Ref = buildReference(q, adminURL)
-	m.Langs = buildLangSwitch(q, v.path, v.hiddenHTML)
+	m.Langs = buildLangSwitch(q, v.path, v.hidden)
 	return m
 }
 
@@ -206,13 +209,13 @@ const refTimeLayout = "2006-01-02 15:04:05 UTC"
 const maxKeptParams = 20
 
 // buildLangSwitch is the language picker: a GET form to action that
-// keeps the failed URL's query through hiddenHTML (escaped markup).
-func buildLangSwitch(q *request, action, hiddenHTML string) pages.LangSwitch {
+// keeps the failed URL's query through hidden.
+func buildLangSwitch(q *request, action string, hidden templ.Component) pages.LangSwitch {
 	ls := pages.LangSwitch{
-		Label:      q.tr.T("lang.label", nil),
-		Submit:     q.tr.T("lang.submit", nil),
-		Action:     action,
-		HiddenHTML: hiddenHTML,
+		Label:  q.tr.T("lang.label", nil),
+		Submit: q.tr.T("lang.submit", nil),
+		Action: action,
+		Hidden: hidden,
 	}
 	for _, l := range q.langs {
 		ls.Options = append(ls.Options, pages.LangOption{Code: l.Code, Name: l.Name, Selected: l.Code == q.lang.Code})
