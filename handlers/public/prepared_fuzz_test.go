@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"github.com/a-h/templ"
 	"io"
 	"log/slog"
 	"net/http"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/a-h/templ"
 	"github.com/gatewatch/gatewatch/internal/announce"
 	"github.com/gatewatch/gatewatch/internal/cause"
 	"github.com/gatewatch/gatewatch/internal/config"

@@ -2,13 +2,13 @@ package public
 
 import (
 	"fmt"
-	"github.com/a-h/templ"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/a-h/templ"
 	"github.com/gatewatch/gatewatch/internal/cause"
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/internal/monitor"
