@@ -31,10 +31,6 @@ type announceHTML struct {
 	deflated []byte
 }
 
-// announceCache keeps the latest rendered section per key; a new or ended
-// announcement renders it once, not once per page view.
-type announceCache = latest[announceKey, announceHTML]
-
 // announceItems returns the announcements of the request's site that
 // concern its failed upstream, and the board's version.
 func (d *publicDeps) announceItems(q *request) ([]announce.Item, string, uint64) {
@@ -67,8 +63,10 @@ func pageUpstream(q *request) string {
 func (d *publicDeps) announceSection(ctx context.Context, q *request) (html, deflated []byte) {
 	snap := d.board.Current()
 	upstream := pageUpstream(q)
-	ptr := d.announces.slot(announceKey{q.site.Name, upstream, q.lang.Code})
-	if v := ptr.Load(); v != nil && v.version == snap.Version {
+	// A new or ended announcement renders the section once, not once per
+	// page view.
+	k := announceKey{q.site.Name, upstream, q.lang.Code}
+	if v, ok := d.announces.Get(k); ok && v.version == snap.Version {
 		return v.html, v.deflated
 	}
 	items, _, version := d.announceItems(q)
@@ -78,7 +76,7 @@ func (d *publicDeps) announceSection(ctx context.Context, q *request) (html, def
 		return nil, nil
 	}
 	v := &announceHTML{version: version, html: buf.Bytes(), deflated: deflateChunks(buf.Bytes())[0]}
-	ptr.Store(v)
+	d.announces.Add(k, v)
 	return v.html, v.deflated
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gatewatch/gatewatch/handlers/httpx"
+	"github.com/gatewatch/gatewatch/internal/cache"
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/internal/incident/record"
 	"github.com/gatewatch/gatewatch/internal/monitor"
@@ -60,13 +61,15 @@ type publicDeps struct {
 	board    AnnouncementSource
 	evidence Evidence // nil without nginx.error_log
 
-	pages     pageCache
-	announces announceCache
-	verdicts  verdictCache
-	formats   formatCache
-	statuses  statusCache
-	prefixes  latest[statusKey, string] // poll URL prefixes
-	lengths   lengthHeaders
+	// What the handlers derive from configuration and live state, each
+	// kept in one bounded cache (internal/cache).
+	pages     *cache.Cache[variantKey, *prepared]
+	announces *cache.Cache[announceKey, *announceHTML]
+	verdicts  *cache.Cache[verdictKey, *verdictHTML]
+	formats   *cache.Cache[string, format]         // by Accept header
+	statuses  *cache.Cache[statusKey, *statusBody] // encoded status responses
+	prefixes  *cache.Cache[statusKey, string]      // poll URL prefixes
+	lengths   *cache.Cache[int, []string]          // Content-Length values
 	// langHeaders are the Content-Language values, and pageCSP the HTML
 	// page's policy per site, built once.
 	langHeaders map[string][]string
@@ -155,6 +158,13 @@ func newPublicDeps(in Deps) (*publicDeps, error) {
 		logos:       map[string]string{},
 		langHeaders: map[string][]string{},
 		pageCSP:     map[string][]string{},
+		pages:       cache.New[variantKey, *prepared](maxPrepared),
+		announces:   cache.New[announceKey, *announceHTML](maxSections),
+		verdicts:    cache.New[verdictKey, *verdictHTML](maxSections),
+		formats:     cache.New[string, format](maxFormatCache),
+		statuses:    cache.New[statusKey, *statusBody](maxSections),
+		prefixes:    cache.New[statusKey, string](maxSections),
+		lengths:     cache.New[int, []string](maxCachedLengths),
 	}
 	for _, l := range catalog.Languages() {
 		d.langHeaders[l.Code] = []string{l.Code}

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gatewatch/gatewatch/handlers/httpx"
@@ -160,12 +159,11 @@ var (
 // site, upstream and language.
 func (d *publicDeps) statusPrefix(q *request) string {
 	k := statusKey{q.site.Name, q.upstream, q.lang.Code}
-	ptr := d.prefixes.slot(k)
-	if p := ptr.Load(); p != nil {
-		return *p
+	if p, ok := d.prefixes.Get(k); ok {
+		return p
 	}
 	p := statusPrefix(k.site, k.upstream, k.lang)
-	ptr.Store(&p)
+	d.prefixes.Add(k, p)
 	return p
 }
 
@@ -238,7 +236,7 @@ func (d *publicDeps) writePage(w http.ResponseWriter, r *http.Request, q *reques
 	}
 	h["Content-Security-Policy"] = d.pageCSP[q.site.Name]
 	h["Content-Type"] = htmlType
-	h["Content-Length"] = d.lengths.header(len(b))
+	h["Content-Length"] = d.lengthHeader(len(b))
 	w.WriteHeader(q.p.Code)
 	if r.Method != http.MethodHead {
 		w.Write(b)
@@ -273,28 +271,19 @@ func (d *publicDeps) fillFor(ctx context.Context, q *request) fill {
 	return f
 }
 
-// lengthHeaders caches Content-Length values: a page's length varies
-// with the request only by its escaped values, so the few lengths a storm
-// sees are formatted once instead of once per response.
-type lengthHeaders struct {
-	v [maxCachedLength]atomic.Pointer[[]string]
-}
+// maxCachedLengths bounds the Content-Length values kept: a page's
+// length varies with the request only by its escaped values, so the few
+// lengths a storm sees are formatted once instead of once per response.
+const maxCachedLengths = 1024
 
-// maxCachedLength bounds the cache (8 bytes a length until used); longer
-// bodies, pages with a long query, format their length each time.
-const maxCachedLength = 32 << 10
-
-// header returns the Content-Length value for n bytes. Callers must not
-// modify it: it is shared by every response of that length.
-func (c *lengthHeaders) header(n int) []string {
-	if n < 0 || n >= maxCachedLength {
-		return []string{strconv.Itoa(n)}
-	}
-	if p := c.v[n].Load(); p != nil {
-		return *p
+// lengthHeader returns the Content-Length value for n bytes. Callers must
+// not modify it: it is shared by every response of that length.
+func (d *publicDeps) lengthHeader(n int) []string {
+	if v, ok := d.lengths.Get(n); ok {
+		return v
 	}
 	v := []string{strconv.Itoa(n)}
-	c.v[n].Store(&v)
+	d.lengths.Add(n, v)
 	return v
 }
 

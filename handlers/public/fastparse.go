@@ -2,7 +2,6 @@ package public
 
 import (
 	"strings"
-	"sync"
 )
 
 // Small parsers for the request path that allocate nothing in the usual
@@ -49,33 +48,4 @@ func errorCode(s string) (int, bool) {
 		n = n*10 + int(s[i]-'0')
 	}
 	return n, n >= 400 && n <= 599
-}
-
-// maxFormatCache bounds the Accept headers whose format is remembered.
-const maxFormatCache = 1024
-
-// formatCache remembers the format negotiated for an Accept header:
-// clients send few distinct ones, and parsing allocates.
-type formatCache struct {
-	mu sync.RWMutex
-	m  map[string]format
-}
-
-func (c *formatCache) get(accept string) format {
-	c.mu.RLock()
-	f, ok := c.m[accept]
-	c.mu.RUnlock()
-	if ok {
-		return f
-	}
-	f = negotiateAccept(accept)
-	c.mu.Lock()
-	if c.m == nil {
-		c.m = map[string]format{}
-	}
-	if len(c.m) < maxFormatCache {
-		c.m[accept] = f
-	}
-	c.mu.Unlock()
-	return f
 }

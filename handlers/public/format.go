@@ -40,8 +40,17 @@ func (d *publicDeps) negotiateFormat(r *http.Request) format {
 	if accept == "" || len(accept) > maxAccept {
 		return formatText
 	}
-	return d.formats.get(accept)
+	// Clients send few distinct Accept headers, and parsing allocates.
+	if f, ok := d.formats.Get(accept); ok {
+		return f
+	}
+	f := negotiateAccept(accept)
+	d.formats.Add(accept, f)
+	return f
 }
+
+// maxFormatCache bounds the Accept headers whose format is remembered.
+const maxFormatCache = 1024
 
 func negotiateAccept(accept string) format {
 	if accept == "" || len(accept) > maxAccept {

@@ -62,11 +62,6 @@ type statusBody struct {
 	body       []byte
 }
 
-// statusCache keeps the latest encoded response per upstream and
-// language: polls between two changes of the status cost a map lookup and
-// a write.
-type statusCache = latest[statusKey, statusBody]
-
 // handleStatus serves GET /_gatewatch/api/v1/status: the verdict for a
 // page's live updates, from the query the page was given (statusURL):
 // site, upstream, lang, and the failed request's own evidence as far as
@@ -116,9 +111,11 @@ func handleStatus(d *publicDeps) http.Handler {
 			}
 		}
 		fp := statusFP{fp: fingerprintOf(q), reload: q.dec.Reload, probe: q.view.Probe, checkedAt: q.view.CheckedAt, retryAfter: ra}
-		ptr := d.statuses.slot(statusKey{site.Name, q.upstream, l.Code})
-		sb := ptr.Load()
-		if sb == nil || sb.fp != fp || sb.annVersion != snap.Version {
+		// Polls between two changes of the status cost a lookup and a
+		// write.
+		k := statusKey{site.Name, q.upstream, l.Code}
+		sb, ok := d.statuses.Get(k)
+		if !ok || sb.fp != fp || sb.annVersion != snap.Version {
 			tr := d.catalog.Translator(l)
 			b, err := encodeStatus(tr, q, ra, announcementsJSON(tr, snap.Site(site.Name)))
 			if err != nil {
@@ -126,7 +123,7 @@ func handleStatus(d *publicDeps) http.Handler {
 				return
 			}
 			sb = &statusBody{fp: fp, annVersion: snap.Version, body: b}
-			ptr.Store(sb)
+			d.statuses.Add(k, sb)
 		}
 		h["Content-Type"] = httpx.HdrJSON
 		h["Content-Language"] = d.langHeaders[l.Code]
