@@ -26,6 +26,7 @@ var walls = []struct {
 		"the public page neither knows the admin nor links the store; it hands record.Event to a Recorder"},
 	{"handlers/admin", []string{"handlers/public/..."}, "the admin gets what it needs of the page as an interface or a func"},
 	{"handlers/httpx", []string{"handlers/public/...", "handlers/admin/..."}, "the shared room knows neither product"},
+	{"handlers/proxied", []string{"handlers/public/...", "handlers/admin/..."}, "reading the proxy's headers knows neither product"},
 	{"internal/...", []string{"handlers/..."}, "domain code knows nothing of the HTTP rooms"},
 	{"pages/...", []string{"handlers/..."}, "components are pure functions of view models"},
 	{"locales/...", []string{"handlers/..."}, "the catalog serves both rooms"},

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gatewatch/gatewatch/handlers/httpx"
+	"github.com/gatewatch/gatewatch/handlers/proxied"
 	"github.com/gatewatch/gatewatch/internal/cause"
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/internal/incident/record"
@@ -92,7 +93,7 @@ func (d *publicDeps) record(q *request) {
 		UpstreamConnectTime: p.Upstream.ConnectTime,
 		Locale:              q.lang.Code,
 		VisitorKey:          q.visitor,
-		Browser:             p.browser,
+		Browser:             p.Browser,
 	}
 	if ev.Upstream == "" {
 		ev.Upstream = upstreamFor(q.site, p.Upstream.Addr)
@@ -184,10 +185,10 @@ func (q *request) retryAfter() int {
 // security headers, which httpx.SecurityHeaders set before (the page
 // replaces its Content-Security-Policy). Keys are in canonical form, as
 // Header.Set would store them.
-func (d *publicDeps) commonHeaders(h http.Header, p proxied, q *request) {
+func (d *publicDeps) commonHeaders(h http.Header, p proxied.Request, q *request) {
 	h["Cache-Control"] = httpx.HdrNoStore
-	if p.requestIDHeader != nil {
-		h["X-Request-Id"] = p.requestIDHeader
+	if p.RequestIDHeader != nil {
+		h["X-Request-Id"] = p.RequestIDHeader
 	} else {
 		h["X-Request-Id"] = []string{p.RequestID}
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/gatewatch/gatewatch/handlers/proxied"
 	"github.com/gatewatch/gatewatch/internal/safeurl"
 )
 
@@ -21,7 +22,7 @@ import (
 // as a visitor who met one.
 func handleErrorRoute(errorPage http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		code, ok := errorCode(mux.Vars(r)["code"])
+		code, ok := proxied.ErrorCode(mux.Vars(r)["code"])
 		if !ok {
 			code = http.StatusNotFound
 		}
@@ -37,14 +38,14 @@ type errorRouteKey struct{}
 // onto that request, so nginx's upstream headers mean nothing there: only
 // the original URL (Traefik's ?url=, or X-Original-URI) and the request
 // id are kept. It reports whether the request may be recorded.
-func fromErrorRoute(r *http.Request, p *proxied) (record bool) {
+func fromErrorRoute(r *http.Request, p *proxied.Request) (record bool) {
 	if on, _ := r.Context().Value(errorRouteKey{}).(bool); !on {
 		return true
 	}
 	if !p.Trusted {
 		return false
 	}
-	p.Upstream, p.NginxConn, p.Ingress = upstreamInfo{}, 0, ingressInfo{}
+	p.Upstream, p.NginxConn, p.Ingress = proxied.Upstream{}, 0, proxied.Ingress{}
 	if raw := queryValue(r.URL.RawQuery, "url"); raw != "" {
 		if u, err := url.Parse(raw); err == nil {
 			if uri := u.RequestURI(); safeurl.IsLocal(uri) {

@@ -33,19 +33,3 @@ func cookieValue(header, name string) string {
 	}
 	return ""
 }
-
-// errorCode parses X-Code: an HTTP error status, 400 to 599.
-func errorCode(s string) (int, bool) {
-	s = strings.TrimSpace(s)
-	if len(s) != 3 {
-		return 0, false
-	}
-	n := 0
-	for i := 0; i < 3; i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return 0, false
-		}
-		n = n*10 + int(s[i]-'0')
-	}
-	return n, n >= 400 && n <= 599
-}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatewatch/gatewatch/handlers/proxied"
 	"github.com/gatewatch/gatewatch/internal/cause"
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/pages"
@@ -39,14 +40,14 @@ type variantKey struct {
 // page returns the prepared page for the request's variant, preparing it
 // on first use.
 func (d *publicDeps) page(ctx context.Context, q *request) (*prepared, error) {
-	k := variantKey{site: q.site, lang: q.lang.Code, code: q.p.Code, platform: q.p.platform, browser: q.p.browser,
+	k := variantKey{site: q.site, lang: q.lang.Code, code: q.p.Code, platform: q.p.Platform, browser: q.p.Browser,
 		mode: stepMode(q.dec.Verdict), unsafe: q.unsafe}
 	// A variant is prepared once even when a burst of requests misses it
 	// together, as every visitor of a fresh outage does.
 	return d.pages.Fill(k, func() (*prepared, error) {
 		pq := &request{
-			p: proxied{Code: q.p.Code, Method: marks[slotMethod], URI: marks[slotURI], RequestID: marks[slotRefID],
-				platform: q.p.platform, browser: q.p.browser},
+			p: proxied.Request{Code: q.p.Code, Method: marks[slotMethod], URI: marks[slotURI], RequestID: marks[slotRefID],
+				Platform: q.p.Platform, Browser: q.p.Browser},
 			site: q.site, lang: q.lang, tr: q.tr, langs: q.langs, dec: q.dec, unsafe: q.unsafe,
 			timeText: marks[slotRefTime], isoText: marks[slotRefISO], mailURL: mailURLMark,
 		}

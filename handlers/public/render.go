@@ -13,6 +13,7 @@ import (
 	"github.com/tdewolff/minify/v2"
 	cssmin "github.com/tdewolff/minify/v2/css"
 
+	"github.com/gatewatch/gatewatch/handlers/proxied"
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/locales"
 	"github.com/gatewatch/gatewatch/pages"
@@ -135,7 +136,7 @@ func brandHash(site *config.Site) string {
 // styled as o says.
 func (s *Static) RenderWith(ctx context.Context, site *config.Site, lang locales.Language, code int, o StaticOptions) ([]byte, error) {
 	q := &request{
-		p:    proxied{Code: code, URI: marks[slotURI], Method: http.MethodGet, RequestID: marks[slotRefID]},
+		p:    proxied.Request{Code: code, URI: marks[slotURI], Method: http.MethodGet, RequestID: marks[slotRefID]},
 		site: site, lang: lang, tr: s.catalog.Translator(lang), langs: s.catalog.Languages(),
 		timeText: marks[slotRefTime], isoText: marks[slotRefISO], mailURL: mailURLMark,
 	}

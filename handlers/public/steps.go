@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/gatewatch/gatewatch/handlers/proxied"
 	"github.com/gatewatch/gatewatch/internal/cause"
 	"github.com/gatewatch/gatewatch/locales"
 	"github.com/gatewatch/gatewatch/pages"
@@ -73,9 +74,9 @@ func downSteps(q *request) pages.Steps {
 	tr := q.tr
 	retry := pages.Step{ID: "retry", Title: tr.T("step.retry.title", nil), Body: text(tr.T("step.retry.body", nil)),
 		Action: &pages.Action{Label: tr.T("step.retry.button", nil), URL: retryURL(q.p), Retry: true}}
-	hard := pages.Step{ID: "hard-refresh", Title: tr.T("step.hard_refresh.title", nil), Body: hardRefresh(tr, q.p.platform, q.p.browser)}
+	hard := pages.Step{ID: "hard-refresh", Title: tr.T("step.hard_refresh.title", nil), Body: hardRefresh(tr, q.p.Platform, q.p.Browser)}
 	clearStep := pages.Step{ID: "clear", Title: tr.T("step.clear.title", nil), Body: text(tr.T("step.clear.body", nil)),
-		List: clearInstructions(tr, q.p.platform, q.p.browser),
+		List: clearInstructions(tr, q.p.Platform, q.p.Browser),
 		Clear: &pages.ClearForm{
 			Action:  clearDataPath,
 			Back:    q.p.URI,
@@ -128,7 +129,7 @@ func requestSteps(q *request) pages.Steps {
 
 // retryURL reloads what failed. Only a GET is repeated as such; for
 // other methods the link opens the same address without resubmitting.
-func retryURL(p proxied) string { return p.URI }
+func retryURL(p proxied.Request) string { return p.URI }
 
 // hardRefresh says how to reload from the origin on the visitor's platform
 // and in their browser, with the key names of their language ("Strg",

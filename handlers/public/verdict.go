@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatewatch/gatewatch/handlers/proxied"
 	"github.com/gatewatch/gatewatch/internal/cause"
 	"github.com/gatewatch/gatewatch/internal/monitor"
 	"github.com/gatewatch/gatewatch/internal/nginxlog"
@@ -77,7 +78,7 @@ const (
 // other requests have lines too), or cause.Unknown when no line comes
 // within ownLineWait. Only a 502 after connecting waits: the line is what tells the visitor's cookies from the
 // application.
-func (d *publicDeps) ownLine(ctx context.Context, p proxied, at time.Time) cause.Class {
+func (d *publicDeps) ownLine(ctx context.Context, p proxied.Request, at time.Time) cause.Class {
 	path, _, _ := strings.Cut(p.URI, "?")
 	key := d.evidence.RequestKey(p.Method, path)
 	deadline := time.Now().Add(ownLineWait)

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/a-h/templ"
+	"github.com/gatewatch/gatewatch/handlers/proxied"
 	"github.com/gatewatch/gatewatch/internal/cause"
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/internal/monitor"
@@ -29,7 +30,7 @@ const keySep = "\x1f"
 
 // request is everything one error response is built from.
 type request struct {
-	p     proxied
+	p     proxied.Request
 	site  *config.Site
 	lang  locales.Language
 	tr    locales.Translator

@@ -1,4 +1,10 @@
-package public
+// Package proxied reads what the reverse proxy told gatewatch about the
+// failed request it sends to the error page: the status code, nginx's
+// reference, the visitor's URI, method, host and address, the upstream's
+// address and status, ingress-nginx's service. Every proxy header is
+// believed only from a trusted proxy (internal/trust); anything else is
+// the request as gatewatch itself received it.
+package proxied
 
 import (
 	"crypto/rand"
@@ -14,10 +20,10 @@ import (
 	"github.com/gatewatch/gatewatch/internal/trust"
 )
 
-// proxied is what nginx told us about the failed request. Every field
+// Request is what nginx told us about the failed request. Every field
 // comes from headers only when the peer is a trusted proxy; otherwise
 // they describe the request as gatewatch itself received it.
-type proxied struct {
+type Request struct {
 	Trusted    bool
 	Code       int
 	RequestID  string
@@ -26,29 +32,29 @@ type proxied struct {
 	Host       string
 	Proto      string // http or https
 	ClientIP   string
-	Upstream   upstreamInfo
+	Upstream   Upstream
 	NginxConn  int64
-	Ingress    ingressInfo // ingress-nginx's view of the service
+	Ingress    Ingress // ingress-nginx's view of the service
 	UserAgent  string
 	AcceptLang string
-	platform   string
-	browser    string
-	// requestIDHeader is the request's own X-Request-ID value slice, reused
+	Platform   string // for the hard-refresh keys (PlatformOf)
+	Browser    string // for the clear-data steps (BrowserOf)
+	// RequestIDHeader is the request's own X-Request-ID value slice, reused
 	// for the response's header when nginx supplied the reference.
-	requestIDHeader []string
+	RequestIDHeader []string
 }
 
-// upstreamInfo is nginx's view of the upstream: admin-only evidence that
+// Upstream is nginx's view of the upstream: admin-only evidence that
 // never reaches a public page.
-type upstreamInfo struct {
+type Upstream struct {
 	Addr        string
 	Status      string
 	ConnectTime string
 	RetryAfter  string // the upstream's own Retry-After, if its answer carried one
 }
 
-func readProxied(r *http.Request, proxies trust.Proxies) proxied {
-	p := proxied{
+func Read(r *http.Request, proxies trust.Proxies) Request {
+	p := Request{
 		Code:       http.StatusBadGateway,
 		URI:        r.RequestURI,
 		Method:     r.Method,
@@ -66,12 +72,12 @@ func readProxied(r *http.Request, proxies trust.Proxies) proxied {
 	p.Trusted = proxies.Trusted(r.RemoteAddr)
 	if p.Trusted {
 		h := r.Header
-		if c, ok := errorCode(httpx.HV(h, "X-Code")); ok {
+		if c, ok := ErrorCode(httpx.HV(h, "X-Code")); ok {
 			p.Code = c
 		}
 		if id := httpx.HV(h, "X-Request-Id"); httpx.ValidRequestID(id) {
 			p.RequestID = id
-			p.requestIDHeader = h["X-Request-Id"][:1]
+			p.RequestIDHeader = h["X-Request-Id"][:1]
 		}
 		// nginx's $request_uri is the visitor's own; when it is not a
 		// path on this site the request's own URI is the next best, and
@@ -86,7 +92,7 @@ func readProxied(r *http.Request, proxies trust.Proxies) proxied {
 		if ip := strings.TrimSpace(httpx.HV(h, "X-Real-Ip")); validIP(ip) {
 			p.ClientIP = ip
 		}
-		p.Upstream = upstreamInfo{
+		p.Upstream = Upstream{
 			Addr:        httpx.Clip(httpx.HV(h, "X-Upstream-Addr"), httpx.MaxHeaderVal),
 			Status:      httpx.Clip(httpx.HV(h, "X-Upstream-Status"), httpx.MaxHeaderVal),
 			ConnectTime: httpx.Clip(httpx.HV(h, "X-Upstream-Connect-Time"), httpx.MaxHeaderVal),
@@ -101,16 +107,13 @@ func readProxied(r *http.Request, proxies trust.Proxies) proxied {
 	} else {
 		p.URI = safeurl.Local(p.URI, "/")
 	}
-	if c, ok := ownCode(r); ok {
-		p.Code = c
-	}
 	if p.RequestID == "" {
 		p.RequestID = newRequestID()
 	}
 	if !validHost(p.Host) {
 		p.Host = ""
 	}
-	p.platform, p.browser = platformOf(httpx.HV(r.Header, "Sec-Ch-Ua-Platform"), p.UserAgent), browserOf(p.UserAgent)
+	p.Platform, p.Browser = PlatformOf(httpx.HV(r.Header, "Sec-Ch-Ua-Platform"), p.UserAgent), BrowserOf(p.UserAgent)
 	return p
 }
 
@@ -146,9 +149,9 @@ func newRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// platformOf guesses the visitor's platform for the hard-refresh keys,
+// PlatformOf guesses the visitor's platform for the hard-refresh keys,
 // preferring the Sec-CH-UA-Platform client hint.
-func platformOf(hint, ua string) string {
+func PlatformOf(hint, ua string) string {
 	hint = strings.Trim(hint, `"`)
 	switch {
 	case hint == "Android" || strings.Contains(ua, "Android"):
@@ -165,10 +168,10 @@ func platformOf(hint, ua string) string {
 	return ""
 }
 
-// browserOf names the browser family, for the clear-data instructions and
+// BrowserOf names the browser family, for the clear-data instructions and
 // the admin view; the order matters, as Edge's UA also says Chrome and
 // Safari.
-func browserOf(ua string) string {
+func BrowserOf(ua string) string {
 	switch {
 	case strings.Contains(ua, "Edg/") || strings.Contains(ua, "EdgA/") || strings.Contains(ua, "EdgiOS/"):
 		return "edge"
@@ -198,4 +201,59 @@ func validIP(s string) bool {
 	}
 	_, err := netip.ParseAddr(s)
 	return err == nil
+}
+
+// Ingress is what ingress-nginx tells its custom default backend
+// about the service a request failed on (X-Namespace, X-Ingress-Name,
+// X-Service-Name, X-Service-Port). Like every proxy header, it is read
+// only from trusted proxies.
+type Ingress struct {
+	Namespace, Ingress, Service, Port string
+}
+
+func readIngress(h http.Header) Ingress {
+	in := Ingress{
+		Namespace: httpx.HV(h, "X-Namespace"), Ingress: httpx.HV(h, "X-Ingress-Name"),
+		Service: httpx.HV(h, "X-Service-Name"), Port: httpx.HV(h, "X-Service-Port"),
+	}
+	for _, v := range []*string{&in.Namespace, &in.Ingress, &in.Service, &in.Port} {
+		if !validLabel(*v) {
+			*v = ""
+		}
+	}
+	if in.Namespace == "" || in.Service == "" {
+		return Ingress{}
+	}
+	return in
+}
+
+// validLabel reports whether s is a Kubernetes name (a DNS label) or a
+// port number or name.
+func validLabel(s string) bool {
+	if len(s) > 63 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// ErrorCode parses X-Code: an HTTP error status, 400 to 599.
+func ErrorCode(s string) (int, bool) {
+	s = strings.TrimSpace(s)
+	if len(s) != 3 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < 3; i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n, n >= 400 && n <= 599
 }
