@@ -3,28 +3,21 @@ package admin
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"errors"
-	"fmt"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"path"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"github.com/gatewatch/gatewatch/handlers/httpx"
-	"github.com/gatewatch/gatewatch/internal/config"
-	"github.com/gatewatch/gatewatch/internal/incident"
 	"github.com/gatewatch/gatewatch/internal/safeurl"
+	"github.com/gatewatch/gatewatch/internal/signin"
 	"github.com/gatewatch/gatewatch/internal/trust"
 )
 
@@ -38,12 +31,7 @@ const (
 	// maxFormBytes bounds a POST body: a user name, a password, two tokens.
 	maxFormBytes = 16 << 10
 	// maxUserName bounds user names from forms and the auth header.
-	maxUserName = 128
-	// maxPassword is far above bcrypt's 72-byte input; longer is hostile.
-	maxPassword = 1024
-	// verifySlots bounds concurrent bcrypt comparisons, so that a burst of
-	// sign-in attempts from many addresses cannot take every core.
-	verifySlots = 4
+	maxUserName = signin.MaxUserName
 )
 
 // Cookie names. Under TLS the session cookie takes the __Host- prefix, which
@@ -54,166 +42,6 @@ const (
 	loginCookie      = "gw_login"
 	hostCookiePrefix = "__Host-"
 )
-
-// session is one signed-in user.
-type session struct {
-	user    string
-	csrf    string
-	expires time.Time
-}
-
-// SessionStore keeps staff sessions where every instance sharing the
-// store finds them, so that staff stay signed in across restarts, reloads
-// and instances; *incident.Store satisfies it.
-type SessionStore interface {
-	CreateSession(ctx context.Context, s incident.Session) error
-	Session(ctx context.Context, tokenHash [32]byte, now time.Time) (incident.Session, error)
-	DeleteSession(ctx context.Context, tokenHash [32]byte) error
-}
-
-// sessionStore keeps sessions in the store, keyed by the SHA-256 of their
-// ID, so that the table never holds a usable cookie value. It remembers
-// the sessions it saw for when the store does not answer, so that staff
-// then see the store's failure rather than the sign-in form; whenever the
-// store answers, its answer wins (a sign-out on another instance counts).
-type sessionStore struct {
-	db  SessionStore
-	ttl time.Duration
-
-	mu   sync.Mutex
-	seen map[[32]byte]session
-}
-
-// maxSeenSessions bounds the sessions remembered for a store outage.
-const maxSeenSessions = 10000
-
-func newSessionStore(db SessionStore, ttl time.Duration) *sessionStore {
-	return &sessionStore{db: db, ttl: ttl, seen: map[[32]byte]session{}}
-}
-
-// create starts a session for user and returns its ID, the cookie value.
-func (s *sessionStore) create(ctx context.Context, user string, now time.Time) (string, session, error) {
-	id := randomToken()
-	k := sha256.Sum256([]byte(id))
-	sess := session{user: user, csrf: randomToken(), expires: now.Add(s.ttl)}
-	err := s.db.CreateSession(ctx, incident.Session{TokenHash: k, User: user, CSRF: sess.csrf,
-		Created: now, Expires: sess.expires})
-	if err != nil {
-		return "", session{}, err
-	}
-	s.remember(k, sess, now)
-	return id, sess, nil
-}
-
-func (s *sessionStore) remember(k [32]byte, sess session, now time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.seen[k]; !ok && len(s.seen) >= maxSeenSessions {
-		for k, v := range s.seen {
-			if !now.Before(v.expires) {
-				delete(s.seen, k)
-			}
-		}
-		if len(s.seen) >= maxSeenSessions {
-			clear(s.seen)
-		}
-	}
-	s.seen[k] = sess
-}
-
-// get returns the live session of id.
-func (s *sessionStore) get(ctx context.Context, id string, now time.Time) (session, bool) {
-	if id == "" || len(id) > 64 {
-		return session{}, false
-	}
-	k := sha256.Sum256([]byte(id))
-	ss, err := s.db.Session(ctx, k, now)
-	switch {
-	case err == nil:
-		sess := session{user: ss.User, csrf: ss.CSRF, expires: ss.Expires}
-		s.remember(k, sess, now)
-		return sess, true
-	case errors.Is(err, incident.ErrNotFound):
-		s.mu.Lock()
-		delete(s.seen, k)
-		s.mu.Unlock()
-		return session{}, false
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sess, ok := s.seen[k]
-	if !ok || !now.Before(sess.expires) {
-		return session{}, false
-	}
-	return sess, true
-}
-
-func (s *sessionStore) delete(ctx context.Context, id string) error {
-	k := sha256.Sum256([]byte(id))
-	s.mu.Lock()
-	delete(s.seen, k)
-	s.mu.Unlock()
-	return s.db.DeleteSession(ctx, k)
-}
-
-func randomBytes(n int) []byte {
-	b := make([]byte, n)
-	rand.Read(b) // never fails (crypto/rand, Go 1.24+)
-	return b
-}
-
-// randomToken is 32 random bytes, base64url: session IDs and CSRF tokens.
-func randomToken() string {
-	return base64.RawURLEncoding.EncodeToString(randomBytes(32))
-}
-
-// passwordVerifier checks passwords against the configured bcrypt hashes.
-type passwordVerifier struct {
-	users map[string][]byte
-	// dummy is compared for unknown users, so that a wrong name costs as
-	// long as a wrong password and response times do not list the users.
-	dummy []byte
-	slots chan struct{}
-}
-
-func newPasswordVerifier(users []config.User) (*passwordVerifier, error) {
-	v := &passwordVerifier{users: map[string][]byte{}, slots: make(chan struct{}, verifySlots)}
-	cost := bcrypt.DefaultCost
-	for i, u := range users {
-		v.users[u.Name] = []byte(u.PasswordHash)
-		if i == 0 {
-			if c, err := bcrypt.Cost([]byte(u.PasswordHash)); err == nil {
-				cost = c
-			}
-		}
-	}
-	dummy, err := bcrypt.GenerateFromPassword([]byte(randomToken()[:32]), cost)
-	if err != nil {
-		return nil, fmt.Errorf("handlers: admin password check: %w", err)
-	}
-	v.dummy = dummy
-	return v, nil
-}
-
-// verify reports whether password is user's. It waits for a free slot (or
-// ctx) first: bcrypt is deliberately slow.
-func (v *passwordVerifier) verify(ctx context.Context, user, password string) bool {
-	select {
-	case v.slots <- struct{}{}:
-		defer func() { <-v.slots }()
-	case <-ctx.Done():
-		return false
-	}
-	hash, known := v.users[user]
-	if !known {
-		hash = v.dummy
-	}
-	if len(password) > maxPassword {
-		password = password[:maxPassword]
-	}
-	err := bcrypt.CompareHashAndPassword(hash, []byte(password))
-	return known && err == nil
-}
 
 // principal is who a request acts for.
 type principal struct {
@@ -248,11 +76,11 @@ func (d *adminDeps) authenticate(r *http.Request) (principal, bool) {
 	if err != nil {
 		return principal{}, false
 	}
-	s, ok := d.sessions.get(r.Context(), c.Value, d.Clock.Now())
+	s, ok := d.sessions.Get(r.Context(), c.Value, d.Clock.Now())
 	if !ok {
 		return principal{}, false
 	}
-	return principal{user: s.user, csrf: s.csrf, sessionID: c.Value}, true
+	return principal{user: s.User, csrf: s.CSRF, sessionID: c.Value}, true
 }
 
 // headerCSRF is the CSRF token of a proxy-authenticated user, who has no
@@ -428,15 +256,15 @@ func (d *adminDeps) clientKey(r *http.Request) string {
 // says when to try again. A correct password gives its tokens back, so only
 // failures count against the limits.
 func (d *adminDeps) checkPassword(r *http.Request, user, password string) (ok bool, wait time.Duration) {
-	res, wait := d.limits.reserve(r.Context(), d.clientKey(r), user, d.Clock.Now())
+	res, wait := d.limits.Reserve(r.Context(), d.clientKey(r), user, d.Clock.Now())
 	if wait > 0 {
 		return false, wait
 	}
 	if !validUserName(user) {
 		return false, 0
 	}
-	if d.verifier.verify(r.Context(), user, password) {
-		res.refund(r.Context())
+	if d.verifier.Verify(r.Context(), user, password) {
+		res.Refund(r.Context())
 		return true, 0
 	}
 	return false, 0
@@ -490,7 +318,7 @@ func (d *adminDeps) loginToken(w http.ResponseWriter, r *http.Request) string {
 	if c, err := r.Cookie(loginCookie); err == nil && len(c.Value) == 43 {
 		return c.Value
 	}
-	tok := randomToken()
+	tok := signin.RandomToken()
 	http.SetCookie(w, d.cookie(r, loginCookie, tok, adminLoginPath, loginFormTTL))
 	return tok
 }
@@ -527,7 +355,7 @@ func handleLogin(d *adminDeps) http.Handler {
 			d.renderLogin(w, r, http.StatusUnauthorized, st)
 			return
 		}
-		id, _, err := d.sessions.create(r.Context(), f.Get("user"), d.Clock.Now())
+		id, _, err := d.sessions.Create(r.Context(), f.Get("user"), d.Clock.Now())
 		if err != nil {
 			d.Logger.Warn("admin sign-in: cannot store the session", "user", st.user, "err", err)
 			d.Error(w, r, &httpx.StatusError{Code: http.StatusServiceUnavailable, Detail: "sign-in unavailable: the store does not answer; try again", Err: err, Logged: true})
@@ -545,7 +373,7 @@ func handleLogin(d *adminDeps) http.Handler {
 func handleLogout(d *adminDeps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p, ok := principalFrom(r); ok && p.sessionID != "" {
-			if err := d.sessions.delete(r.Context(), p.sessionID); err != nil {
+			if err := d.sessions.Delete(r.Context(), p.sessionID); err != nil {
 				d.Logger.Warn("admin sign-out: cannot delete the session", "user", p.user, "err", err)
 			}
 		}

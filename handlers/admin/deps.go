@@ -14,6 +14,7 @@ import (
 	"github.com/gatewatch/gatewatch/internal/incident"
 	"github.com/gatewatch/gatewatch/internal/monitor"
 	"github.com/gatewatch/gatewatch/internal/nginxlog"
+	"github.com/gatewatch/gatewatch/internal/signin"
 	"github.com/gatewatch/gatewatch/internal/trust"
 	"github.com/gatewatch/gatewatch/locales"
 	"github.com/gatewatch/gatewatch/static"
@@ -45,8 +46,8 @@ type AdminStore interface {
 	Announcements(ctx context.Context, site string, endAfter time.Time, limit int) ([]incident.Announcement, error)
 	AddAnnouncement(ctx context.Context, a incident.Announcement) (int64, error)
 	EndAnnouncement(ctx context.Context, id int64, at time.Time) error
-	SessionStore
-	loginStore
+	signin.Store
+	signin.LimitStore
 }
 
 // Deps is everything the admin listener needs. Every field but Ready is
@@ -109,9 +110,9 @@ type adminDeps struct {
 	trust trust.Proxies
 	// realIPTrust decides whose X-Real-IP the sign-in limits believe.
 	realIPTrust trust.Proxies
-	sessions    *sessionStore
-	limits      *loginLimits
-	verifier    *passwordVerifier
+	sessions    *signin.Sessions
+	limits      *signin.Limits
+	verifier    *signin.Passwords
 	csrfKey     []byte // signs the CSRF tokens of proxy-authenticated users
 }
 
@@ -138,7 +139,7 @@ func New(d Deps) (*Handler, error) {
 }
 
 func newAdminDeps(d Deps) (*adminDeps, error) {
-	v, err := newPasswordVerifier(d.Config.Admin.Users)
+	v, err := signin.NewPasswords(d.Config.Admin.Users)
 	if err != nil {
 		return nil, err
 	}
@@ -149,10 +150,10 @@ func newAdminDeps(d Deps) (*adminDeps, error) {
 		Deps:        d,
 		trust:       trust.New(d.Config.Server.TrustedProxies),
 		realIPTrust: trust.New(d.Config.Admin.TrustedProxies),
-		sessions:    newSessionStore(d.Store, sessionTTL),
-		limits:      newLoginLimits(d.Store, d.Logger),
+		sessions:    signin.NewSessions(d.Store, sessionTTL),
+		limits:      signin.NewLimits(d.Store, d.Logger),
 		verifier:    v,
-		csrfKey:     randomBytes(32),
+		csrfKey:     signin.RandomBytes(32),
 	}, nil
 }
 

@@ -1,4 +1,4 @@
-package admin
+package signin
 
 import (
 	"context"
@@ -12,23 +12,23 @@ import (
 // back even though checking it took time, so that a Prometheus scraping
 // /metrics with Basic auth cannot lock its user out of the sign-in form.
 func TestSuccessfulSignInsCostNothing(t *testing.T) {
-	l := newLoginLimits(nil, nil)
+	l := NewLimits(nil, nil)
 	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
 	for i := range 50 {
-		res, wait := l.reserve(context.Background(), "127.0.0.1", "support", now)
+		res, wait := l.Reserve(context.Background(), "127.0.0.1", "support", now)
 		if wait > 0 {
 			t.Fatalf("attempt %d after %d successes waits %v; want none", i+1, i, wait)
 		}
 		now = now.Add(300 * time.Millisecond) // bcrypt's time
-		res.refund(context.Background())
+		res.Refund(context.Background())
 	}
 	// Failures still count: the user's burst, then a wait.
 	for i := range userBurst {
-		if _, wait := l.reserve(context.Background(), "127.0.0.1", "support", now); wait > 0 {
+		if _, wait := l.Reserve(context.Background(), "127.0.0.1", "support", now); wait > 0 {
 			t.Fatalf("failure %d waits %v; want the burst of %d first", i+1, wait, userBurst)
 		}
 	}
-	if _, wait := l.reserve(context.Background(), "127.0.0.1", "support", now); wait <= 0 {
+	if _, wait := l.Reserve(context.Background(), "127.0.0.1", "support", now); wait <= 0 {
 		t.Error("failures past the burst are not slowed")
 	}
 }
@@ -43,28 +43,28 @@ func TestLimitsLiveInTheStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, b := newLoginLimits(store, nil), newLoginLimits(store, nil)
+	a, b := NewLimits(store, nil), NewLimits(store, nil)
 	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
 	for i := range userBurst {
-		if _, wait := a.reserve(ctx, "192.0.2.7", "Support", now); wait > 0 {
+		if _, wait := a.Reserve(ctx, "192.0.2.7", "Support", now); wait > 0 {
 			t.Fatalf("failure %d waits %v; want the burst of %d first", i+1, wait, userBurst)
 		}
 	}
-	if _, wait := b.reserve(ctx, "192.0.2.7", "support ", now); wait <= 0 {
+	if _, wait := b.Reserve(ctx, "192.0.2.7", "support ", now); wait <= 0 {
 		t.Error("a second set of limits on the store allows more guesses at the same user and address")
 	}
-	res, wait := b.reserve(ctx, "192.0.2.7", "alice", now)
+	res, wait := b.Reserve(ctx, "192.0.2.7", "alice", now)
 	if wait > 0 {
 		t.Fatalf("another user at the address waits %v", wait)
 	}
-	res.refund(ctx)
+	res.Refund(ctx)
 	store.Close()
 	for i := range userBurst {
-		if _, wait := b.reserve(ctx, "192.0.2.8", "bob", now); wait > 0 {
+		if _, wait := b.Reserve(ctx, "192.0.2.8", "bob", now); wait > 0 {
 			t.Fatalf("store closed: failure %d waits %v; want the burst first", i+1, wait)
 		}
 	}
-	if _, wait := b.reserve(ctx, "192.0.2.8", "bob", now); wait <= 0 {
+	if _, wait := b.Reserve(ctx, "192.0.2.8", "bob", now); wait <= 0 {
 		t.Error("with the store closed, guesses are not limited")
 	}
 }

@@ -1,4 +1,4 @@
-package admin
+package signin
 
 import (
 	"context"
@@ -10,9 +10,12 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/gatewatch/gatewatch/handlers/httpx"
 	"github.com/gatewatch/gatewatch/internal/incident"
 )
+
+// MaxUserName bounds user names from forms and the auth header; [Limits]
+// key a longer name by its first MaxUserName bytes.
+const MaxUserName = 128
 
 // Sign-in limits. A client address gets a few more tries than one user
 // name from that address because staff behind one NAT share an address;
@@ -36,50 +39,55 @@ const limitStoreWait = 500 * time.Millisecond
 // before the store is asked again.
 const limitStoreRetry = 5 * time.Second
 
-// loginStore keeps the allowances in the store, where every instance
-// sharing it, and this one after a reload or restart, finds them.
-type loginStore interface {
+// LimitStore keeps the allowances in the store, where every instance
+// sharing it, and this one after a reload or restart, finds them;
+// *incident.Store satisfies it.
+type LimitStore interface {
 	TakeLoginAttempt(ctx context.Context, now time.Time, limits []incident.LoginLimit) (time.Duration, error)
 	ReturnLoginAttempt(ctx context.Context, limits []incident.LoginLimit) error
 }
 
-// loginLimits slows password guessing per client address and per user
-// name at that address: in the store when there is one, in memory while
-// it does not answer (each instance then allows its own bursts).
-type loginLimits struct {
+// Limits slows password guessing per client address and per user name at
+// that address: in the store when there is one, in memory while it does
+// not answer (each instance then allows its own bursts).
+type Limits struct {
 	ip, user *limiterSet
-	store    loginStore // nil: memory only
+	store    LimitStore // nil: memory only
 	log      *slog.Logger
 	failing  atomic.Bool  // the store's last answer was an error
 	failedAt atomic.Int64 // when (Unix ns): the store is asked again after limitStoreRetry
 }
 
-func newLoginLimits(store loginStore, log *slog.Logger) *loginLimits {
+// NewLimits returns sign-in limits kept in store, or in memory alone when
+// store is nil. log, which may be nil, hears when the store stops and
+// starts answering again.
+func NewLimits(store LimitStore, log *slog.Logger) *Limits {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &loginLimits{
+	return &Limits{
 		ip:    newLimiterSet(rate.Every(ipEvery), ipBurst, maxLimiters),
 		user:  newLimiterSet(rate.Every(userEvery), userBurst, maxLimiters),
 		store: store, log: log,
 	}
 }
 
-// reservation is one attempt's tokens, given back if it succeeds.
-type reservation struct {
+// Reservation is one attempt's tokens, given back if it succeeds.
+type Reservation struct {
 	rs []*rate.Reservation
 	at time.Time // when they were taken
 	// or, from the store:
-	store  loginStore
+	store  LimitStore
 	limits []incident.LoginLimit
 }
 
-// reserve takes one token from the client's and the (user, client) pair's limiter. When
-// either has none, it takes nothing and returns how long to wait.
-func (l *loginLimits) reserve(ctx context.Context, client, user string, now time.Time) (reservation, time.Duration) {
+// Reserve takes one token from the client's and the (user, client) pair's
+// limiter. When either has none, it takes nothing and returns how long to
+// wait.
+func (l *Limits) Reserve(ctx context.Context, client, user string, now time.Time) (Reservation, time.Duration) {
 	// Case variants and padding of a name share its limiter, so that
 	// "Admin" and "admin " do not buy an attacker more guesses.
-	user = strings.ToLower(strings.TrimSpace(httpx.Clip(user, maxUserName)))
+	user = strings.ToLower(strings.TrimSpace(clip(user, MaxUserName)))
 	if l.store != nil && now.Sub(time.Unix(0, l.failedAt.Load())) >= limitStoreRetry {
 		limits := []incident.LoginLimit{
 			{Key: "ip\x00" + client, Every: ipEvery, Burst: ipBurst},
@@ -95,16 +103,16 @@ func (l *loginLimits) reserve(ctx context.Context, client, user string, now time
 				l.log.Info("sign-in limits: the store answers again")
 			}
 			if wait > 0 {
-				return reservation{}, wait
+				return Reservation{}, wait
 			}
-			return reservation{store: l.store, limits: limits}, 0
+			return Reservation{store: l.store, limits: limits}, 0
 		}
 		l.failedAt.Store(now.UnixNano())
 		if !l.failing.Swap(true) {
 			l.log.Warn("sign-in limits: the store does not answer; limiting in memory", "err", err)
 		}
 	}
-	res := reservation{at: now, rs: []*rate.Reservation{
+	res := Reservation{at: now, rs: []*rate.Reservation{
 		l.ip.get(client, now).ReserveN(now, 1),
 		l.user.get(user+"\x00"+client, now).ReserveN(now, 1),
 	}}
@@ -113,16 +121,16 @@ func (l *loginLimits) reserve(ctx context.Context, client, user string, now time
 		wait = max(wait, r.DelayFrom(now))
 	}
 	if wait > 0 {
-		res.refund(ctx)
-		return reservation{}, wait
+		res.Refund(ctx)
+		return Reservation{}, wait
 	}
 	return res, 0
 }
 
-// refund gives the tokens back. It cancels as of the moment they were
+// Refund gives the tokens back. It cancels as of the moment they were
 // taken: rate.Reservation.CancelAt refunds nothing once its time has
 // passed, and checking a bcrypt hash takes a good part of a second.
-func (r reservation) refund(ctx context.Context) {
+func (r Reservation) Refund(ctx context.Context) {
 	if r.store != nil {
 		// Best effort: an attempt not given back costs one try.
 		ctx, cancel := context.WithTimeout(ctx, limitStoreWait)
@@ -133,6 +141,15 @@ func (r reservation) refund(ctx context.Context) {
 	for _, x := range r.rs {
 		x.CancelAt(r.at)
 	}
+}
+
+// clip returns s cut to at most n bytes (as handlers/httpx.Clip, which
+// domain code does not import).
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }
 
 // limiterSet is a bounded map of limiters by key.
