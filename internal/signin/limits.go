@@ -87,7 +87,7 @@ type Reservation struct {
 func (l *Limits) Reserve(ctx context.Context, client, user string, now time.Time) (Reservation, time.Duration) {
 	// Case variants and padding of a name share its limiter, so that
 	// "Admin" and "admin " do not buy an attacker more guesses.
-	user = strings.ToLower(strings.TrimSpace(clip(user, MaxUserName)))
+	user = strings.ToLower(strings.TrimSpace(user[:min(len(user), MaxUserName)]))
 	if l.store != nil && now.Sub(time.Unix(0, l.failedAt.Load())) >= limitStoreRetry {
 		limits := []incident.LoginLimit{
 			{Key: "ip\x00" + client, Every: ipEvery, Burst: ipBurst},
@@ -141,15 +141,6 @@ func (r Reservation) Refund(ctx context.Context) {
 	for _, x := range r.rs {
 		x.CancelAt(r.at)
 	}
-}
-
-// clip returns s cut to at most n bytes (as handlers/httpx.Clip, which
-// domain code does not import).
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }
 
 // limiterSet is a bounded map of limiters by key.
