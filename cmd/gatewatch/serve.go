@@ -20,6 +20,7 @@ import (
 	"github.com/gatewatch/gatewatch/handlers/public"
 	"github.com/gatewatch/gatewatch/internal/activation"
 	"github.com/gatewatch/gatewatch/internal/announce"
+	"github.com/gatewatch/gatewatch/internal/coalesce"
 	"github.com/gatewatch/gatewatch/internal/config"
 	"github.com/gatewatch/gatewatch/internal/incident"
 	"github.com/gatewatch/gatewatch/internal/metrics"
@@ -156,7 +157,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	reloads := app.watchHangup(load)
 	bg.Go(func() { reloads(ctx) })
 
-	servers := []*namedServer{{name: "public", addr: cfg.Server.Listen, handler: http.HandlerFunc(app.servePublic)}}
+	// The public listener sends each page in one write (internal/coalesce):
+	// its headers and gzip body pass net/http's 4 KB connection buffer.
+	servers := []*namedServer{{name: "public", addr: cfg.Server.Listen, handler: http.HandlerFunc(app.servePublic), coalesce: true}}
 	if cfg.Server.AdminListen != "" {
 		servers = append(servers, &namedServer{name: "admin", addr: cfg.Server.AdminListen, handler: http.HandlerFunc(app.serveAdmin)})
 	}
@@ -217,6 +220,9 @@ type namedServer struct {
 	handler http.Handler
 	ln      net.Listener
 	srv     *http.Server
+	// coalesce sends a response net/http splits at its buffer in one
+	// writev (internal/coalesce); for listeners whose handlers never stream.
+	coalesce bool
 }
 
 // listen binds the server's address, unless a supervisor passed its
@@ -228,6 +234,9 @@ func (s *namedServer) listen() error {
 			return fmt.Errorf("%s listener: %w", s.name, err)
 		}
 		s.ln = ln
+	}
+	if s.coalesce {
+		s.ln = coalesce.Listener(s.ln)
 	}
 	s.srv = &http.Server{
 		Handler:           s.handler,
