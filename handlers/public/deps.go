@@ -70,6 +70,7 @@ type publicDeps struct {
 	statuses  *cache.Cache[statusKey, *statusBody] // encoded status responses
 	prefixes  *cache.Cache[statusKey, string]      // poll URL prefixes
 	lengths   *cache.Cache[int, []string]          // Content-Length values
+	framer    *framer                              // gzip pages compressed whole, per value lengths
 	// langHeaders are the Content-Language values, and pageCSP the HTML
 	// page's policy per site, built once.
 	langHeaders map[string][]string
@@ -165,6 +166,7 @@ func newPublicDeps(in Deps) (*publicDeps, error) {
 		statuses:    cache.New[statusKey, *statusBody](maxSections),
 		prefixes:    cache.New[statusKey, string](maxSections),
 		lengths:     cache.New[int, []string](maxCachedLengths),
+		framer:      newFramer(),
 	}
 	for _, l := range catalog.Languages() {
 		d.langHeaders[l.Code] = []string{l.Code}

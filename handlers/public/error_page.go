@@ -230,7 +230,7 @@ func (d *publicDeps) writePage(w http.ResponseWriter, r *http.Request, q *reques
 	h := w.Header()
 	var b []byte
 	if static.AcceptsGzip(httpx.HV(r.Header, "Accept-Encoding")) {
-		b, bufs.scratch = pg.appendGzip(bufs.page[:0], bufs.scratch, &f)
+		b = pg.appendGzip(bufs.page[:0], &bufs.values, &f, d.framer)
 		h["Content-Encoding"] = hdrGzip
 	} else {
 		b = pg.appendPage(bufs.page[:0], &f)
@@ -290,13 +290,16 @@ func (d *publicDeps) lengthHeader(n int) []string {
 
 // pageBufs are one response's buffers, reused across requests.
 type pageBufs struct {
-	page, scratch []byte
+	page   []byte
+	values values
 }
 
 var (
 	htmlType = []string{"text/html; charset=utf-8"}
 	hdrGzip  = []string{"gzip"}
-	pagePool = sync.Pool{New: func() any { return &pageBufs{page: make([]byte, 0, 16<<10), scratch: make([]byte, 0, 1<<10)} }}
+	pagePool = sync.Pool{New: func() any {
+		return &pageBufs{page: make([]byte, 0, 16<<10), values: values{buf: make([]byte, 0, 1<<10), ends: make([]int, 0, 32)}}
+	}}
 )
 
 // problem is an RFC 9457 problem details object.

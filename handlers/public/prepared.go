@@ -74,6 +74,12 @@ type prepared struct {
 	// sync flush, so that a request's values can sit between them as
 	// stored blocks: a gzip body without compressing anything per request.
 	deflated [][]byte
+	// crcs[i] is chunks[i]'s CRC-32 and ops[i] the operator that
+	// combines it after what precedes it (crc32combine).
+	crcs, ops []uint32
+	// frameable: the chunks can be deflated in one stream (framer): no
+	// chunk holds the filler byte, and the slots fit lengths.
+	frameable bool
 }
 
 // prepare cuts a page rendered with marks.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"hash/crc32"
 	"io"
 	"log/slog"
 	"net/http"
@@ -212,17 +213,32 @@ func FuzzPreparedEqualsDirect(f *testing.F) {
 		if !bytes.Equal(got, want) {
 			t.Fatalf("prepared page != direct render for method %q uri %q ref %q host %q, %s", q.p.Method, q.p.URI, q.p.RequestID, q.p.Host, firstDiff(got, want))
 		}
-		gz, _ := pg.appendGzip(nil, nil, &fl)
-		zr, err := gzip.NewReader(bytes.NewReader(gz))
-		if err != nil {
-			t.Fatal(err)
-		}
-		unzipped, err := io.ReadAll(zr)
-		if err != nil {
-			t.Fatalf("spliced gzip does not decompress: %v", err)
-		}
-		if !bytes.Equal(unzipped, got) {
-			t.Fatalf("gzip page != page, %s", firstDiff(unzipped, got))
+		// Spliced (no framing yet), then framed for these values' lengths.
+		fr := newFramer()
+		var vs values
+		for _, framed := range []bool{false, true} {
+			if framed {
+				var n lengths
+				for i := range pg.slots {
+					n[i] = uint16(len(vs.at(i)))
+					if v, _ := section(pg.slots[i], &fl); v != nil {
+						n[i] = uint16(len(v))
+					}
+				}
+				fr.cache.Add(framedKey{pg, n}, pg.frame(&n))
+			}
+			gz := pg.appendGzip(nil, &vs, &fl, fr)
+			zr, err := gzip.NewReader(bytes.NewReader(gz))
+			if err != nil {
+				t.Fatal(err)
+			}
+			unzipped, err := io.ReadAll(zr)
+			if err != nil {
+				t.Fatalf("gzip page (framed %v) does not decompress: %v", framed, err)
+			}
+			if !bytes.Equal(unzipped, got) {
+				t.Fatalf("gzip page (framed %v) != page, %s", framed, firstDiff(unzipped, got))
+			}
 		}
 	})
 }
@@ -237,6 +253,19 @@ func FuzzMailEscapeIsQueryEscape(f *testing.F) {
 		want := strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
 		if got := string(appendMailEscaped(nil, s)); got != want {
 			t.Errorf("appendMailEscaped(%q) = %q; want %q", s, got, want)
+		}
+	})
+}
+
+// FuzzCRC32Combine holds the combined CRC to hash/crc32's over the whole.
+func FuzzCRC32Combine(f *testing.F) {
+	f.Add([]byte("hello, "), []byte("world"))
+	f.Add([]byte{}, []byte("x"))
+	f.Add(bytes.Repeat([]byte{0xff}, 70000), []byte{})
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		want := crc32.ChecksumIEEE(append(append([]byte{}, a...), b...))
+		if got := crc32combine(crc32.ChecksumIEEE(a), crc32.ChecksumIEEE(b), crc32shift(len(b))); got != want {
+			t.Errorf("crc32combine of %d and %d bytes = %08x; want %08x", len(a), len(b), got, want)
 		}
 	})
 }
