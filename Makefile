@@ -91,7 +91,7 @@ deps:
 # bench: Go benchmarks, then the loopback load harness (gatewatch vs nginx
 # with wrk) and the herd measurement; BENCHMARKS.md explains the output.
 bench: build
-	@command -v wrk >/dev/null || bash -c 'sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; $$sudo apt-get install -y -qq wrk'
+	@command -v wrk >/dev/null && command -v strace >/dev/null || bash -c 'sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; $$sudo apt-get install -y -qq wrk strace'
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) run ./cmd/loadbench -gatewatch $(BIN)
 	$(GO) run ./cmd/loadbench -gatewatch $(BIN) -herd

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -87,8 +88,15 @@ func nativeDigits(t language.Tag) string {
 
 // Catalog is the set of translations, built once and shared read-only by
 // every request.
+//
+// Every message file is parsed and checked when the Catalog is built, but
+// a language's messages are made into templates only when a page first
+// needs them (lazy): go-i18n keeps a map per message, and fifty languages
+// held at once would be about 10 MB of gatewatch's heap, most of it for
+// languages no visitor of this outage reads.
 type Catalog struct {
-	bundle      *i18n.Bundle
+	fsys        fs.FS
+	source      string // the source language's message file
 	languages   []Language
 	translators []Translator   // by index into languages
 	byCode      map[string]int // lowercased code -> index
@@ -107,8 +115,6 @@ func New(defaultLocale string) (*Catalog, error) {
 
 // NewFromFS builds a Catalog from the active.*.toml files in fsys.
 func NewFromFS(fsys fs.FS, defaultLocale string) (*Catalog, error) {
-	bundle := i18n.NewBundle(Source)
-	bundle.RegisterUnmarshalFunc("toml", toml.Unmarshal)
 	names, err := fs.Glob(fsys, "active.*.toml")
 	if err != nil {
 		return nil, err
@@ -116,34 +122,47 @@ func NewFromFS(fsys fs.FS, defaultLocale string) (*Catalog, error) {
 	if len(names) == 0 {
 		return nil, fmt.Errorf("locales: no active.*.toml message files")
 	}
+	type file struct {
+		tag  language.Tag
+		name string
+	}
+	var files []file
 	for _, name := range names {
-		if _, err := bundle.LoadMessageFileFS(fsys, name); err != nil {
+		// Parsed to check it now, and to learn its language; the messages
+		// are dropped until a page needs them (translator).
+		buf, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, fmt.Errorf("locales: %w", err)
+		}
+		mf, err := i18n.ParseMessageFileBytes(buf, name, unmarshalers)
+		if err != nil {
 			return nil, fmt.Errorf("locales: %s: %w", name, err)
 		}
+		files = append(files, file{mf.Tag, name})
 	}
-	c := &Catalog{bundle: bundle, byCode: map[string]int{}, exact: map[string]int{}}
-	// A copy: the bundle's own list is the order its matcher answers by
-	// index, and sorting it in place would hand one language another's
-	// messages (active.sr-Latn.toml is loaded before active.sr.toml).
-	tags := slices.Clone(bundle.LanguageTags())
+	c := &Catalog{fsys: fsys, byCode: map[string]int{}, exact: map[string]int{}}
 	// The source language first: the matcher prefers its first tag when
 	// nothing matches well, and the switcher lists it first.
-	sort.SliceStable(tags, func(i, j int) bool {
-		if tags[i] == Source || tags[j] == Source {
-			return tags[i] == Source
+	sort.SliceStable(files, func(i, j int) bool {
+		if files[i].tag == Source || files[j].tag == Source {
+			return files[i].tag == Source
 		}
-		return tags[i].String() < tags[j].String()
+		return files[i].tag.String() < files[j].tag.String()
 	})
-	for i, t := range tags {
-		code := t.String()
+	if files[0].tag != Source {
+		return nil, fmt.Errorf("locales: no message file for the source language %s", Source)
+	}
+	c.source = files[0].name
+	tags := make([]language.Tag, len(files))
+	for i, f := range files {
+		t, code := f.tag, f.tag.String()
+		tags[i] = t
 		c.languages = append(c.languages, Language{Tag: t, Code: code, Name: selfName(t), Dir: Direction(t), Digits: nativeDigits(t)})
 		c.byCode[strings.ToLower(code)] = i
 		c.exact[code] = i
+		c.translators = append(c.translators, Translator{Lang: c.languages[i], lz: &lazyLocalizer{c: c, file: f.name}})
 	}
 	c.matcher = language.NewMatcher(tags)
-	for _, l := range c.languages {
-		c.translators = append(c.translators, Translator{Lang: l, loc: c.Localizer(l)})
-	}
 	fb, ok := c.lookup(defaultLocale)
 	if !ok {
 		return nil, fmt.Errorf("locales: default locale %q is not one of the supported languages %s", defaultLocale, c.codes())
@@ -185,10 +204,33 @@ func (c *Catalog) Languages() []Language { return c.languages }
 // Default is the language used when nothing else matches.
 func (c *Catalog) Default() Language { return c.languages[c.fallback] }
 
-// Localizer returns a Localizer for l that falls back to the source
-// language for any message l lacks.
-func (c *Catalog) Localizer(l Language) *i18n.Localizer {
-	return i18n.NewLocalizer(c.bundle, l.Code, Source.String())
+var unmarshalers = map[string]i18n.UnmarshalFunc{"toml": toml.Unmarshal}
+
+// lazyLocalizer is one language's messages, made into templates on first
+// use.
+type lazyLocalizer struct {
+	c    *Catalog
+	file string // the language's message file
+	once sync.Once
+	loc  *i18n.Localizer
+}
+
+// localizer falls back to the source language for any message the
+// language lacks.
+func (z *lazyLocalizer) localizer(code string) *i18n.Localizer {
+	z.once.Do(func() {
+		b := i18n.NewBundle(Source)
+		b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
+		// Both files parsed when the Catalog was built, and embedded files
+		// do not change. Were one to fail now (an fs.FS that changed), its
+		// messages would fall back to the source language or show their
+		// IDs, as T promises: never a failed page.
+		for _, name := range slices.Compact([]string{z.c.source, z.file}) {
+			b.LoadMessageFileFS(z.c.fsys, name)
+		}
+		z.loc = i18n.NewLocalizer(b, code, Source.String())
+	})
+	return z.loc
 }
 
 // rtl are the base languages written right to left.
@@ -211,20 +253,24 @@ func Direction(t language.Tag) string {
 // translation can cost a sentence, never the page.
 type Translator struct {
 	Lang Language
-	loc  *i18n.Localizer
+	lz   *lazyLocalizer
 }
 
-// Translator returns the Translator for l, built once per language.
+// Translator returns the Translator for l, built once per language. A
+// language outside the catalog gets the messages of its closest match.
 func (c *Catalog) Translator(l Language) Translator {
 	if i, ok := c.exact[l.Code]; ok {
 		return c.translators[i]
 	}
-	return Translator{Lang: l, loc: c.Localizer(l)}
+	_, i, _ := c.matcher.Match(l.Tag)
+	return Translator{Lang: l, lz: c.translators[i].lz}
 }
+
+func (t Translator) loc() *i18n.Localizer { return t.lz.localizer(t.Lang.Code) }
 
 // T localizes the message id with the template data (nil for none).
 func (t Translator) T(id string, data map[string]any) string {
-	s, err := t.loc.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
+	s, err := t.loc().Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
 	if err != nil && s == "" {
 		return id
 	}
@@ -238,7 +284,7 @@ func (t Translator) N(id string, count int, data map[string]any) string {
 	for k, v := range data {
 		d[k] = v
 	}
-	s, err := t.loc.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: d, PluralCount: count})
+	s, err := t.loc().Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: d, PluralCount: count})
 	if err != nil && s == "" {
 		return id
 	}

@@ -99,6 +99,7 @@ type options struct {
 	agedServe time.Duration // -aged-serve: load the aged instance serves before it is measured
 
 	allocs    bool
+	syscalls  bool
 	gatewatch string // prebuilt binary; empty builds ./cmd/gatewatch
 	wrk       string
 	nginx     string
@@ -131,6 +132,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.herdVia, "herd-via", "nginx", "herd: send page views through nginx, or direct to gatewatch with the headers nginx would add")
 	fs.IntVar(&o.aged, "aged", 0, "instead of the table, compare a fresh gatewatch with one seeded with this many event rows and a full error.log index (e.g. 8000000)")
 	fs.DurationVar(&o.agedServe, "aged-serve", time.Minute, "-aged: how long the aged instance serves varied load (visitors, paths, connections) before it is measured")
+	fs.BoolVar(&o.syscalls, "syscalls", true, "also count write system calls per response of (a), (b) and (f) with strace")
 	fs.BoolVar(&o.allocs, "allocs", true, "also run the handler benchmark for allocations per request")
 	fs.StringVar(&o.gatewatch, "gatewatch", "", "gatewatch binary to run (default: go build ./cmd/gatewatch)")
 	fs.StringVar(&o.wrk, "wrk", "wrk", "wrk binary")
@@ -246,10 +248,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			rates = append(rates, r)
 		}
 	}
+	var calls []syscallResult
+	if o.syscalls {
+		for _, t := range st.targets() {
+			if !syscallTargets[t.key] {
+				continue
+			}
+			r, err := countWrites(ctx, st, t, o, log)
+			if err != nil {
+				return fmt.Errorf("%s under strace: %w", t.key, err)
+			}
+			calls = append(calls, r)
+		}
+	}
 	var allocs string
 	if o.allocs {
 		allocs = handlerAllocs(ctx, log)
 	}
 	writeTable(stdout, describeMachine(ctx, st.nginxBin, o.wrk), o, results, rates, allocs)
+	writeSyscalls(stdout, calls)
 	return nil
 }
