@@ -70,6 +70,8 @@ func (st *stack) targets() []target {
 			fixed: true, sameResponse: st.fixedFile},
 		{key: "g", name: "nginx's stock 502 page, no gatewatch", url: st.nginxStock + "/dead/cart",
 			headers: browserHeaders, wantCode: http.StatusBadGateway},
+		{key: "h", name: "nginx, (a)'s own bytes (gzip_static)", url: st.nginxBase + "/same/cart",
+			headers: browserHeaders, wantCode: http.StatusBadGateway},
 	}
 }
 
@@ -98,7 +100,7 @@ type result struct {
 // pages, both for nginx in front of gatewatch.
 func (r result) servingCPU() time.Duration {
 	switch r.key {
-	case "b", "g":
+	case "b", "g", "h":
 		return r.nginx.cpu
 	case "d", "e":
 		return r.gw.cpu + r.nginx.cpu

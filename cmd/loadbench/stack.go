@@ -118,6 +118,21 @@ http {
             try_files /{{.Site}}/{{.Lang}}/502.html =502;
         }
 
+        # (h) the very bytes (a) sent, captured when gatewatch is up: its
+        # gzip body served by gzip_static, with (a)'s headers.
+        location /same/ {
+            error_page 502 @same;
+            return 502;
+        }
+        location @same {
+            root {{.Dir}}/same;
+            gzip_static on;
+            default_type text/html;
+            charset utf-8;
+            include {{.Dir}}/same-headers.conf;
+            try_files /cart.html =502;
+        }
+
         include {{.Dir}}/gatewatch.conf;
     }
 
@@ -273,6 +288,9 @@ func startStack(ctx context.Context, o options, log func(string, ...any)) (st *s
 	if err := os.WriteFile(confPath, conf.Bytes(), 0o644); err != nil {
 		return nil, err
 	}
+	if err := writeSamePlaceholder(dir); err != nil {
+		return nil, err
+	}
 	if err := runCmd(ctx, nginxBin, "-t", "-q", "-p", dir, "-c", confPath); err != nil {
 		return nil, fmt.Errorf("nginx -t: %w", err)
 	}
@@ -290,6 +308,11 @@ func startStack(ctx context.Context, o options, log func(string, ...any)) (st *s
 	for _, base := range []string{st.nginxBase, st.nginxKA, st.nginxStock} {
 		if err := waitDial(ctx, base[len("http://"):], 10*time.Second); err != nil {
 			return nil, fmt.Errorf("nginx: %w; output in %s", err, st.nginx.logPath)
+		}
+	}
+	if !o.herd && o.aged == 0 {
+		if err := st.captureSame(ctx); err != nil {
+			return nil, fmt.Errorf("(h): %w", err)
 		}
 	}
 	if !o.herd {

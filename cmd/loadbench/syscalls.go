@@ -39,8 +39,8 @@ func (s syscallResult) perResponse() float64 {
 }
 
 // syscallTargets are the targets whose writes per response are counted:
-// gatewatch's page, nginx's, and the net/http ceiling.
-var syscallTargets = map[string]bool{"a": true, "b": true, "f": true}
+// gatewatch's page, nginx's of the same bytes, and the net/http ceiling.
+var syscallTargets = map[string]bool{"a": true, "h": true, "f": true}
 
 // countWrites attaches strace to the processes serving t, runs wrk with 8
 // connections for 3 s, and counts the write calls per response.
@@ -53,7 +53,7 @@ func countWrites(ctx context.Context, st *stack, t target, o options, log func(s
 	}
 	var pids []int
 	switch {
-	case t.key == "b":
+	case t.key == "b" || t.key == "h":
 		pids = descendants(st.nginx.pid()) // the workers
 	case t.fixed:
 		pids = []int{st.fixed.pid()}
