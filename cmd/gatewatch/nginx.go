@@ -58,9 +58,11 @@ location @gatewatch {
     proxy_connect_timeout 1s;
     proxy_send_timeout 1s;
     proxy_read_timeout 1s;
-    # The whole page (headers and gzip body, 4–7 KB) in the first buffer:
-    # one read from gatewatch, where the default page-sized buffer takes two.
-    proxy_buffer_size 16k;
+    # The whole page (headers and gzip body, 4–7.5 KB) in the first
+    # buffer: one read from gatewatch, where the default page-sized buffer
+    # (4 KB) takes two. 8k keeps the default proxy_buffers valid (busy
+    # buffers, twice this, must stay below them).
+    proxy_buffer_size 8k;
     # gatewatch's own 502/503/504 answers pass through (no interception);
     # only nginx's failure to reach gatewatch goes to the fallback.
     proxy_intercept_errors off;

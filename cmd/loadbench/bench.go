@@ -50,6 +50,9 @@ type target struct {
 	// in sameResponse.
 	fixed        bool
 	sameResponse string
+	// lighter marks (i): like (f), but the server is fasthttpeval, the same
+	// response from github.com/valyala/fasthttp instead of net/http.
+	lighter bool
 }
 
 func (st *stack) targets() []target {
@@ -72,6 +75,9 @@ func (st *stack) targets() []target {
 			headers: browserHeaders, wantCode: http.StatusBadGateway},
 		{key: "h", name: "nginx, (a)'s own bytes (gzip_static)", url: st.nginxBase + "/same/cart",
 			headers: browserHeaders, wantCode: http.StatusBadGateway},
+		{key: "i", name: "fasthttp, fixed response (a lighter server)", url: st.fastBase + "/cart",
+			headers: browserHeaders, wantCode: http.StatusBadGateway,
+			fixed: true, lighter: true, sameResponse: st.fixedFile},
 	}
 }
 
@@ -134,6 +140,11 @@ func measure(ctx context.Context, st *stack, t target, o options, log func(strin
 			return r, err
 		}
 	}
+	if t.lighter {
+		if err := st.startFast(ctx); err != nil {
+			return r, err
+		}
+	}
 	if err := preflight(ctx, &r); err != nil {
 		return r, err
 	}
@@ -154,6 +165,9 @@ func measure(ctx context.Context, st *stack, t target, o options, log func(strin
 	server := st.gw
 	if t.fixed {
 		server = st.fixed
+	}
+	if t.lighter {
+		server = st.fast
 	}
 	busy := machineBusy()
 	gw := startSampler(ctx, server.pid())

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/gatewatch/gatewatch/internal/coalesce"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -131,7 +133,10 @@ func serveFixed(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// net/http's defaults: no timeouts, as a plain http.Server{Handler: h}.
+	// net/http's defaults: no timeouts, as a plain http.Server{Handler: h},
+	// on the listener gatewatch's public one uses, which sends each
+	// response in one write (internal/coalesce).
+	ln = coalesce.Listener(ln)
 	srv := &http.Server{Handler: fr.handler()}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -170,6 +175,35 @@ func (st *stack) startFixed(ctx context.Context) error {
 	}
 	if err := waitDial(ctx, addr, 10*time.Second); err != nil {
 		return fmt.Errorf("fixed-response server: %w; log in %s", err, st.fixed.logPath)
+	}
+	return nil
+}
+
+// fastEval is fasthttpeval's module, from the repository's root (where
+// make bench runs loadbench).
+const fastEval = "cmd/loadbench/fasthttpeval"
+
+// startFast builds fasthttpeval and starts it on (a)'s captured response,
+// as startFixed does for (f).
+func (st *stack) startFast(ctx context.Context) error {
+	if st.fast != nil {
+		return nil
+	}
+	if err := st.startFixed(ctx); err != nil { // the capture
+		return err
+	}
+	bin := filepath.Join(st.dir, "fasthttpeval")
+	if err := runCmd(ctx, "go", "build", "-C", fastEval, "-o", bin, "."); err != nil {
+		return fmt.Errorf("(i) go build -C %s (run loadbench from the repository's root): %w", fastEval, err)
+	}
+	addr := strings.TrimPrefix(st.fastBase, "http://")
+	st.log("(i) starting fasthttpeval on %s", st.fastBase)
+	var err error
+	if st.fast, err = startProcess("fasthttp server", filepath.Join(st.dir, "fast.log"), bin, addr, st.fixedFile); err != nil {
+		return err
+	}
+	if err := waitDial(ctx, addr, 10*time.Second); err != nil {
+		return fmt.Errorf("fasthttp server: %w; log in %s", err, st.fast.logPath)
 	}
 	return nil
 }

@@ -187,6 +187,9 @@ func writeTable(w io.Writer, m machine, o options, rs []result, rates []rateResu
 		if r.fixed {
 			server, fixedRow = "net/http: ", true
 		}
+		if r.lighter {
+			server = "fasthttp: "
+		}
 		fmt.Fprintf(w, "| (%s) | %s | %s | %s | %s | %s | %s | %s%s → %s → %s | %s | %s%.0f%% / %.0f%% / %.0f%% | %d B %s, %d | %s | %d |\n",
 			r.key, r.name, thousands(int64(r.wrk.reqPerSec)), thousands(int64(r.perCPUSecond())), ms(r.wrk.p50), ms(r.wrk.p99), ms(r.wrk.max),
 			server, mb(r.gw.startKB), mb(r.gw.peakKB), mb(r.gw.endKB), mb(r.nginx.peakKB),
@@ -195,17 +198,19 @@ func writeTable(w io.Writer, m machine, o options, rs []result, rates []rateResu
 	}
 	if fixedRow {
 		fmt.Fprintln(w, "\nIn row (f) the gatewatch columns (\"net/http:\") are the fixed-response server's own process, sampled the same way; gatewatch and nginx sit idle meanwhile. "+
-			"It is a plain `http.Server{Handler: h}` (no timeouts, Go's default GC and memory limit) writing (a)'s captured status, headers and body from a map built once.")
+			"It is a plain `http.Server{Handler: h}` (no timeouts, Go's default GC and memory limit) on gatewatch's one-write listener (internal/coalesce), writing (a)'s captured status, headers and body from a map built once; row (i) is the same response from github.com/valyala/fasthttp (cmd/loadbench/fasthttpeval), to see what a lighter server allows.")
 	}
 	fmt.Fprintln(w)
-	a, b, d, e, f, g, h := by["a"], by["b"], by["d"], by["e"], by["f"], by["g"], by["h"]
+	a, b, d, e, f, g, h, i := by["a"], by["b"], by["d"], by["e"], by["f"], by["g"], by["h"], by["i"]
 	fmt.Fprintln(w, "| per CPU-second of the serving processes | ratio | goal |")
 	fmt.Fprintln(w, "|---|---:|---:|")
 	fmt.Fprintf(w, "| (a) / (h): own listener vs nginx gzip_static of the same bytes | %s | ≥ %.1f× |\n", ratio(a.perCPUSecond(), h.perCPUSecond()), targetRatio)
 	fmt.Fprintf(w, "| (a) / (b): own listener vs nginx's fallback page (not compressed) | %s | |\n", ratio(a.perCPUSecond(), b.perCPUSecond()))
 	fmt.Fprintf(w, "| (d) / (g): behind nginx vs nginx's stock page | %s | |\n", ratio(d.perCPUSecond(), g.perCPUSecond()))
 	fmt.Fprintf(w, "| (e) / (g): behind nginx with keep-alive vs nginx's stock page | %s | ≥ 0.5× |\n", ratio(e.perCPUSecond(), g.perCPUSecond()))
-	fmt.Fprintf(w, "| (a) / (f): gatewatch vs a net/http server doing nothing | %s | |\n\n", ratio(a.perCPUSecond(), f.perCPUSecond()))
+	fmt.Fprintf(w, "| (a) / (f): gatewatch vs a net/http server doing nothing | %s | |\n", ratio(a.perCPUSecond(), f.perCPUSecond()))
+	fmt.Fprintf(w, "| (f) / (h): net/http doing nothing vs nginx, the same bytes | %s | |\n", ratio(f.perCPUSecond(), h.perCPUSecond()))
+	fmt.Fprintf(w, "| (i) / (h): fasthttp doing nothing vs nginx, the same bytes | %s | |\n\n", ratio(i.perCPUSecond(), h.perCPUSecond()))
 	fmt.Fprintln(w, "| gatewatch / reference | req/s | p50 | p99 | RSS peak |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|")
 	fmt.Fprintf(w, "| (a) / (b): own listener vs nginx's static page | %s | %s | %s | %s |\n",

@@ -189,6 +189,9 @@ type stack struct {
 	// fixedBase; nil until (f)'s run.
 	fixed     *process
 	fixedBase string
+	// fast serves the same for (i) with fasthttp, on fastBase.
+	fast      *process
+	fastBase  string
 	fixedFile string
 	closeOnce sync.Once
 }
@@ -204,9 +207,11 @@ func startStack(ctx context.Context, o options, log func(string, ...any)) (st *s
 		return nil, err
 	}
 	st = &stack{dir: dir, keep: o.keep, log: log, nginxBin: nginxBin}
+	// Returns below set st to nil with the error: close what was started.
+	started := st
 	defer func() {
 		if err != nil {
-			st.close()
+			started.close()
 			st = nil
 		}
 	}()
@@ -322,6 +327,11 @@ func startStack(ctx context.Context, o options, log func(string, ...any)) (st *s
 			return nil, err
 		}
 		st.fixedBase = fmt.Sprintf("http://127.0.0.1:%d", fp[0])
+		fp, err = freePorts(1)
+		if err != nil {
+			return nil, err
+		}
+		st.fastBase = fmt.Sprintf("http://127.0.0.1:%d", fp[0])
 		st.fixedFile = filepath.Join(dir, "fixed-response.json")
 	}
 	return st, nil
@@ -331,7 +341,7 @@ func startStack(ctx context.Context, o options, log func(string, ...any)) (st *s
 // fixed-response server, then removes the work directory unless -keep.
 func (st *stack) close() {
 	st.closeOnce.Do(func() {
-		for _, p := range []*process{st.gw, st.nginx, st.fixed} {
+		for _, p := range []*process{st.gw, st.nginx, st.fixed, st.fast} {
 			if p != nil {
 				p.stop(15 * time.Second)
 			}

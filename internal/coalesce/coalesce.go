@@ -62,7 +62,7 @@ func (l *listener) Accept() (net.Conn, error) {
 // held buffers are pooled: a connection holds one only between the two
 // writes of a response, microseconds, so a thousand idle keep-alive
 // connections hold none.
-var pool = sync.Pool{New: func() any { b := make([]byte, 0, maxHeld); return &b }}
+var pool = sync.Pool{New: func() any { b := make([]byte, 0, 2*bufferSize); return &b }}
 
 type conn struct {
 	net.Conn
