@@ -58,7 +58,17 @@ func TestReadinessDataDirDeleted(t *testing.T) {
 	gw := startGatewatchIn(t, writeConfig(t, "", gatewatchPort(t), freePort(t)), data)
 	waitReadyz(t, gw, "before", http.StatusOK, 10*time.Second)
 	logFrom := len(gw.out.String())
-	if err := os.RemoveAll(data); err != nil {
+	// A connection the store opens meanwhile makes a new file in the
+	// directory being removed ("directory not empty"): as an operator's
+	// rm -rf would, try again.
+	var err error
+	for range 20 {
+		if err = os.RemoveAll(data); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	markers(t, gw.public, "deleted", 5)
