@@ -132,3 +132,43 @@ func TestCookieName(t *testing.T) {
 		t.Errorf("CookieName = %q; want a name of ours, not a site's own lang", locales.CookieName)
 	}
 }
+
+// TestBrokenFileFailsAtStart: the messages become templates only when a
+// page first needs them, but a file that does not parse is still refused
+// when the catalog is built, and named.
+func TestBrokenFileFailsAtStart(t *testing.T) {
+	fsys := fstest.MapFS{
+		"active.en.toml": &fstest.MapFile{Data: []byte("[\"page.title\"]\nother = \"en\"\n")},
+		"active.de.toml": &fstest.MapFile{Data: []byte("[\"page.title\"\nother = \"de\"\n")},
+	}
+	if _, err := locales.NewFromFS(fsys, "en"); err == nil || !strings.Contains(err.Error(), "active.de.toml") {
+		t.Fatalf("NewFromFS with a broken active.de.toml = %v; want an error naming it", err)
+	}
+}
+
+// TestFirstUseFromManyRequests: a language's templates are built once,
+// however many requests need them at once (run with -race), and each
+// falls back to the source language for what it lacks.
+func TestFirstUseFromManyRequests(t *testing.T) {
+	fsys := fstest.MapFS{
+		"active.en.toml": &fstest.MapFile{Data: []byte("[\"page.title\"]\nother = \"Title\"\n[\"page.only_en\"]\nother = \"English only\"\n")},
+		"active.de.toml": &fstest.MapFile{Data: []byte("[\"page.title\"]\nother = \"Titel\"\n")},
+	}
+	c, err := locales.NewFromFS(fsys, "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	de, _ := c.Lookup("de")
+	done := make(chan [2]string)
+	for range 16 {
+		go func() {
+			tr := c.Translator(de)
+			done <- [2]string{tr.T("page.title", nil), tr.T("page.only_en", nil)}
+		}()
+	}
+	for range 16 {
+		if got := <-done; got != [2]string{"Titel", "English only"} {
+			t.Errorf("de: T(page.title), T(page.only_en) = %q; want Titel, English only", got)
+		}
+	}
+}
