@@ -104,7 +104,7 @@ soak: deps
 # fuzz runs every fuzz target for FUZZTIME from its committed corpus
 # (testdata/fuzz); make test runs them briefly.
 FUZZTIME ?= 60s
-FUZZ_TARGETS := FuzzNegotiate:./locales FuzzParse:./internal/config FuzzPublicHeaders:./handlers/public FuzzPreparedEqualsDirect:./handlers/public FuzzMailEscapeIsQueryEscape:./handlers/public FuzzParseLine:./internal/nginxlog
+FUZZ_TARGETS := FuzzNegotiate:./locales FuzzParse:./internal/config FuzzPublicHeaders:./handlers/public FuzzPreparedEqualsDirect:./handlers/public FuzzMailEscapeIsQueryEscape:./handlers/public FuzzCRC32Combine:./handlers/public FuzzParseLine:./internal/nginxlog
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 	  name=$${t%%:*}; pkg=$${t#*:}; \
