@@ -142,6 +142,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	bg.Go(func() { closing.Run(ctx) })
 	bg.Go(func() { app.board.Run(ctx, announceRefresh) })
 	bg.Go(func() { salts.Run(ctx, saltRefresh) })
+	bg.Go(func() { trimAfterStorms(ctx, trimEvery, heapAllocated, debug.FreeOSMemory) })
 	for _, sp := range announce.Pages(cfg, app.board, time.Now, logger) {
 		bg.Go(func() { sp.Run(ctx) })
 	}
