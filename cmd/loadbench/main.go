@@ -100,6 +100,7 @@ type options struct {
 
 	allocs    bool
 	syscalls  bool
+	idle      time.Duration
 	gatewatch string // prebuilt binary; empty builds ./cmd/gatewatch
 	wrk       string
 	nginx     string
@@ -132,6 +133,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.herdVia, "herd-via", "nginx", "herd: send page views through nginx, or direct to gatewatch with the headers nginx would add")
 	fs.IntVar(&o.aged, "aged", 0, "instead of the table, compare a fresh gatewatch with one seeded with this many event rows and a full error.log index (e.g. 8000000)")
 	fs.DurationVar(&o.agedServe, "aged-serve", time.Minute, "-aged: how long the aged instance serves varied load (visitors, paths, connections) before it is measured")
+	fs.DurationVar(&o.idle, "idle", 30*time.Second, "after the runs, leave gatewatch idle this long and report its RSS (0 skips it)")
 	fs.BoolVar(&o.syscalls, "syscalls", true, "also count write system calls per response of (a), (b) and (f) with strace")
 	fs.BoolVar(&o.allocs, "allocs", true, "also run the handler benchmark for allocations per request")
 	fs.StringVar(&o.gatewatch, "gatewatch", "", "gatewatch binary to run (default: go build ./cmd/gatewatch)")
@@ -265,7 +267,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if o.allocs {
 		allocs = handlerAllocs(ctx, log)
 	}
+	// RSS after idle: what gatewatch gives back once the load is over
+	// (it returns memory after a storm, cmd/gatewatch/memtrim.go).
+	var idleKB int64
+	if o.idle > 0 {
+		log("gatewatch idle for %s, then its RSS", o.idle)
+		if err := pause(ctx, o.idle); err != nil {
+			return err
+		}
+		idleKB = vmRSS(st.gw.pid())
+	}
 	writeTable(stdout, describeMachine(ctx, st.nginxBin, o.wrk), o, results, rates, allocs)
 	writeSyscalls(stdout, calls)
+	if idleKB > 0 {
+		fmt.Fprintf(stdout, "\ngatewatch RSS after %s idle, once every run above is over: %s.\n", o.idle, mb(idleKB))
+	}
 	return nil
 }
