@@ -160,7 +160,7 @@ func NewFromFS(fsys fs.FS, defaultLocale string) (*Catalog, error) {
 		c.languages = append(c.languages, Language{Tag: t, Code: code, Name: selfName(t), Dir: Direction(t), Digits: nativeDigits(t)})
 		c.byCode[strings.ToLower(code)] = i
 		c.exact[code] = i
-		c.translators = append(c.translators, Translator{Lang: c.languages[i], lz: &lazyLocalizer{c: c, file: f.name}})
+		c.translators = append(c.translators, Translator{Lang: c.languages[i], lz: &lazyLocalizer{c: c, file: f.name, code: code}})
 	}
 	c.matcher = language.NewMatcher(tags)
 	fb, ok := c.lookup(defaultLocale)
@@ -211,13 +211,14 @@ var unmarshalers = map[string]i18n.UnmarshalFunc{"toml": toml.Unmarshal}
 type lazyLocalizer struct {
 	c    *Catalog
 	file string // the language's message file
+	code string // the language's code, which the localizer prefers
 	once sync.Once
 	loc  *i18n.Localizer
 }
 
 // localizer falls back to the source language for any message the
 // language lacks.
-func (z *lazyLocalizer) localizer(code string) *i18n.Localizer {
+func (z *lazyLocalizer) localizer() *i18n.Localizer {
 	z.once.Do(func() {
 		b := i18n.NewBundle(Source)
 		b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
@@ -228,7 +229,7 @@ func (z *lazyLocalizer) localizer(code string) *i18n.Localizer {
 		for _, name := range slices.Compact([]string{z.c.source, z.file}) {
 			b.LoadMessageFileFS(z.c.fsys, name)
 		}
-		z.loc = i18n.NewLocalizer(b, code, Source.String())
+		z.loc = i18n.NewLocalizer(b, z.code, Source.String())
 	})
 	return z.loc
 }
@@ -266,7 +267,7 @@ func (c *Catalog) Translator(l Language) Translator {
 	return Translator{Lang: l, lz: c.translators[i].lz}
 }
 
-func (t Translator) loc() *i18n.Localizer { return t.lz.localizer(t.Lang.Code) }
+func (t Translator) loc() *i18n.Localizer { return t.lz.localizer() }
 
 // T localizes the message id with the template data (nil for none).
 func (t Translator) T(id string, data map[string]any) string {

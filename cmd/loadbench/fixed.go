@@ -1,8 +1,6 @@
 package main
 
 import (
-	"github.com/gatewatch/gatewatch/internal/coalesce"
-
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,6 +15,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/gatewatch/gatewatch/internal/coalesce"
 )
 
 // The fixed-response server is target (f): a trivial net/http server that

@@ -196,7 +196,7 @@ func (p *prepared) appendGzip(b []byte, vs *values, f *fill, fr *framer) []byte 
 	// The values first, to know their lengths.
 	vs.buf, vs.ends = vs.buf[:0], vs.ends[:0]
 	var n lengths
-	framable := p.frameable && fr != nil
+	frameable := p.frameable && fr != nil
 	for i, s := range p.slots {
 		l := 0
 		if v, _ := section(s, f); v != nil {
@@ -207,12 +207,12 @@ func (p *prepared) appendGzip(b []byte, vs *values, f *fill, fr *framer) []byte 
 			l = len(vs.buf) - before
 		}
 		vs.ends = append(vs.ends, len(vs.buf))
-		if framable = framable && l <= 0xffff; framable {
+		if frameable = frameable && l <= 0xffff; frameable {
 			n[i] = uint16(l)
 		}
 	}
 	var z *framing
-	if framable {
+	if frameable {
 		z = fr.get(p, &n)
 	}
 	chunk := func(i int) []byte {
